@@ -1,0 +1,107 @@
+import t from 'tap';
+import { fmix32, hash32 } from '../src/hash.js';
+import { HashRing } from '../src/ring.js';
+
+const nodes = (n: number): string[] => Array.from({ length: n }, (_, i) => `node-${i + 1}`);
+const keys = (n: number, prefix = 'key-'): string[] => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+
+function counts(ring: HashRing, list: string[]): Map<string, number> {
+  const result = new Map<string, number>(ring.members.map((m) => [m, 0]));
+  for (const key of list) result.set(ring.owner(key), result.get(ring.owner(key))! + 1);
+  return result;
+}
+
+/** FNV-1a + fmix32 over explicit UTF-8 bytes: the reference hash32 must agree with. */
+function referenceHash(input: string): number {
+  let h = 0x811c9dc5;
+  for (const byte of Buffer.from(input, 'utf8')) h = Math.imul(h ^ byte, 0x01000193);
+  return fmix32(h);
+}
+
+t.test('hash32 hashes the UTF-8 bytes of a string', async (t) => {
+  for (const input of ['', 'a', 'foo', 'ключ', '鍵', 'emoji 😀 key', 'mixed é😀z', '\u0000\u007f\u0080\u07ff\u0800\uffff']) {
+    t.equal(hash32(input), referenceHash(input), JSON.stringify(input));
+  }
+  t.equal(hash32('lone \ud800 surrogate'), referenceHash('lone \ufffd surrogate'), 'lone surrogate hashes as U+FFFD');
+  t.not(hash32('node-1#10'), hash32('node-11#0'), 'separator keeps virtual node names apart');
+});
+
+t.test('5 nodes spread 10,000 keys with max/mean <= 1.10', async (t) => {
+  const ring = new HashRing(nodes(5));
+  for (const prefix of ['key-', 'user:', 'session/']) {
+    const c = counts(ring, keys(10_000, prefix));
+    const max = Math.max(...c.values());
+    t.ok(max / 2000 <= 1.1, `${prefix}: max/mean = ${(max / 2000).toFixed(3)}`);
+  }
+});
+
+t.test('balance holds from 2 to 16 nodes over 100,000 keys', async (t) => {
+  const list = keys(100_000);
+  for (const n of [2, 3, 4, 8, 16]) {
+    const ring = new HashRing(nodes(n));
+    const c = counts(ring, list);
+    const ratio = Math.max(...c.values()) / (list.length / n);
+    t.ok(ratio <= 1.1, `${n} nodes: max/mean = ${ratio.toFixed(3)}`);
+  }
+});
+
+t.test('adding a 4th node moves 20-30% of keys, all of them to the new node', async (t) => {
+  const list = keys(100_000);
+  const ring = new HashRing(nodes(3));
+  const before = list.map((k) => ring.owner(k));
+  ring.add('node-4');
+  let moved = 0;
+  let movedElsewhere = 0;
+  list.forEach((key, i) => {
+    const owner = ring.owner(key);
+    if (owner !== before[i]) {
+      moved++;
+      if (owner !== 'node-4') movedElsewhere++;
+    }
+  });
+  t.ok(moved >= 20_000 && moved <= 30_000, `moved ${moved} of 100,000`);
+  t.equal(movedElsewhere, 0, 'no key moved between old nodes');
+});
+
+t.test('removing a node moves only the keys it owned', async (t) => {
+  const list = keys(50_000);
+  const ring = new HashRing(nodes(4));
+  const before = list.map((k) => ring.owner(k));
+  t.equal(ring.remove('node-2'), true);
+  t.equal(ring.remove('node-2'), false, 'second remove reports absence');
+  list.forEach((key, i) => {
+    if (before[i] !== 'node-2' && ring.owner(key) !== before[i]) t.fail(`${key} moved from ${before[i]}`);
+  });
+  t.notOk(list.some((k) => ring.owner(k) === 'node-2'), 'the removed node owns nothing');
+});
+
+t.test('owners are distinct, start with the owner, and cap at the member count', async (t) => {
+  const ring = new HashRing(nodes(5));
+  for (const key of keys(2_000)) {
+    const owners = ring.owners(key, 3);
+    if (owners.length !== 3 || new Set(owners).size !== 3 || owners[0] !== ring.owner(key)) {
+      t.fail(`bad owners for ${key}: ${owners.join(',')}`);
+    }
+  }
+  t.same(ring.owners('x', 9).sort(), nodes(5).sort(), 'asking for more than exist returns all');
+  t.same(ring.owners('x', 0), []);
+});
+
+t.test('ownership does not depend on the order members joined', async (t) => {
+  const a = new HashRing(['node-1', 'node-2', 'node-3']);
+  const b = new HashRing(['node-3', 'node-1']);
+  b.add('node-2');
+  for (const key of keys(5_000)) if (a.owner(key) !== b.owner(key)) t.fail(key);
+  t.pass('same owners');
+});
+
+t.test('misuse fails loudly', async (t) => {
+  t.throws(() => new HashRing([]).owner('k'), /no members/);
+  t.throws(() => new HashRing(['a', 'a']), /already on the ring/);
+  t.throws(() => new HashRing(['']), /must not be empty/);
+  t.throws(() => new HashRing(['a'], { pointsPerNode: 0 }), /pointsPerNode/);
+  const custom = new HashRing(['a', 'b'], { pointsPerNode: 1, hash: (s) => (s.startsWith('a') ? 10 : 20) });
+  t.equal(custom.pointsPerNode, 1);
+  t.ok(custom.has('a'));
+  t.equal(custom.size, 2);
+});
