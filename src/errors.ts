@@ -1,0 +1,62 @@
+/**
+ * Every failure a client can see has one of these codes. The HTTP status for each is chosen in
+ * one place, {@link httpStatusOf}, so the API layer and the seed routes cannot disagree.
+ */
+export const ErrorCode = {
+  BadRequest: 'BAD_REQUEST',
+  MissingParameter: 'MISSING_PARAMETER',
+  KeyTooLong: 'KEY_TOO_LONG',
+  NotFound: 'NOT_FOUND',
+  KeyNotFound: 'KEY_NOT_FOUND',
+  MethodNotAllowed: 'METHOD_NOT_ALLOWED',
+  NodeUnavailable: 'NODE_UNAVAILABLE',
+  ShuttingDown: 'SHUTTING_DOWN',
+  Internal: 'INTERNAL',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+const STATUS: Record<ErrorCode, number> = {
+  BAD_REQUEST: 400,
+  MISSING_PARAMETER: 400,
+  KEY_TOO_LONG: 400,
+  NOT_FOUND: 404,
+  KEY_NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  NODE_UNAVAILABLE: 503,
+  SHUTTING_DOWN: 503,
+  INTERNAL: 500,
+};
+
+export function httpStatusOf(code: ErrorCode): number {
+  return STATUS[code];
+}
+
+/** The one error type of the cache. `message` is safe to show to clients. */
+export class CacheError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.name = 'CacheError';
+    this.code = code;
+  }
+
+  get status(): number {
+    return httpStatusOf(this.code);
+  }
+
+  /** The JSON body clients get: the seed's `error` field plus a stable `code`. */
+  toJSON(): { error: string; code: ErrorCode } {
+    return { error: this.message, code: this.code };
+  }
+}
+
+/** Any thrown value as a CacheError; unknown errors become INTERNAL with no detail leaked. */
+export function asCacheError(error: unknown): CacheError {
+  if (error instanceof CacheError) return error;
+  return new CacheError(ErrorCode.Internal, 'Internal server error');
+}
+
+export function nodeUnavailable(): CacheError {
+  return new CacheError(ErrorCode.NodeUnavailable, 'Cache node unavailable');
+}

@@ -1,0 +1,91 @@
+import { Piscina } from 'piscina';
+import { nodeUnavailable } from './errors.js';
+import { Op, type BatchReply, type BatchRequest, type RingAnnouncement, type ShardConfig } from './protocol.js';
+import { START_TIMEOUT_MS, type ShardTransport } from './transport.js';
+
+const SHARD_SCRIPT = new URL('../workers/piscina-shard.js', import.meta.url).href;
+
+/**
+ * A shard as a one-thread piscina pool. The store lives in the thread, so the pool runs exactly
+ * one thread that never idles out. `atomics: 'disabled'`: with piscina's default 'sync' an idle
+ * thread blocks in Atomics.wait and its cluster-channel messages never run.
+ * Piscina replaces a dead thread with an empty one; that replacement is treated as the node's
+ * death, so a lost store is never mistaken for a live one.
+ */
+export class PiscinaTransport implements ShardTransport {
+  readonly threadId: number;
+  readonly #pool: Piscina<BatchRequest, BatchReply>;
+  readonly #deathListeners: Array<(reason: string) => void> = [];
+  #closing = false;
+  #dead = false;
+
+  private constructor(pool: Piscina<BatchRequest, BatchReply>, threadId: number) {
+    this.#pool = pool;
+    this.threadId = threadId;
+    pool.on('workerDestroy', () => this.#die('thread destroyed'));
+    pool.on('error', (error: Error) => this.#die(`crashed: ${error.message}`));
+  }
+
+  static async start(config: ShardConfig): Promise<PiscinaTransport> {
+    const pool = new Piscina<BatchRequest, BatchReply>({
+      filename: SHARD_SCRIPT,
+      minThreads: 1,
+      maxThreads: 1,
+      idleTimeout: Number.POSITIVE_INFINITY,
+      atomics: 'disabled',
+      // Batches are synchronous in the thread; letting several wait at the thread keeps the
+      // main thread from queueing them behind each other's round trip.
+      concurrentTasksPerWorker: 16,
+      workerData: config,
+      execArgv: [],
+    });
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const probe = pool.run({ type: 'batch', id: 0, ringVersion: config.ring.version, commands: [[Op.Info]] });
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`not ready after ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
+      });
+      const reply = await Promise.race([probe, timeout]);
+      const first = reply.results[0];
+      const threadId = first?.status === 0 && first.info ? first.info.threadId : -1;
+      return new PiscinaTransport(pool, threadId);
+    } catch (error) {
+      await pool.destroy();
+      throw new Error(`${config.id} failed to start: ${(error as Error).message}`);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  exchange(request: BatchRequest): Promise<BatchReply> {
+    if (this.#dead) return Promise.reject(nodeUnavailable());
+    return this.#pool.run(request).catch(() => {
+      this.#die('task failed');
+      throw nodeUnavailable();
+    });
+  }
+
+  announce(_ring: RingAnnouncement): void {
+    // A piscina thread has no port of its own to the main thread outside of tasks; it learns
+    // the ring from the cluster channel and from the version every batch carries.
+  }
+
+  onDeath(listener: (reason: string) => void): void {
+    this.#deathListeners.push(listener);
+  }
+
+  kill(): void {
+    for (const thread of this.#pool.threads) void thread.terminate();
+  }
+
+  async close(): Promise<void> {
+    this.#closing = true;
+    await this.#pool.destroy();
+  }
+
+  #die(reason: string): void {
+    if (this.#dead || this.#closing) return;
+    this.#dead = true;
+    for (const listener of this.#deathListeners) listener(reason);
+  }
+}

@@ -1,0 +1,35 @@
+import type { BatchReply, BatchRequest, RingAnnouncement, ShardConfig } from './protocol.js';
+
+/**
+ * How the main thread drives one shard thread. Two implementations exist, a plain Worker over its
+ * own port and a one-thread piscina pool; both pass the same test suite (test/transport.test.ts)
+ * and `npm run bench` measures them side by side.
+ */
+export interface ShardTransport {
+  readonly threadId: number;
+  /** Sends one batch; resolves with its reply, rejects with NODE_UNAVAILABLE if the thread dies. */
+  exchange(request: BatchRequest): Promise<BatchReply>;
+  /** Tells this thread the current ring directly (a thread started late missed the broadcast). */
+  announce(ring: RingAnnouncement): void;
+  /** `listener` runs once if the thread dies or is replaced while not being closed. */
+  onDeath(listener: (reason: string) => void): void;
+  /** Ends the thread abruptly, as a crash would: death listeners run, pending exchanges reject. */
+  kill(): void;
+  /** Stops the thread. Pending exchanges reject. */
+  close(): Promise<void>;
+}
+
+export const TRANSPORTS = ['worker', 'piscina'] as const;
+export type TransportKind = (typeof TRANSPORTS)[number];
+
+/** How long a new shard thread may take to report ready before start-up fails. */
+export const START_TIMEOUT_MS = 10_000;
+
+export async function startTransport(kind: TransportKind, config: ShardConfig): Promise<ShardTransport> {
+  if (kind === 'piscina') {
+    const { PiscinaTransport } = await import('./piscina-transport.js');
+    return PiscinaTransport.start(config);
+  }
+  const { WorkerTransport } = await import('./worker-transport.js');
+  return WorkerTransport.start(config);
+}

@@ -1,0 +1,100 @@
+import t from 'tap';
+import { BroadcastChannel } from 'node:worker_threads';
+import { CacheError } from '../src/errors.js';
+import { CLUSTER_CHANNEL, Op, Status, type RingAnnouncement, type Result } from '../src/protocol.js';
+import { ShardClient } from '../src/shard-client.js';
+import { startTransport, TRANSPORTS } from '../src/transport.js';
+
+const ring: RingAnnouncement = { type: 'ring', version: 7, nodes: ['node-1'] };
+
+async function open(kind: (typeof TRANSPORTS)[number], maxEntries = 0) {
+  const transport = await startTransport(kind, { id: 'node-1', maxEntries, ring });
+  return new ShardClient('node-1', transport, () => ring.version);
+}
+
+async function info(client: ShardClient) {
+  const result = await client.run([Op.Info]);
+  if (result.status !== Status.Ok || result.info === undefined) throw new Error('no info');
+  return result.info;
+}
+
+// One suite, run against every transport: either can replace the other safely.
+for (const kind of TRANSPORTS) {
+  t.test(`${kind} transport`, async (t) => {
+    t.test('set, get, delete round trip through the thread', async (t) => {
+      const client = await open(kind);
+      t.teardown(() => client.close());
+      t.same(await client.run([Op.Get, 'a']), { status: Status.NotFound });
+      t.same(await client.run([Op.Set, 'a', 'ünïcødé 😀']), { status: Status.Ok });
+      t.same(await client.run([Op.Get, 'a']), { status: Status.Ok, value: 'ünïcødé 😀' });
+      t.same(await client.run([Op.Delete, 'a']), { status: Status.Ok });
+      t.same(await client.run([Op.Delete, 'a']), { status: Status.NotFound });
+      const node = await info(client);
+      t.equal(node.id, 'node-1');
+      t.equal(node.threadId, client.transport.threadId);
+      t.ok(node.threadId > 0, 'runs in its own thread');
+    });
+
+    t.test('commands issued in one turn travel in one batch and resolve in order', async (t) => {
+      const client = await open(kind);
+      t.teardown(() => client.close());
+      const writes = Array.from({ length: 500 }, (_, i) => client.run([Op.Set, `k${i}`, `v${i}`]));
+      const reads = Array.from({ length: 500 }, (_, i) => client.run([Op.Get, `k${i}`]));
+      await Promise.all(writes);
+      const values = (await Promise.all(reads)) as Result[];
+      t.equal(client.batchesSent, 1, 'one message for 1,000 commands');
+      t.equal(client.commandsSent, 1000);
+      t.ok(values.every((r, i) => r.status === Status.Ok && r.value === `v${i}`), 'each read got its own value');
+      await client.run([Op.Get, 'k1']);
+      t.equal(client.batchesSent, 2, 'a later turn sends a new batch');
+    });
+
+    t.test('the node learns ring versions from the cluster channel and from batches', async (t) => {
+      const client = await open(kind);
+      t.teardown(() => client.close());
+      t.equal((await info(client)).ringVersion, 7);
+      const channel = new BroadcastChannel(CLUSTER_CHANNEL);
+      channel.postMessage({ type: 'ring', version: 9, nodes: ['node-1', 'node-2'] } satisfies RingAnnouncement);
+      channel.postMessage({ type: 'ring', version: 8, nodes: ['node-1'] } satisfies RingAnnouncement);
+      channel.close();
+      let seen = 0;
+      for (let i = 0; i < 100 && seen !== 9; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        seen = (await info(client)).ringVersion;
+      }
+      t.equal(seen, 9, 'the newest version wins, a late older one does not roll it back');
+    });
+
+    t.test('a thread that dies fails its commands with NODE_UNAVAILABLE, never a hang', async (t) => {
+      const client = await open(kind);
+      t.teardown(() => client.close());
+      await client.run([Op.Set, 'a', '1']);
+      let died = '';
+      client.transport.onDeath((reason) => (died = reason));
+      const inFlight = client.run([Op.Get, 'a']);
+      client.transport.kill();
+      const outcome = await inFlight.then(
+        (result) => result,
+        (error: unknown) => error,
+      );
+      // The read may have been answered before the kill landed; if not, it must fail cleanly.
+      if (outcome instanceof CacheError) t.equal(outcome.code, 'NODE_UNAVAILABLE');
+      else t.same(outcome, { status: Status.Ok, value: '1' });
+      for (let i = 0; i < 100 && client.alive; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      t.equal(client.alive, false, 'death is noticed');
+      t.not(died, '', `death listener ran (${died})`);
+      await t.rejects(client.run([Op.Get, 'a']), { code: 'NODE_UNAVAILABLE' });
+    });
+
+    t.test('maxEntries reaches the store', async (t) => {
+      const client = await open(kind, 2);
+      t.teardown(() => client.close());
+      await client.run([Op.Set, 'a', '1']);
+      await client.run([Op.Set, 'b', '2']);
+      await client.run([Op.Set, 'c', '3']);
+      const node = await info(client);
+      t.equal(node.keys, 2);
+      t.equal(node.evictions, 1);
+    });
+  });
+}
