@@ -1,0 +1,171 @@
+import { BroadcastChannel } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import { CacheError, ErrorCode } from './errors.js';
+import {
+  CLUSTER_CHANNEL,
+  Op,
+  Status,
+  type ClusterEvent,
+  type NodeInfo,
+  type Result,
+  type RingAnnouncement,
+} from './protocol.js';
+import { HashRing } from './ring.js';
+import { ShardClient } from './shard-client.js';
+import { startTransport, type TransportKind } from './transport.js';
+
+export interface ClusterOptions {
+  /** Number of shard nodes, named node-1 .. node-N. */
+  nodes: number;
+  /** Maximum entries per node (0 = no count limit). */
+  maxEntriesPerNode: number;
+  transport: TransportKind;
+  /** When set, every data operation is logged at debug level. */
+  log?: Logger | undefined;
+}
+
+export type NodeState = 'up' | 'down';
+
+export interface NodeStatus extends Partial<NodeInfo> {
+  id: string;
+  state: NodeState;
+  threadId: number;
+}
+
+/** A value read from its owner. */
+export interface Hit {
+  node: string;
+  value: string;
+}
+
+/**
+ * Membership and routing: the only place that knows both the ring and the shards. It announces
+ * every membership version on the `cluster` BroadcastChannel and sends each key's operation to
+ * the shard that owns it.
+ */
+export class Cluster {
+  readonly ring: HashRing;
+  readonly #shards = new Map<string, ShardClient>();
+  readonly #channel = new BroadcastChannel(CLUSTER_CHANNEL);
+  readonly #log: Logger | undefined;
+  #version = 0;
+
+  private constructor(ring: HashRing, log: Logger | undefined) {
+    this.ring = ring;
+    this.#log = log;
+  }
+
+  static async start(options: ClusterOptions): Promise<Cluster> {
+    const ids = Array.from({ length: options.nodes }, (_, i) => `node-${i + 1}`);
+    const cluster = new Cluster(new HashRing(ids), options.log);
+    cluster.#version = 1;
+    const ring = cluster.announcement();
+    const started = await Promise.allSettled(
+      ids.map((id) => startTransport(options.transport, { id, maxEntries: options.maxEntriesPerNode, ring })),
+    );
+    const failure = started.find((outcome) => outcome.status === 'rejected');
+    for (const [i, outcome] of started.entries()) {
+      if (outcome.status === 'fulfilled') {
+        cluster.#shards.set(ids[i]!, new ShardClient(ids[i]!, outcome.value, () => cluster.#version));
+      }
+    }
+    if (failure !== undefined) {
+      await cluster.close();
+      throw (failure as PromiseRejectedResult).reason;
+    }
+    for (const shard of cluster.#shards.values()) {
+      shard.transport.onDeath((reason) => options.log?.error({ node: shard.id, reason }, 'cache node died'));
+    }
+    cluster.#announce();
+    return cluster;
+  }
+
+  get version(): number {
+    return this.#version;
+  }
+
+  announcement(): RingAnnouncement {
+    return { type: 'ring', version: this.#version, nodes: [...this.ring.members] };
+  }
+
+  ownerOf(key: string): string {
+    return this.ring.owner(key);
+  }
+
+  async get(key: string): Promise<Hit | undefined> {
+    const node = this.ring.owner(key);
+    const result = await this.#run(node, [Op.Get, key]);
+    this.#log?.debug({ op: 'get', key, node, hit: result.status === Status.Ok }, 'get');
+    return result.status === Status.Ok ? { node, value: result.value ?? '' } : undefined;
+  }
+
+  /** Stores the value on the key's owner; resolves with the owner's id once it is applied. */
+  async set(key: string, value: string): Promise<string> {
+    const node = this.ring.owner(key);
+    await this.#run(node, [Op.Set, key, value]);
+    this.#log?.debug({ op: 'set', key, node, valueLength: value.length }, 'set');
+    return node;
+  }
+
+  /** Removes the key; resolves with the owner's id and whether the key existed. */
+  async delete(key: string): Promise<{ node: string; existed: boolean }> {
+    const node = this.ring.owner(key);
+    const result = await this.#run(node, [Op.Delete, key]);
+    const existed = result.status === Status.Ok;
+    this.#log?.debug({ op: 'delete', key, node, existed }, 'delete');
+    return { node, existed };
+  }
+
+  /** Every node's figures, gathered with one Info command per node (it rides that node's batch). */
+  async nodes(): Promise<NodeStatus[]> {
+    return Promise.all(
+      [...this.#shards.values()].map(async (shard): Promise<NodeStatus> => {
+        const base = { id: shard.id, threadId: shard.transport.threadId };
+        if (!shard.alive) return { ...base, state: 'down' };
+        try {
+          const result = await shard.run([Op.Info]);
+          const info = result.status === Status.Ok ? result.info : undefined;
+          return { ...base, ...info, state: 'up' };
+        } catch {
+          return { ...base, state: 'down' };
+        }
+      }),
+    );
+  }
+
+  /** True when every member of the ring has a live shard, so every key has a live owner. */
+  healthy(): boolean {
+    return this.ring.members.every((id) => this.#shards.get(id)?.alive === true);
+  }
+
+  /** Batching figures per node: batches sent and commands they carried. */
+  batching(): Array<{ id: string; batches: number; commands: number }> {
+    return [...this.#shards.values()].map((s) => ({ id: s.id, batches: s.batchesSent, commands: s.commandsSent }));
+  }
+
+  /** Ends a node's thread abruptly, as a crash would. Returns false for an unknown id. */
+  killNode(id: string): boolean {
+    const shard = this.#shards.get(id);
+    shard?.transport.kill();
+    return shard !== undefined;
+  }
+
+  async close(): Promise<void> {
+    this.#channel.close();
+    await Promise.all([...this.#shards.values()].map((shard) => shard.close()));
+  }
+
+  #announce(): void {
+    const event: ClusterEvent = this.announcement();
+    this.#channel.postMessage(event);
+    for (const shard of this.#shards.values()) shard.transport.announce(event);
+  }
+
+  async #run(node: string, command: Parameters<ShardClient['run']>[0]): Promise<Result> {
+    const shard = this.#shards.get(node);
+    if (shard === undefined) throw new CacheError(ErrorCode.NodeUnavailable, `Cache node ${node} is not running`);
+    const result = await shard.run(command);
+    if (result.status === Status.Failed) throw new CacheError(ErrorCode.Internal, 'Internal server error');
+    return result;
+  }
+}

@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+import { pino } from 'pino';
+import { helpText, parseArgs, UsageError, type Parsed } from './options.js';
+import { startServer, VERSION } from './server.js';
+
+const PROGRAM = 'distributed-cache';
+/** A clean shutdown must end within this; past it the process exits anyway, saying so. */
+const SHUTDOWN_LIMIT_MS = 1_900;
+
+async function main(argv: readonly string[]): Promise<number> {
+  let parsed: Parsed;
+  try {
+    parsed = parseArgs(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`${PROGRAM}: ${error.message}\nTry '${PROGRAM} --help' for the list of options.\n`);
+    return 2;
+  }
+  if (parsed.kind === 'help') {
+    process.stdout.write(`${helpText(PROGRAM, VERSION)}\n`);
+    return 0;
+  }
+  if (parsed.kind === 'version') {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  const { options } = parsed;
+  const log = pino({ name: PROGRAM, level: options.debug ? 'debug' : 'info' });
+  let server;
+  try {
+    server = await startServer(options, log);
+  } catch (error) {
+    log.fatal({ err: error }, 'could not start');
+    return 1;
+  }
+  log.info({ nodes: options.nodes, transport: options.shardTransport }, `${PROGRAM} listening on ${server.url}`);
+
+  const running = server;
+  return new Promise<number>((resolve) => {
+    const stop = (signal: NodeJS.Signals): void => {
+      log.info({ signal }, 'shutting down');
+      setTimeout(() => {
+        log.warn('shutdown took too long; exiting');
+        resolve(0);
+      }, SHUTDOWN_LIMIT_MS).unref();
+      running.close().then(
+        () => resolve(0),
+        (error: unknown) => {
+          log.error({ err: error }, 'error during shutdown');
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`${PROGRAM}: ${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  },
+);

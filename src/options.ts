@@ -1,0 +1,171 @@
+import { TRANSPORTS } from './transport.js';
+
+/**
+ * Every command-line option, declared once: the parser, the defaults and `--help` are all derived
+ * from this table. Units are in each description.
+ */
+interface IntSpec {
+  type: 'int';
+  default: number;
+  min: number;
+  max: number;
+  help: string;
+}
+interface StringSpec {
+  type: 'string';
+  default: string;
+  help: string;
+}
+interface BoolSpec {
+  type: 'bool';
+  default: boolean;
+  help: string;
+}
+interface ChoiceSpec<C extends string = string> {
+  type: 'choice';
+  choices: readonly C[];
+  default: C;
+  help: string;
+}
+type Spec = IntSpec | StringSpec | BoolSpec | ChoiceSpec;
+
+export const OPTIONS = {
+  port: {
+    type: 'int',
+    default: 8080,
+    min: 0,
+    max: 65_535,
+    help: 'TCP port for the REST API (0 picks a free port and prints it).',
+  },
+  host: {
+    type: 'string',
+    default: '127.0.0.1',
+    help: 'Address to listen on. 0.0.0.0 listens on every interface.',
+  },
+  nodes: {
+    type: 'int',
+    default: 3,
+    min: 1,
+    max: 64,
+    help: 'Number of cache nodes (worker threads), named node-1 .. node-N.',
+  },
+  cacheSize: {
+    type: 'int',
+    default: 0,
+    min: 0,
+    max: 100_000_000,
+    help: 'Maximum entries per node; beyond it the least recently used key is evicted. 0 = no count limit.',
+  },
+  shardTransport: {
+    type: 'choice',
+    choices: TRANSPORTS,
+    default: 'worker',
+    help: 'How nodes are driven: plain worker threads, or one-thread piscina pools (slower; see bench/README.md).',
+  },
+  debug: {
+    type: 'bool',
+    default: false,
+    help: 'Log every cache operation (key, node, outcome) at debug level.',
+  },
+} as const satisfies Record<string, Spec>;
+
+type ValueOf<S extends Spec> = S extends IntSpec
+  ? number
+  : S extends BoolSpec
+    ? boolean
+    : S extends ChoiceSpec<infer C>
+      ? C
+      : string;
+
+export type Options = { -readonly [K in keyof typeof OPTIONS]: ValueOf<(typeof OPTIONS)[K]> };
+type Name = keyof typeof OPTIONS;
+
+export function defaultOptions(): Options {
+  const options = {} as Record<Name, unknown>;
+  for (const name of Object.keys(OPTIONS) as Name[]) options[name] = OPTIONS[name].default;
+  return options as Options;
+}
+
+/** A mistake on the command line; the CLI prints the message and exits with status 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export type Parsed = { kind: 'run'; options: Options } | { kind: 'help' } | { kind: 'version' };
+
+const flagOf = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+const BY_FLAG = new Map<string, Name>((Object.keys(OPTIONS) as Name[]).map((name) => [flagOf(name), name]));
+
+/** Parses `--flag value` and `--flag=value` forms; booleans take no value (or `=true|false`). */
+export function parseArgs(argv: readonly string[]): Parsed {
+  const options = defaultOptions() as Record<Name, unknown>;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--help' || arg === '-h') return { kind: 'help' };
+    if (arg === '--version' || arg === '-v') return { kind: 'version' };
+    if (!arg.startsWith('--')) throw new UsageError(`unexpected argument '${arg}'`);
+    const eq = arg.indexOf('=');
+    const flag = arg.slice(2, eq < 0 ? undefined : eq);
+    const name = BY_FLAG.get(flag);
+    if (name === undefined) throw new UsageError(`unknown option '--${flag}'`);
+    const spec: Spec = OPTIONS[name];
+    let raw: string | undefined = eq < 0 ? undefined : arg.slice(eq + 1);
+    if (spec.type === 'bool') {
+      options[name] = parseBool(flag, raw);
+      continue;
+    }
+    if (raw === undefined) {
+      raw = argv[++i];
+      if (raw === undefined) throw new UsageError(`--${flag} needs a value`);
+    }
+    options[name] = parseValue(flag, spec, raw);
+  }
+  return { kind: 'run', options: options as Options };
+}
+
+function parseBool(flag: string, raw: string | undefined): boolean {
+  if (raw === undefined || raw === 'true') return true;
+  if (raw === 'false') return false;
+  throw new UsageError(`--${flag} takes no value (or =true / =false), got '${raw}'`);
+}
+
+function parseValue(flag: string, spec: Exclude<Spec, BoolSpec>, raw: string): string | number {
+  switch (spec.type) {
+    case 'int': {
+      const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+      if (!Number.isSafeInteger(value) || value < spec.min || value > spec.max) {
+        throw new UsageError(`--${flag} must be a whole number from ${spec.min} to ${spec.max}, got '${raw}'`);
+      }
+      return value;
+    }
+    case 'choice':
+      if (!spec.choices.includes(raw)) {
+        throw new UsageError(`--${flag} must be one of ${spec.choices.join(', ')}, got '${raw}'`);
+      }
+      return raw;
+    case 'string':
+      if (raw.length === 0) throw new UsageError(`--${flag} must not be empty`);
+      return raw;
+  }
+}
+
+export function helpText(program: string, version: string): string {
+  const rows = (Object.keys(OPTIONS) as Name[]).map((name) => {
+    const spec: Spec = OPTIONS[name];
+    const value = spec.type === 'int' ? ' <n>' : spec.type === 'string' ? ' <text>' : spec.type === 'choice' ? ` <${spec.choices.join('|')}>` : '';
+    const fallback = spec.type === 'bool' ? '' : ` (default: ${String(spec.default)})`;
+    return [`--${flagOf(name)}${value}`, `${spec.help}${fallback}`] as const;
+  });
+  rows.push(['--help, -h', 'Show this help and exit.'], ['--version, -v', 'Print the version and exit.']);
+  const width = Math.max(...rows.map(([flag]) => flag.length)) + 2;
+  return [
+    `${program} ${version}: a cache server for one host that behaves like a small cluster.`,
+    '',
+    `Usage: ${program} [options]`,
+    '',
+    'Options (--flag value and --flag=value both work):',
+    ...rows.map(([flag, text]) => `  ${flag.padEnd(width)}${text}`),
+    '',
+    'Exit status: 0 after a clean shutdown (SIGINT/SIGTERM), 1 if the server fails, 2 on a usage error.',
+  ].join('\n');
+}

@@ -1,0 +1,42 @@
+import { CacheError, ErrorCode } from './errors.js';
+
+/**
+ * The first value of each parameter of a query string (without the `?`), decoded as
+ * application/x-www-form-urlencoded: `+` is a space, `%XX` a UTF-8 byte. The first value wins for
+ * repeated names, as in the seed (Go's `Query().Get`). A malformed escape is a 400 naming the
+ * parameter, rather than a silently dropped pair.
+ * Written out instead of URLSearchParams: that one keeps malformed escapes as literal text.
+ */
+export function parseQuery(query: string): Map<string, string> {
+  const params = new Map<string, string>();
+  if (query.length === 0) return params;
+  for (const pair of query.split('&')) {
+    if (pair.length === 0) continue;
+    const eq = pair.indexOf('=');
+    const name = decode(eq < 0 ? pair : pair.slice(0, eq), 'a parameter name');
+    if (params.has(name)) continue;
+    params.set(name, eq < 0 ? '' : decode(pair.slice(eq + 1), `parameter '${name}'`));
+  }
+  return params;
+}
+
+function decode(text: string, what: string): string {
+  const spaced = text.includes('+') ? text.replaceAll('+', ' ') : text;
+  if (!spaced.includes('%')) return spaced;
+  try {
+    return decodeURIComponent(spaced);
+  } catch {
+    throw new CacheError(ErrorCode.BadRequest, `Malformed percent-encoding in ${what}`);
+  }
+}
+
+/** Longest key accepted, in UTF-8 bytes. */
+export const MAX_KEY_BYTES = 1024;
+
+/** Throws a 400 for a key longer than {@link MAX_KEY_BYTES}; the byte count is only taken when it could be over. */
+export function checkKeyLength(key: string): void {
+  // A UTF-16 code unit is at most 3 UTF-8 bytes, so short keys need no count.
+  if (key.length * 3 > MAX_KEY_BYTES && Buffer.byteLength(key) > MAX_KEY_BYTES) {
+    throw new CacheError(ErrorCode.KeyTooLong, `Key is longer than ${MAX_KEY_BYTES} bytes`);
+  }
+}

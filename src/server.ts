@@ -1,0 +1,94 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Server as NetServer, type AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { getRequestListener } from '@hono/node-server';
+import type { Logger } from 'pino';
+import { createApi } from './api.js';
+import { Cluster } from './cluster.js';
+import type { Options } from './options.js';
+import { handleSeed, SEED_PATHS } from './seed.js';
+
+export const VERSION: string = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+/** How long close() lets in-flight requests finish before it cuts the remaining connections. */
+export const DRAIN_TIMEOUT_MS = 1_500;
+/** How long an idle keep-alive connection may still bring a request once close() has begun. */
+export const IDLE_GRACE_MS = 100;
+
+export interface RunningServer {
+  /** Base URL, e.g. http://127.0.0.1:8080 */
+  url: string;
+  port: number;
+  cluster: Cluster;
+  http: Server;
+  /** Stops accepting, lets in-flight requests finish (up to the drain timeout), stops the nodes. */
+  close(): Promise<void>;
+}
+
+export async function startServer(options: Options, log?: Logger): Promise<RunningServer> {
+  const cluster = await Cluster.start({
+    nodes: options.nodes,
+    maxEntriesPerNode: options.cacheSize,
+    transport: options.shardTransport,
+    log: options.debug ? log : undefined,
+  });
+  const api = createApi(cluster, { version: VERSION, startedAt: Date.now() });
+  const honoListener = getRequestListener(api.fetch);
+  let draining = false;
+  // Responses not yet finished: at shutdown each is told to close its connection when done.
+  const inFlight = new Set<ServerResponse>();
+  const finished = function (this: ServerResponse): void {
+    inFlight.delete(this);
+  };
+
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
+    // While draining, every response closes its connection, so keep-alive clients let go.
+    if (draining) res.shouldKeepAlive = false;
+    inFlight.add(res);
+    res.once('close', finished);
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    if (SEED_PATHS.has(path)) handleSeed(cluster, req, res, path, q < 0 ? '' : url.slice(q + 1));
+    else void honoListener(req, res);
+  };
+  const http = createServer(listener);
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(options.port, options.host, () => {
+        http.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    await cluster.close();
+    throw error;
+  }
+  const { port } = http.address() as AddressInfo;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      draining = true;
+      for (const res of inFlight) if (!res.headersSent) res.shouldKeepAlive = false;
+      // Stop listening, but leave idle keep-alive connections open for a moment: http.close()
+      // would cut them at once, and a request already on its way on one would be reset. During
+      // the grace every request that arrives is answered with `Connection: close`.
+      const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(http, () => resolve()));
+      const grace = setTimeout(() => http.closeIdleConnections(), IDLE_GRACE_MS);
+      const deadline = setTimeout(() => http.closeAllConnections(), DRAIN_TIMEOUT_MS);
+      await closed;
+      clearTimeout(grace);
+      clearTimeout(deadline);
+      await cluster.close();
+    })();
+    return closing;
+  };
+
+  return { url: `http://${host}:${port}`, port, cluster, http, close };
+}

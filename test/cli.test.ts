@@ -1,0 +1,105 @@
+import t from 'tap';
+import { Agent, request as httpRequest } from 'node:http';
+import { runCli, spawnServer } from './fixtures/process.js';
+
+t.test('usage errors print what is wrong and exit 2', async (t) => {
+  for (const [args, message] of [
+    [['--nodes', '0'], /--nodes must be a whole number from 1 to 64, got '0'/],
+    [['--port', 'abc'], /--port must be a whole number from 0 to 65535, got 'abc'/],
+    [['--frobnicate'], /unknown option '--frobnicate'/],
+  ] as const) {
+    const exit = await runCli([...args]);
+    t.equal(exit.code, 2, args.join(' '));
+    t.match(exit.stderr, message);
+    t.match(exit.stderr, /--help/);
+  }
+});
+
+t.test('--help explains every flag; --version prints the version', async (t) => {
+  const help = await runCli(['--help']);
+  t.equal(help.code, 0);
+  for (const flag of ['--port', '--host', '--nodes', '--cache-size', '--debug', '--help', '--version']) {
+    t.match(help.stdout, flag);
+  }
+  const version = await runCli(['--version']);
+  t.equal(version.code, 0);
+  t.equal(version.stdout, '0.1.0\n');
+});
+
+t.test('a port in use is reported and exits 1', async (t) => {
+  const first = await spawnServer([]);
+  t.teardown(() => first.child.kill('SIGKILL'));
+  const port = new URL(first.url).port;
+  const second = await runCli(['--port', port]);
+  t.equal(second.code, 1);
+  t.match(second.stdout + second.stderr, /EADDRINUSE/);
+});
+
+t.test('--debug logs each operation', async (t) => {
+  const server = await spawnServer(['--debug', '--nodes', '2']);
+  await fetch(`${server.url}/set?key=logged&value=1`, { method: 'POST' });
+  await fetch(`${server.url}/get?key=logged`);
+  server.child.kill('SIGINT');
+  const exit = await server.exit;
+  t.equal(exit.code, 0);
+  t.match(exit.stdout, /"op":"set","key":"logged"/);
+  t.match(exit.stdout, /"op":"get","key":"logged".*"hit":true/);
+});
+
+t.test('SIGTERM under load: every request answered, exit 0 within 2 s', async (t) => {
+  const server = await spawnServer(['--nodes', '3']);
+  const agent = new Agent({ keepAlive: true, maxSockets: 50 });
+  const base = new URL(server.url);
+  let sent = 0;
+  let answered = 0;
+  let serverErrors = 0;
+  const connectionErrors = new Map<string, number>();
+  let stop = false;
+
+  const once = (i: number): Promise<void> =>
+    new Promise((resolve) => {
+      sent++;
+      const req = httpRequest(
+        { host: base.hostname, port: base.port, agent, method: 'POST', path: `/set?key=load-${i}-${sent}&value=${sent}` },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            answered++;
+            if (res.statusCode! >= 500) serverErrors++;
+            resolve();
+          });
+        },
+      );
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        connectionErrors.set(error.code ?? error.message, (connectionErrors.get(error.code ?? error.message) ?? 0) + 1);
+        stop = true;
+        resolve();
+      });
+      req.end();
+    });
+  const client = async (i: number): Promise<void> => {
+    while (!stop) await once(i);
+  };
+  const clients = Array.from({ length: 50 }, (_, i) => client(i));
+  await new Promise((resolve) => setTimeout(resolve, 700));
+  const signalled = Date.now();
+  server.child.kill('SIGTERM');
+  // Every request must settle (response or connection error): none may hang.
+  const settled = await Promise.race([
+    Promise.all(clients).then(() => true),
+    new Promise((resolve) => setTimeout(() => resolve(false), 5_000)),
+  ]);
+  stop = true;
+  const exit = await server.exit;
+  const elapsed = Date.now() - signalled;
+  agent.destroy();
+  t.ok(settled, 'no request left hanging');
+  t.equal(exit.code, 0, 'exit code 0');
+  t.ok(elapsed < 2_000, `exited ${elapsed} ms after SIGTERM`);
+  t.ok(answered > 100, `${answered} of ${sent} requests answered before and during the drain`);
+  t.equal(serverErrors, 0, 'no 5xx during shutdown');
+  for (const code of connectionErrors.keys()) {
+    t.match(code, /ECONNREFUSED|ECONNRESET/, `only refused/reset connections after close: ${code}`);
+  }
+  t.comment(`sent ${sent}, answered ${answered}, connection errors ${JSON.stringify(Object.fromEntries(connectionErrors))}`);
+});

@@ -1,0 +1,66 @@
+import t from 'tap';
+import { defaultOptions, helpText, OPTIONS, parseArgs, UsageError } from '../src/options.js';
+
+const run = (argv: string[]) => {
+  const parsed = parseArgs(argv);
+  if (parsed.kind !== 'run') throw new Error(`expected run, got ${parsed.kind}`);
+  return parsed.options;
+};
+
+t.test('defaults', async (t) => {
+  t.same(run([]), {
+    port: 8080,
+    host: '127.0.0.1',
+    nodes: 3,
+    cacheSize: 0,
+    shardTransport: 'worker',
+    debug: false,
+  });
+  t.same(defaultOptions(), run([]));
+});
+
+t.test('--flag value and --flag=value both work', async (t) => {
+  const options = run(['--port', '9000', '--nodes=5', '--host=0.0.0.0', '--cache-size', '1000', '--debug']);
+  t.equal(options.port, 9000);
+  t.equal(options.nodes, 5);
+  t.equal(options.host, '0.0.0.0');
+  t.equal(options.cacheSize, 1000);
+  t.equal(options.debug, true);
+  t.equal(run(['--debug=false']).debug, false);
+  t.equal(run(['--shard-transport', 'piscina']).shardTransport, 'piscina');
+});
+
+t.test('help and version', async (t) => {
+  t.same(parseArgs(['--help']), { kind: 'help' });
+  t.same(parseArgs(['-h']), { kind: 'help' });
+  t.same(parseArgs(['--nodes', '2', '--version']), { kind: 'version' });
+  const help = helpText('distributed-cache', '1.2.3');
+  for (const flag of ['--port', '--host', '--nodes', '--cache-size', '--shard-transport', '--debug', '--help', '--version']) {
+    t.match(help, flag, `help explains ${flag}`);
+  }
+  t.equal(Object.keys(OPTIONS).length, 6, 'help is generated from every declared option');
+});
+
+t.test('bad input names the problem', async (t) => {
+  const cases: Array<[string[], RegExp]> = [
+    [['--nodes', '0'], /--nodes must be a whole number from 1 to 64, got '0'/],
+    [['--nodes', '65'], /--nodes must be/],
+    [['--port', 'abc'], /--port must be a whole number from 0 to 65535, got 'abc'/],
+    [['--port', '-1'], /--port must be/],
+    [['--port', '80.5'], /--port must be/],
+    [['--port', '1e3'], /--port must be/],
+    [['--port', '70000'], /--port must be/],
+    [['--port'], /--port needs a value/],
+    [['--cache-size='], /--cache-size must be/],
+    [['--bogus'], /unknown option '--bogus'/],
+    [['--bogus=1'], /unknown option '--bogus'/],
+    [['nodes'], /unexpected argument 'nodes'/],
+    [['--debug=yes'], /--debug takes no value/],
+    [['--host='], /--host must not be empty/],
+    [['--shard-transport', 'tcp'], /must be one of worker, piscina/],
+  ];
+  for (const [argv, message] of cases) {
+    t.throws(() => parseArgs(argv), UsageError, argv.join(' '));
+    t.throws(() => parseArgs(argv), message, argv.join(' '));
+  }
+});
