@@ -1,17 +1,18 @@
 import { BroadcastChannel } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { CacheError, ErrorCode } from './errors.js';
+import { CacheError, ErrorCode, nodeUnavailable } from './errors.js';
 import {
   CLUSTER_CHANNEL,
   Op,
   Status,
   type ClusterEvent,
+  type Command,
   type NodeInfo,
   type Result,
   type RingAnnouncement,
 } from './protocol.js';
 import { HashRing } from './ring.js';
-import { ShardClient } from './shard-client.js';
+import { ShardClient, type ResultCallback } from './shard-client.js';
 import { startTransport, type TransportKind } from './transport.js';
 
 export interface ClusterOptions {
@@ -32,11 +33,8 @@ export interface NodeStatus extends Partial<NodeInfo> {
   threadId: number;
 }
 
-/** A value read from its owner. */
-export interface Hit {
-  node: string;
-  value: string;
-}
+const OP_NAMES: Record<Op, string> = { [Op.Get]: 'get', [Op.Set]: 'set', [Op.Delete]: 'delete', [Op.Info]: 'info' };
+const STATUS_NAMES: Record<Status, string> = { [Status.Ok]: 'ok', [Status.NotFound]: 'not-found', [Status.Failed]: 'failed' };
 
 /**
  * Membership and routing: the only place that knows both the ring and the shards. It announces
@@ -92,28 +90,35 @@ export class Cluster {
     return this.ring.owner(key);
   }
 
-  async get(key: string): Promise<Hit | undefined> {
+  /**
+   * Sends one key's command to the key's owner; `callback` gets the outcome and the owner's id.
+   * This is the hot path: no promise, no allocation beyond the command itself.
+   */
+  dispatch(key: string, command: Command, callback: ResultCallback): void {
     const node = this.ring.owner(key);
-    const result = await this.#run(node, [Op.Get, key]);
-    this.#log?.debug({ op: 'get', key, node, hit: result.status === Status.Ok }, 'get');
-    return result.status === Status.Ok ? { node, value: result.value ?? '' } : undefined;
+    const shard = this.#shards.get(node);
+    if (shard === undefined) {
+      callback(nodeUnavailable(), undefined, node);
+    } else if (this.#log === undefined) {
+      shard.send(command, callback);
+    } else {
+      const log = this.#log;
+      shard.send(command, (error, result, owner) => {
+        log.debug({ op: OP_NAMES[command[0]], key, node: owner, status: error?.code ?? STATUS_NAMES[result!.status] });
+        callback(error, result, owner);
+      });
+    }
   }
 
-  /** Stores the value on the key's owner; resolves with the owner's id once it is applied. */
-  async set(key: string, value: string): Promise<string> {
-    const node = this.ring.owner(key);
-    await this.#run(node, [Op.Set, key, value]);
-    this.#log?.debug({ op: 'set', key, node, valueLength: value.length }, 'set');
-    return node;
-  }
-
-  /** Removes the key; resolves with the owner's id and whether the key existed. */
-  async delete(key: string): Promise<{ node: string; existed: boolean }> {
-    const node = this.ring.owner(key);
-    const result = await this.#run(node, [Op.Delete, key]);
-    const existed = result.status === Status.Ok;
-    this.#log?.debug({ op: 'delete', key, node, existed }, 'delete');
-    return { node, existed };
+  /** {@link dispatch} as a promise; a command the node could not apply is an INTERNAL error. */
+  run(key: string, command: Command): Promise<{ result: Result; node: string }> {
+    return new Promise((resolve, reject) => {
+      this.dispatch(key, command, (error, result, node) => {
+        if (error !== null) reject(error);
+        else if (result!.status === Status.Failed) reject(new CacheError(ErrorCode.Internal, 'Internal server error'));
+        else resolve({ result: result!, node });
+      });
+    });
   }
 
   /** Every node's figures, gathered with one Info command per node (it rides that node's batch). */
@@ -161,11 +166,4 @@ export class Cluster {
     for (const shard of this.#shards.values()) shard.transport.announce(event);
   }
 
-  async #run(node: string, command: Parameters<ShardClient['run']>[0]): Promise<Result> {
-    const shard = this.#shards.get(node);
-    if (shard === undefined) throw new CacheError(ErrorCode.NodeUnavailable, `Cache node ${node} is not running`);
-    const result = await shard.run(command);
-    if (result.status === Status.Failed) throw new CacheError(ErrorCode.Internal, 'Internal server error');
-    return result;
-  }
 }

@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Cluster } from './cluster.js';
 import { asCacheError, CacheError, ErrorCode } from './errors.js';
+import { Op, Status } from './protocol.js';
 import { checkKeyLength, parseQuery } from './query.js';
+import type { ResultCallback } from './shard-client.js';
 
 /**
  * The seed's three routes, `/get`, `/set` and `/del`, answered straight from node:http.
@@ -14,59 +16,81 @@ import { checkKeyLength, parseQuery } from './query.js';
 export const SEED_PATHS = new Set(['/get', '/set', '/del']);
 
 const ALLOWED: Record<string, string> = { '/get': 'GET', '/set': 'POST', '/del': 'DELETE' };
+const KEY_NOT_FOUND = new CacheError(ErrorCode.KeyNotFound, 'Key not found');
 
-export function handleSeed(cluster: Cluster, req: IncomingMessage, res: ServerResponse, path: string, query: string): void {
-  let params: Map<string, string>;
-  try {
-    const allowed = ALLOWED[path]!;
-    if (req.method !== allowed) {
-      res.setHeader('allow', allowed);
-      throw new CacheError(ErrorCode.MethodNotAllowed, 'Method not allowed');
-    }
-    params = parseQuery(query);
-  } catch (error) {
-    sendError(res, error);
-    return;
+export class SeedRoutes {
+  readonly #cluster: Cluster;
+  /** Set at shutdown: from then on every response closes its connection. */
+  draining = false;
+
+  constructor(cluster: Cluster) {
+    this.#cluster = cluster;
   }
-  route(cluster, path, params).then(
-    ([status, body]) => sendLine(res, status, body),
-    (error: unknown) => sendError(res, error),
-  );
-}
 
-async function route(cluster: Cluster, path: string, params: Map<string, string>): Promise<[number, string]> {
-  const key = params.get('key') ?? '';
-  if (path === '/get') {
+  handle(req: IncomingMessage, res: ServerResponse, path: string, query: string): void {
+    try {
+      const allowed = ALLOWED[path]!;
+      if (req.method !== allowed) {
+        res.setHeader('allow', allowed);
+        throw new CacheError(ErrorCode.MethodNotAllowed, 'Method not allowed');
+      }
+      const params = parseQuery(query);
+      const key = params.get('key') ?? '';
+      if (path === '/get') this.#get(res, key);
+      else if (path === '/set') this.#set(res, key, params.get('value') ?? '');
+      else this.#delete(res, key);
+    } catch (error) {
+      this.#sendError(res, error);
+    }
+  }
+
+  #get(res: ServerResponse, key: string): void {
     if (key === '') throw new CacheError(ErrorCode.MissingParameter, "Missing 'key' parameter");
     checkKeyLength(key);
-    const hit = await cluster.get(key);
-    if (hit === undefined) throw new CacheError(ErrorCode.KeyNotFound, 'Key not found');
-    return [200, `{"key":${JSON.stringify(key)},"value":${JSON.stringify(hit.value)},"node":${JSON.stringify(hit.node)}}`];
+    this.#cluster.dispatch(key, [Op.Get, key], this.#reply(res, (result, node) => {
+      if (result.status !== Status.Ok) return this.#sendError(res, KEY_NOT_FOUND);
+      this.#send(res, 200, `{"key":${JSON.stringify(key)},"value":${JSON.stringify(result.value)},"node":"${node}"}`);
+    }));
   }
-  if (path === '/set') {
-    const value = params.get('value') ?? '';
+
+  #set(res: ServerResponse, key: string, value: string): void {
     if (key === '' || value === '') {
       throw new CacheError(ErrorCode.MissingParameter, "Both 'key' and 'value' parameters are required");
     }
     checkKeyLength(key);
-    const node = await cluster.set(key, value);
-    return [201, `{"message":"Value set successfully","key":${JSON.stringify(key)},"node":${JSON.stringify(node)}}`];
+    this.#cluster.dispatch(key, [Op.Set, key, value], this.#reply(res, (_result, node) => {
+      this.#send(res, 201, `{"message":"Value set successfully","key":${JSON.stringify(key)},"node":"${node}"}`);
+    }));
   }
-  if (key === '') throw new CacheError(ErrorCode.MissingParameter, '`key` parameter is required');
-  checkKeyLength(key);
-  const { node } = await cluster.delete(key);
-  // The seed answers 201 whether or not the key existed.
-  return [201, `{"message":"Value deleted successfully","key":${JSON.stringify(key)},"node":${JSON.stringify(node)}}`];
-}
 
-function sendError(res: ServerResponse, error: unknown): void {
-  const cacheError = asCacheError(error);
-  sendLine(res, cacheError.status, JSON.stringify(cacheError));
-}
+  #delete(res: ServerResponse, key: string): void {
+    if (key === '') throw new CacheError(ErrorCode.MissingParameter, '`key` parameter is required');
+    checkKeyLength(key);
+    // The seed answers 201 whether or not the key existed.
+    this.#cluster.dispatch(key, [Op.Delete, key], this.#reply(res, (_result, node) => {
+      this.#send(res, 201, `{"message":"Value deleted successfully","key":${JSON.stringify(key)},"node":"${node}"}`);
+    }));
+  }
 
-/** Sends a JSON body followed by a newline, as the seed's encoder does. */
-export function sendLine(res: ServerResponse, status: number, json: string): void {
-  const body = `${json}\n`;
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
+  /** Turns a node's outcome into either `onResult` or an error response. */
+  #reply(res: ServerResponse, onResult: (result: NonNullable<Parameters<ResultCallback>[1]>, node: string) => void): ResultCallback {
+    return (error, result, node) => {
+      if (error !== null) this.#sendError(res, error);
+      else if (result!.status === Status.Failed) this.#sendError(res, new Error('node could not apply the command'));
+      else onResult(result!, node);
+    };
+  }
+
+  #sendError(res: ServerResponse, error: unknown): void {
+    const cacheError = asCacheError(error);
+    this.#send(res, cacheError.status, JSON.stringify(cacheError));
+  }
+
+  /** Sends a JSON body followed by a newline, as the seed's encoder does. */
+  #send(res: ServerResponse, status: number, json: string): void {
+    if (this.draining) res.shouldKeepAlive = false;
+    const body = `${json}\n`;
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  }
 }

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { createApi } from './api.js';
 import { Cluster } from './cluster.js';
 import type { Options } from './options.js';
-import { handleSeed, SEED_PATHS } from './seed.js';
+import { SEED_PATHS, SeedRoutes } from './seed.js';
 
 export const VERSION: string = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -36,23 +36,20 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
   });
   const api = createApi(cluster, { version: VERSION, startedAt: Date.now() });
   const honoListener = getRequestListener(api.fetch);
-  let draining = false;
-  // Responses not yet finished: at shutdown each is told to close its connection when done.
-  const inFlight = new Set<ServerResponse>();
-  const finished = function (this: ServerResponse): void {
-    inFlight.delete(this);
-  };
+  const seed = new SeedRoutes(cluster);
 
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
-    // While draining, every response closes its connection, so keep-alive clients let go.
-    if (draining) res.shouldKeepAlive = false;
-    inFlight.add(res);
-    res.once('close', finished);
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
-    if (SEED_PATHS.has(path)) handleSeed(cluster, req, res, path, q < 0 ? '' : url.slice(q + 1));
-    else void honoListener(req, res);
+    if (SEED_PATHS.has(path)) {
+      seed.handle(req, res, path, q < 0 ? '' : url.slice(q + 1));
+    } else {
+      // While draining, every response closes its connection, so keep-alive clients let go.
+      // (Seed responses check the flag when they are written, as they may wait for a node.)
+      if (seed.draining) res.shouldKeepAlive = false;
+      void honoListener(req, res);
+    }
   };
   const http = createServer(listener);
 
@@ -74,8 +71,7 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      draining = true;
-      for (const res of inFlight) if (!res.headersSent) res.shouldKeepAlive = false;
+      seed.draining = true;
       // Stop listening, but leave idle keep-alive connections open for a moment: http.close()
       // would cut them at once, and a request already on its way on one would be reset. During
       // the grace every request that arrives is answered with `Connection: close`.

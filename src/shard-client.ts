@@ -1,24 +1,27 @@
-import { nodeUnavailable } from './errors.js';
+import { nodeUnavailable, type CacheError } from './errors.js';
 import type { BatchReply, Command, Result } from './protocol.js';
 import type { ShardTransport } from './transport.js';
+
+/** Receives one command's outcome, and the id of the node that gave it. */
+export type ResultCallback = (error: CacheError | null, result: Result | undefined, node: string) => void;
 
 /**
  * The main thread's handle on one shard. Commands issued during one event-loop turn are queued and
  * sent as one batch from a setImmediate callback, that is after the poll phase has handed every
  * readable socket its request; one reply then settles them all. (A microtask would flush after
  * each request instead: node runs microtasks between I/O callbacks.)
+ * The hot path is callback-based: no promise per command.
  */
 export class ShardClient {
   readonly id: string;
   readonly transport: ShardTransport;
   readonly #ringVersion: () => number;
   #commands: Command[] = [];
-  #resolvers: Array<(result: Result) => void> = [];
-  #rejecters: Array<(error: Error) => void> = [];
+  #callbacks: ResultCallback[] = [];
   #scheduled = false;
   #nextBatchId = 1;
   #alive = true;
-  /** Batches sent, for tests and /stats: commands per batch is the batching factor. */
+  /** Batches sent and the commands they carried: commands per batch is the batching factor. */
   batchesSent = 0;
   commandsSent = 0;
 
@@ -35,16 +38,22 @@ export class ShardClient {
     return this.#alive;
   }
 
-  run(command: Command): Promise<Result> {
-    if (!this.#alive) return Promise.reject(nodeUnavailable());
+  send(command: Command, callback: ResultCallback): void {
+    if (!this.#alive) {
+      callback(nodeUnavailable(), undefined, this.id);
+      return;
+    }
     if (!this.#scheduled) {
       this.#scheduled = true;
       setImmediate(this.#flush);
     }
     this.#commands.push(command);
-    return new Promise<Result>((resolve, reject) => {
-      this.#resolvers.push(resolve);
-      this.#rejecters.push(reject);
+    this.#callbacks.push(callback);
+  }
+
+  run(command: Command): Promise<Result> {
+    return new Promise((resolve, reject) => {
+      this.send(command, (error, result) => (error === null ? resolve(result!) : reject(error)));
     });
   }
 
@@ -57,13 +66,11 @@ export class ShardClient {
   readonly #flush = (): void => {
     this.#scheduled = false;
     const commands = this.#commands;
-    const resolvers = this.#resolvers;
-    const rejecters = this.#rejecters;
+    const callbacks = this.#callbacks;
     this.#commands = [];
-    this.#resolvers = [];
-    this.#rejecters = [];
+    this.#callbacks = [];
     if (!this.#alive) {
-      rejectAll(rejecters);
+      this.#failAll(callbacks);
       return;
     }
     this.batchesSent++;
@@ -72,14 +79,14 @@ export class ShardClient {
       .exchange({ type: 'batch', id: this.#nextBatchId++, ringVersion: this.#ringVersion(), commands })
       .then(
         (reply: BatchReply) => {
-          for (let i = 0; i < resolvers.length; i++) resolvers[i]!(reply.results[i]!);
+          for (let i = 0; i < callbacks.length; i++) callbacks[i]!(null, reply.results[i], this.id);
         },
-        () => rejectAll(rejecters),
+        () => this.#failAll(callbacks),
       );
   };
-}
 
-function rejectAll(rejecters: Array<(error: Error) => void>): void {
-  const error = nodeUnavailable();
-  for (const reject of rejecters) reject(error);
+  #failAll(callbacks: ResultCallback[]): void {
+    const error = nodeUnavailable();
+    for (const callback of callbacks) callback(error, undefined, this.id);
+  }
 }

@@ -43,7 +43,7 @@ t.test('--debug logs each operation', async (t) => {
   const exit = await server.exit;
   t.equal(exit.code, 0);
   t.match(exit.stdout, /"op":"set","key":"logged"/);
-  t.match(exit.stdout, /"op":"get","key":"logged".*"hit":true/);
+  t.match(exit.stdout, /"op":"get","key":"logged".*"status":"ok"/);
 });
 
 t.test('SIGTERM under load: every request answered, exit 0 within 2 s', async (t) => {

@@ -1,0 +1,154 @@
+/**
+ * `npm run bench`: each scenario against each configuration of the cache and against the bare
+ * node:http floor, in interleaved rounds (floor, cache, floor, cache, ...) so that the machine's
+ * drift hits both alike; reports medians and the ratio of each median to the floor's.
+ *
+ *   npm run bench -- [--quick] [--rounds N] [--seconds S] [--connections C]
+ */
+import autocannon from 'autocannon';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { startCache, startFloor, type Target } from './targets.js';
+
+interface Scenario {
+  name: string;
+  /** Requests each connection cycles through. */
+  requests: Array<{ method: 'GET' | 'POST'; path: string }>;
+}
+
+interface Sample {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+const args = process.argv.slice(2);
+const flag = (name: string, fallback: number): number => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+};
+const quick = args.includes('--quick');
+const ROUNDS = flag('rounds', quick ? 2 : 5);
+const SECONDS = flag('seconds', quick ? 3 : 5);
+const CONNECTIONS = flag('connections', 50);
+const KEYS = 10_000;
+
+const key = (i: number): string => `key-${i % KEYS}`;
+const SCENARIOS: Scenario[] = [
+  // One hot key, as the design's reference measurement; then a spread of keys over every node.
+  { name: 'GET hit', requests: [{ method: 'GET', path: `/get?key=${key(1234)}` }] },
+  { name: 'GET hit 10k keys', requests: Array.from({ length: 1000 }, (_, i) => ({ method: 'GET', path: `/get?key=${key(i * 7)}` })) },
+  { name: 'GET miss', requests: Array.from({ length: 1000 }, (_, i) => ({ method: 'GET', path: `/get?key=absent-${i}` })) },
+  {
+    name: 'SET',
+    requests: Array.from({ length: 1000 }, (_, i) => ({ method: 'POST', path: `/set?key=${key(i * 13)}&value=v${i}` })),
+  },
+];
+
+const CONFIGS: Array<{ name: string; args: string[] }> = [
+  { name: 'cache, 3 worker nodes', args: ['--nodes', '3'] },
+  { name: 'cache, 3 piscina nodes', args: ['--nodes', '3', '--shard-transport', 'piscina'] },
+];
+
+async function preload(url: string): Promise<void> {
+  for (let start = 0; start < KEYS; start += 200) {
+    await Promise.all(
+      Array.from({ length: Math.min(200, KEYS - start) }, (_, j) =>
+        fetch(`${url}/set?key=${key(start + j)}&value=value-of-${key(start + j)}`, { method: 'POST' }).then((r) => r.text()),
+      ),
+    );
+  }
+}
+
+async function measure(target: Target, scenario: Scenario): Promise<Sample> {
+  const result = await autocannon({
+    url: target.url,
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    requests: scenario.requests,
+  });
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: scenario.name === 'GET miss' ? 0 : result.non2xx,
+  };
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+async function main(): Promise<void> {
+  const floor = await startFloor();
+  const caches: Target[] = [];
+  for (const config of CONFIGS) {
+    const target = await startCache(config.name, config.args);
+    await preload(target.url);
+    caches.push(target);
+  }
+  const targets = [floor, ...caches];
+  const samples = new Map<string, Sample[]>();
+  const total = ROUNDS * SCENARIOS.length * targets.length;
+  let done = 0;
+  try {
+    for (const target of targets) await measure(target, { ...SCENARIOS[0]!, name: 'warm-up' });
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const scenario of SCENARIOS) {
+        for (const target of targets) {
+          const sample = await measure(target, scenario);
+          const id = `${scenario.name}|${target.name}`;
+          samples.set(id, [...(samples.get(id) ?? []), sample]);
+          done++;
+          process.stderr.write(
+            `[${done}/${total}] round ${round} ${scenario.name.padEnd(16)} ${target.name.padEnd(24)} ${Math.round(sample.rps)} req/s p99 ${sample.p99} ms\n`,
+          );
+        }
+      }
+    }
+  } finally {
+    await Promise.all(targets.map((t) => t.stop()));
+  }
+
+  const rows = SCENARIOS.flatMap((scenario) => {
+    const floorRps = median(samples.get(`${scenario.name}|${floor.name}`)!.map((s) => s.rps));
+    return targets.map((target) => {
+      const list = samples.get(`${scenario.name}|${target.name}`)!;
+      const rps = median(list.map((s) => s.rps));
+      return {
+        scenario: scenario.name,
+        target: target.name,
+        rps: Math.round(rps),
+        p50: median(list.map((s) => s.p50)),
+        p99: median(list.map((s) => s.p99)),
+        ratio: Number((rps / floorRps).toFixed(3)),
+        rounds: list.map((s) => Math.round(s.rps)),
+        errors: list.reduce((sum, s) => sum + s.errors + s.non2xx, 0),
+      };
+    });
+  });
+
+  const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown'}), Node ${process.version}`;
+  const table = [
+    `${ROUNDS} rounds of ${SECONDS} s, ${CONNECTIONS} connections, medians; ${machine}`,
+    '',
+    '| scenario | target | req/s | p50 ms | p99 ms | x floor | rounds (req/s) | errors |',
+    '| --- | --- | ---: | ---: | ---: | ---: | --- | ---: |',
+    ...rows.map(
+      (r) => `| ${r.scenario} | ${r.target} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.ratio.toFixed(2)} | ${r.rounds.join(', ')} | ${r.errors} |`,
+    ),
+  ].join('\n');
+  process.stdout.write(`\n${table}\n`);
+  const resultsDir = new URL('../../bench/results/', import.meta.url);
+  mkdirSync(resultsDir, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  writeFileSync(new URL(`${stamp}.json`, resultsDir), `${JSON.stringify({ machine, rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS, rows }, null, 2)}\n`);
+  writeFileSync(new URL(`${stamp}.md`, resultsDir), `${table}\n`);
+}
+
+await main();

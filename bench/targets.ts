@@ -1,0 +1,44 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** A server under test, running as its own process so the load generator has its own core. */
+export interface Target {
+  name: string;
+  url: string;
+  stop(): Promise<void>;
+}
+
+const path = (relative: string): string => fileURLToPath(new URL(relative, import.meta.url));
+export const MAIN = path('../src/main.js');
+export const FLOOR = path('./floor.js');
+
+/** Starts `script args` and resolves when it prints `listening on http://...`. */
+export function startTarget(name: string, script: string, args: string[]): Promise<Target> {
+  const child: ChildProcess = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const onData = (chunk: Buffer): void => {
+      seen += chunk.toString();
+      const match = /listening on (http:\/\/[^\s"]+)/.exec(seen);
+      if (match === null) return;
+      child.stdout?.off('data', onData);
+      child.stdout?.resume();
+      resolve({
+        name,
+        url: match[1]!,
+        stop: () =>
+          new Promise<void>((done) => {
+            if (child.exitCode !== null) return done();
+            child.once('exit', () => done());
+            child.kill('SIGTERM');
+          }),
+      });
+    };
+    child.stdout?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${name} exited with ${code} before listening`)));
+  });
+}
+
+export const startFloor = (): Promise<Target> => startTarget('node:http floor', FLOOR, ['0']);
+export const startCache = (name: string, args: string[] = []): Promise<Target> =>
+  startTarget(name, MAIN, ['--port', '0', ...args]);
