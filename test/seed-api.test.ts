@@ -174,3 +174,17 @@ t.test('the piscina transport serves the same API', async (t) => {
   t.equal((await request(server.url, 'POST', '/set?key=p&value=q')).status, 201);
   t.match((await request(server.url, 'GET', '/get?key=p')).json, { key: 'p', value: 'q' });
 });
+
+t.test('--nodes 5: /nodes lists 5 nodes and 10,000 keys spread with max/mean <= 1.10', async (t) => {
+  const server = await startTestServer({ nodes: 5 });
+  t.teardown(() => server.close());
+  for (let start = 0; start < 10_000; start += 500) {
+    const batch = Array.from({ length: 500 }, (_, i) => request(server.url, 'POST', `/set?key=user:${start + i}&value=${i}`));
+    t.ok((await Promise.all(batch)).every((r) => r.status === 201), `keys ${start}..${start + 499} stored`);
+  }
+  const body = (await request(server.url, 'GET', '/nodes')).json as { nodes: Array<{ id: string; keys: number }> };
+  t.same(body.nodes.map((n) => n.id), ['node-1', 'node-2', 'node-3', 'node-4', 'node-5']);
+  const keys = body.nodes.map((n) => n.keys);
+  t.equal(keys.reduce((a, b) => a + b, 0), 10_000, 'every key stored once');
+  t.ok(Math.max(...keys) / 2_000 <= 1.1, `max/mean = ${(Math.max(...keys) / 2_000).toFixed(3)} (${keys.join(', ')})`);
+});
