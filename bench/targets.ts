@@ -14,7 +14,7 @@ export const FLOOR = path('./floor.js');
 
 /** Starts `script args` and resolves when it prints `listening on http://...`. */
 export function startTarget(name: string, script: string, args: string[]): Promise<Target> {
-  const child: ChildProcess = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child: ChildProcess = spawn(process.execPath, [...(process.env['TARGET_NODE_FLAGS']?.split(' ').filter(Boolean) ?? []), script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let seen = '';
     const onData = (chunk: Buffer): void => {

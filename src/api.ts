@@ -1,12 +1,25 @@
 import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { Cluster } from './cluster.js';
-import { asCacheError, CacheError, ErrorCode } from './errors.js';
+import { bytesToText, textToBytes } from './bytes.js';
+import type { Cluster, NodeStatus } from './cluster.js';
+import { asCacheError, CacheError, checkValueSize, ErrorCode, statusError } from './errors.js';
+import { registerKeyRoutes } from './keys-api.js';
+import { createMetrics } from './metrics.js';
+import { Op, SetMode, Status } from './protocol.js';
+import { checkKeyLength, parseTtl } from './query.js';
 
 export interface ApiInfo {
   version: string;
   startedAt: number;
+  /** --max-value in bytes. */
+  maxValue: number;
+  /** --max-memory in bytes (0 = no limit). */
+  maxMemory: number;
 }
+
+/** Most keys one /mget or /mset may name. */
+export const MAX_BATCH_KEYS = 10_000;
 
 /**
  * The Hono app: every route but the seed's hot `/get`, `/set` and `/del` (src/seed.ts).
@@ -15,13 +28,79 @@ export interface ApiInfo {
  */
 export function createApi(cluster: Cluster, info: ApiInfo): Hono {
   const app = new Hono();
+  const metrics = createMetrics(cluster);
+  // A batch body may carry up to MAX_BATCH_KEYS values; this bounds what is buffered for it.
+  const batchLimit = bodyLimit({
+    maxSize: Math.max(64 * 1024 * 1024, 2 * info.maxValue),
+    onError: (c) => {
+      c.header('connection', 'close');
+      throw new CacheError(ErrorCode.ValueTooLarge, 'Request body is too large');
+    },
+  });
 
   // The seed answers its root on any method, and ends each body with a newline.
   app.all('/', (c) => jsonLine(c, 200, { message: 'Distributed Cache API', version: info.version }));
 
+  registerKeyRoutes(app, cluster, info.maxValue);
+
+  app.post('/mget', batchLimit, async (c) => {
+    const keys = batchKeys(await readJson(c), 'keys');
+    const results = await Promise.all(keys.map((key) => cluster.run(key, [Op.Get, key])));
+    const values: Record<string, string | null> = Object.create(null) as Record<string, string | null>;
+    keys.forEach((key, i) => {
+      const { result } = results[i]!;
+      values[key] = result.status === Status.Ok ? bytesToText(result.value ?? '') : null;
+    });
+    return c.json({ values });
+  });
+
+  app.post('/mset', batchLimit, async (c) => {
+    const body = await readJson(c);
+    const entries = body['entries'];
+    if (typeof entries !== 'object' || entries === null || Array.isArray(entries)) {
+      throw new CacheError(ErrorCode.BadRequest, '"entries" must be an object of key: string value pairs');
+    }
+    const pairs = Object.entries(entries as Record<string, unknown>);
+    checkCount(pairs.length, 'entries');
+    const ttlMs = parseTtl(body['ttl'] as string | number | undefined);
+    const commands = pairs.map(([key, value]) => {
+      checkKey(key);
+      if (typeof value !== 'string') throw new CacheError(ErrorCode.BadRequest, `The value of "${key}" must be a string`);
+      const bytes = textToBytes(value);
+      checkValueSize(bytes.length, info.maxValue);
+      return [key, bytes] as const;
+    });
+    const results = await Promise.all(commands.map(([key, bytes]) => cluster.run(key, [Op.Set, key, bytes, ttlMs, SetMode.Always])));
+    const refused = results.find(({ result }) => result.status !== Status.Ok);
+    if (refused !== undefined) throw statusError(refused.result.status);
+    return c.json({ stored: results.length });
+  });
+
+  app.post('/flush', async (c) => {
+    await cluster.flush();
+    return c.json({ message: 'All nodes flushed', nodes: cluster.ring.size });
+  });
+
   app.get('/nodes', async (c) => {
     const nodes = await cluster.nodes();
     return c.json({ ringVersion: cluster.version, nodes });
+  });
+
+  app.get('/stats', async (c) => {
+    const nodes = await cluster.nodes();
+    const memory = process.memoryUsage();
+    return c.json({
+      uptimeSeconds: uptime(info),
+      ringVersion: cluster.version,
+      maxMemoryBytes: info.maxMemory,
+      totals: totals(nodes),
+      process: { rssBytes: memory.rss, mainHeapUsedBytes: memory.heapUsed, externalBytes: memory.external },
+      nodes: nodes.map((node) => ({ ...node, ops: opsOf(node) })),
+    });
+  });
+
+  app.get('/metrics', async (c) => {
+    return c.body(await metrics.metrics(), 200, { 'content-type': metrics.contentType });
   });
 
   app.get('/health', (c) => {
@@ -33,7 +112,12 @@ export function createApi(cluster: Cluster, info: ApiInfo): Hono {
   });
 
   for (const [path, allowed] of [
+    ['/mget', 'POST'],
+    ['/mset', 'POST'],
+    ['/flush', 'POST'],
     ['/nodes', 'GET'],
+    ['/stats', 'GET'],
+    ['/metrics', 'GET'],
     ['/health', 'GET'],
   ] as const) {
     app.all(path, (c) => {
@@ -54,6 +138,56 @@ function errorResponse(c: Context, error: unknown): Response {
 
 function jsonLine(c: Context, status: 200, body: object): Response {
   return c.body(`${JSON.stringify(body)}\n`, status, { 'content-type': 'application/json' });
+}
+
+async function readJson(c: Context): Promise<Record<string, unknown>> {
+  const text = await c.req.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (error) {
+    throw new CacheError(ErrorCode.BadRequest, `The body is not valid JSON: ${(error as Error).message}`);
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new CacheError(ErrorCode.BadRequest, 'The body must be a JSON object');
+  }
+  return body as Record<string, unknown>;
+}
+
+function batchKeys(body: Record<string, unknown>, field: string): string[] {
+  const keys = body[field];
+  if (!Array.isArray(keys) || !keys.every((key): key is string => typeof key === 'string')) {
+    throw new CacheError(ErrorCode.BadRequest, `"${field}" must be an array of strings`);
+  }
+  checkCount(keys.length, field);
+  keys.forEach(checkKey);
+  return keys;
+}
+
+function checkCount(count: number, field: string): void {
+  if (count > MAX_BATCH_KEYS) {
+    throw new CacheError(ErrorCode.BadRequest, `"${field}" has ${count} items; at most ${MAX_BATCH_KEYS} per request`);
+  }
+}
+
+function checkKey(key: string): void {
+  if (key === '') throw new CacheError(ErrorCode.BadRequest, 'Keys must not be empty');
+  checkKeyLength(key);
+}
+
+const COUNTED = ['keys', 'bytes', 'hits', 'misses', 'evictions', 'expired', 'sets', 'deletes'] as const;
+
+function opsOf(node: NodeStatus): number {
+  return (node.hits ?? 0) + (node.misses ?? 0) + (node.sets ?? 0) + (node.deletes ?? 0);
+}
+
+function totals(nodes: NodeStatus[]): Record<(typeof COUNTED)[number] | 'ops' | 'nodesUp', number> {
+  const sum = (pick: (node: NodeStatus) => number): number => nodes.reduce((total, node) => total + pick(node), 0);
+  const result = Object.fromEntries(COUNTED.map((field) => [field, sum((node) => node[field] ?? 0)]));
+  return { ...result, ops: sum(opsOf), nodesUp: nodes.filter((n) => n.state === 'up').length } as Record<
+    (typeof COUNTED)[number] | 'ops' | 'nodesUp',
+    number
+  >;
 }
 
 function uptime(info: ApiInfo): number {

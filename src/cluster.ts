@@ -20,6 +20,8 @@ export interface ClusterOptions {
   nodes: number;
   /** Maximum entries per node (0 = no count limit). */
   maxEntriesPerNode: number;
+  /** Maximum accounted bytes per node (0 = no limit). */
+  maxBytesPerNode: number;
   transport: TransportKind;
   /** When set, every data operation is logged at debug level. */
   log?: Logger | undefined;
@@ -33,8 +35,22 @@ export interface NodeStatus extends Partial<NodeInfo> {
   threadId: number;
 }
 
-const OP_NAMES: Record<Op, string> = { [Op.Get]: 'get', [Op.Set]: 'set', [Op.Delete]: 'delete', [Op.Info]: 'info' };
-const STATUS_NAMES: Record<Status, string> = { [Status.Ok]: 'ok', [Status.NotFound]: 'not-found', [Status.Failed]: 'failed' };
+const OP_NAMES: Record<Op, string> = {
+  [Op.Get]: 'get',
+  [Op.Set]: 'set',
+  [Op.Delete]: 'delete',
+  [Op.Info]: 'info',
+  [Op.Exists]: 'exists',
+  [Op.Ttl]: 'ttl',
+  [Op.Flush]: 'flush',
+};
+const STATUS_NAMES: Record<Status, string> = {
+  [Status.Ok]: 'ok',
+  [Status.NotFound]: 'not-found',
+  [Status.Failed]: 'failed',
+  [Status.Exists]: 'exists',
+  [Status.TooLarge]: 'too-large',
+};
 
 /**
  * Membership and routing: the only place that knows both the ring and the shards. It announces
@@ -47,6 +63,7 @@ export class Cluster {
   readonly #channel = new BroadcastChannel(CLUSTER_CHANNEL);
   readonly #log: Logger | undefined;
   #version = 0;
+  #flushEpoch = 0;
 
   private constructor(ring: HashRing, log: Logger | undefined) {
     this.ring = ring;
@@ -59,7 +76,7 @@ export class Cluster {
     cluster.#version = 1;
     const ring = cluster.announcement();
     const started = await Promise.allSettled(
-      ids.map((id) => startTransport(options.transport, { id, maxEntries: options.maxEntriesPerNode, ring })),
+      ids.map((id) => startTransport(options.transport, { id, maxEntries: options.maxEntriesPerNode, maxBytes: options.maxBytesPerNode, ring })),
     );
     const failure = started.find((outcome) => outcome.status === 'rejected');
     for (const [i, outcome] of started.entries()) {
@@ -119,6 +136,18 @@ export class Cluster {
         else resolve({ result: result!, node });
       });
     });
+  }
+
+  /**
+   * Empties every node: the epoch goes out on the cluster channel, and also in each node's next
+   * batch, so that the call returns only once every node has applied it (the channel gives no
+   * acknowledgement and no ordering with the batches).
+   */
+  async flush(): Promise<void> {
+    const epoch = ++this.#flushEpoch;
+    this.#channel.postMessage({ type: 'flush', epoch } satisfies ClusterEvent);
+    this.#log?.debug({ op: 'flush', epoch }, 'flush');
+    await Promise.all([...this.#shards.values()].filter((s) => s.alive).map((shard) => shard.run([Op.Flush, epoch])));
   }
 
   /** Every node's figures, gathered with one Info command per node (it rides that node's batch). */

@@ -1,3 +1,5 @@
+import { Status } from './protocol.js';
+
 /**
  * Every failure a client can see has one of these codes. The HTTP status for each is chosen in
  * one place, {@link httpStatusOf}, so the API layer and the seed routes cannot disagree.
@@ -9,6 +11,9 @@ export const ErrorCode = {
   NotFound: 'NOT_FOUND',
   KeyNotFound: 'KEY_NOT_FOUND',
   MethodNotAllowed: 'METHOD_NOT_ALLOWED',
+  KeyExists: 'KEY_EXISTS',
+  ValueTooLarge: 'VALUE_TOO_LARGE',
+  UnsupportedMediaType: 'UNSUPPORTED_MEDIA_TYPE',
   NodeUnavailable: 'NODE_UNAVAILABLE',
   ShuttingDown: 'SHUTTING_DOWN',
   Internal: 'INTERNAL',
@@ -22,6 +27,9 @@ const STATUS: Record<ErrorCode, number> = {
   NOT_FOUND: 404,
   KEY_NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
+  KEY_EXISTS: 409,
+  VALUE_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
   NODE_UNAVAILABLE: 503,
   SHUTTING_DOWN: 503,
   INTERNAL: 500,
@@ -59,4 +67,25 @@ export function asCacheError(error: unknown): CacheError {
 
 export function nodeUnavailable(): CacheError {
   return new CacheError(ErrorCode.NodeUnavailable, 'Cache node unavailable');
+}
+
+/** The error for a node's non-Ok status (NotFound is the caller's to interpret). */
+export function statusError(status: Status): CacheError {
+  switch (status) {
+    case Status.NotFound:
+      return new CacheError(ErrorCode.KeyNotFound, 'Key not found');
+    case Status.Exists:
+      return new CacheError(ErrorCode.KeyExists, 'Key already exists');
+    case Status.TooLarge:
+      return new CacheError(ErrorCode.ValueTooLarge, "Value is larger than a cache node's memory share");
+    default:
+      return new CacheError(ErrorCode.Internal, 'Internal server error');
+  }
+}
+
+/** A 413 for a value over --max-value. */
+export function checkValueSize(bytes: number, maxValue: number): void {
+  if (bytes > maxValue) {
+    throw new CacheError(ErrorCode.ValueTooLarge, `Value is larger than the limit of ${maxValue} bytes (--max-value)`);
+  }
 }

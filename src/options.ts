@@ -21,13 +21,25 @@ interface BoolSpec {
   default: boolean;
   help: string;
 }
+/** A byte size: a whole number with an optional unit b, kb, mb or gb (powers of 1024). */
+interface SizeSpec {
+  type: 'size';
+  default: number;
+  min: number;
+  help: string;
+}
 interface ChoiceSpec<C extends string = string> {
   type: 'choice';
   choices: readonly C[];
   default: C;
   help: string;
 }
-type Spec = IntSpec | StringSpec | BoolSpec | ChoiceSpec;
+type Spec = IntSpec | SizeSpec | StringSpec | BoolSpec | ChoiceSpec;
+
+const KIB = 1024;
+const MIB = 1024 * KIB;
+const GIB = 1024 * MIB;
+const UNITS: Record<string, number> = { '': 1, b: 1, k: KIB, kb: KIB, m: MIB, mb: MIB, g: GIB, gb: GIB };
 
 export const OPTIONS = {
   port: {
@@ -56,6 +68,18 @@ export const OPTIONS = {
     max: 100_000_000,
     help: 'Maximum entries per node; beyond it the least recently used key is evicted. 0 = no count limit.',
   },
+  maxMemory: {
+    type: 'size',
+    default: 512 * MIB,
+    min: 0,
+    help: 'Memory for the whole cache (kb, mb, gb), split evenly over the nodes; each node evicts its least recently used keys to stay within its share. Counts key + value bytes + a per-entry overhead. 0 = no limit.',
+  },
+  maxValue: {
+    type: 'size',
+    default: MIB,
+    min: 1,
+    help: 'Largest value accepted (kb, mb, gb); a larger body is refused with 413 before it is read whole.',
+  },
   shardTransport: {
     type: 'choice',
     choices: TRANSPORTS,
@@ -69,7 +93,7 @@ export const OPTIONS = {
   },
 } as const satisfies Record<string, Spec>;
 
-type ValueOf<S extends Spec> = S extends IntSpec
+type ValueOf<S extends Spec> = S extends IntSpec | SizeSpec
   ? number
   : S extends BoolSpec
     ? boolean
@@ -138,6 +162,13 @@ function parseValue(flag: string, spec: Exclude<Spec, BoolSpec>, raw: string): s
       }
       return value;
     }
+    case 'size': {
+      const value = parseSize(raw);
+      if (value === undefined || value < spec.min) {
+        throw new UsageError(`--${flag} must be a size such as 64mb, 512kb or 1gb (at least ${spec.min} bytes), got '${raw}'`);
+      }
+      return value;
+    }
     case 'choice':
       if (!spec.choices.includes(raw)) {
         throw new UsageError(`--${flag} must be one of ${spec.choices.join(', ')}, got '${raw}'`);
@@ -149,11 +180,28 @@ function parseValue(flag: string, spec: Exclude<Spec, BoolSpec>, raw: string): s
   }
 }
 
+/** Bytes in `64mb`, `512KB`, `1g`, `1048576`; undefined if it is not such a size. */
+export function parseSize(raw: string): number | undefined {
+  const match = /^(\d+)\s*([kmg]?b?)$/i.exec(raw.trim());
+  if (match === null) return undefined;
+  const value = Number(match[1]) * UNITS[match[2]!.toLowerCase()]!;
+  return Number.isSafeInteger(value) ? value : undefined;
+}
+
+/** A byte count as the largest whole unit that divides it: 536870912 -> 512mb. */
+export function formatSize(bytes: number): string {
+  for (const [unit, size] of [['gb', GIB], ['mb', MIB], ['kb', KIB]] as const) {
+    if (bytes >= size && bytes % size === 0) return `${bytes / size}${unit}`;
+  }
+  return `${bytes}b`;
+}
+
 export function helpText(program: string, version: string): string {
   const rows = (Object.keys(OPTIONS) as Name[]).map((name) => {
     const spec: Spec = OPTIONS[name];
-    const value = spec.type === 'int' ? ' <n>' : spec.type === 'string' ? ' <text>' : spec.type === 'choice' ? ` <${spec.choices.join('|')}>` : '';
-    const fallback = spec.type === 'bool' ? '' : ` (default: ${String(spec.default)})`;
+    const value = { int: ' <n>', size: ' <size>', string: ' <text>', bool: '', choice: ` <${spec.type === 'choice' ? spec.choices.join('|') : ''}>` }[spec.type];
+    const shown = spec.type === 'size' ? formatSize(spec.default) : String(spec.default);
+    const fallback = spec.type === 'bool' ? '' : ` (default: ${shown})`;
     return [`--${flagOf(name)}${value}`, `${spec.help}${fallback}`] as const;
   });
   rows.push(['--help, -h', 'Show this help and exit.'], ['--version, -v', 'Print the version and exit.']);

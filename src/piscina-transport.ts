@@ -1,7 +1,7 @@
 import { Piscina } from 'piscina';
 import { nodeUnavailable } from './errors.js';
 import { Op, type BatchReply, type BatchRequest, type RingAnnouncement, type ShardConfig } from './protocol.js';
-import { START_TIMEOUT_MS, type ShardTransport } from './transport.js';
+import { heapLimits, START_TIMEOUT_MS, type ShardTransport } from './transport.js';
 
 const SHARD_SCRIPT = new URL('../workers/piscina-shard.js', import.meta.url).href;
 
@@ -38,6 +38,7 @@ export class PiscinaTransport implements ShardTransport {
       concurrentTasksPerWorker: 16,
       workerData: config,
       execArgv: [],
+      resourceLimits: heapLimits(config),
     });
     let timer: NodeJS.Timeout | undefined;
     try {

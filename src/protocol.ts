@@ -12,13 +12,36 @@ export const Op = {
   Set: 2,
   Delete: 3,
   Info: 4,
+  /** Whether the key is held; Ok carries the value's size. */
+  Exists: 5,
+  /** Milliseconds left; Ok carries `ttl` (null = no expiry). */
+  Ttl: 6,
+  /** Empties the node, once per epoch (the same epoch also arrives on the cluster channel). */
+  Flush: 7,
 } as const;
 export type Op = (typeof Op)[keyof typeof Op];
 
+/** How a Set treats an existing key. */
+export const SetMode = {
+  Always: 0,
+  /** Only if absent (NX). */
+  IfAbsent: 1,
+  /** Only if present (XX). */
+  IfPresent: 2,
+} as const;
+export type SetMode = (typeof SetMode)[keyof typeof SetMode];
+
+/**
+ * Values are byte strings: one character per byte (0-255). V8 keeps them as one-byte strings,
+ * so they cost their length in memory and cross threads as a copy of their bytes.
+ */
 export type Command =
   | readonly [op: typeof Op.Get, key: string]
-  | readonly [op: typeof Op.Set, key: string, value: string]
+  | readonly [op: typeof Op.Set, key: string, value: string, ttlMs: number, mode: SetMode]
   | readonly [op: typeof Op.Delete, key: string]
+  | readonly [op: typeof Op.Exists, key: string]
+  | readonly [op: typeof Op.Ttl, key: string]
+  | readonly [op: typeof Op.Flush, epoch: number]
   | readonly [op: typeof Op.Info];
 
 export const Status = {
@@ -26,15 +49,23 @@ export const Status = {
   NotFound: 1,
   /** The worker could not apply the command (bad command); the message says why. */
   Failed: 2,
+  /** Set with NX on a key that is held. */
+  Exists: 3,
+  /** The entry is larger than the node's whole memory share. */
+  TooLarge: 4,
 } as const;
 export type Status = (typeof Status)[keyof typeof Status];
 
 /** A store's counters since the node started. */
 export interface StoreStats {
   keys: number;
+  /** Accounted bytes: key + value + a fixed per-entry overhead. */
+  bytes: number;
   hits: number;
   misses: number;
   evictions: number;
+  /** Entries removed because their TTL passed (on read or by active expiry). */
+  expired: number;
   sets: number;
   deletes: number;
 }
@@ -45,12 +76,19 @@ export interface NodeInfo extends StoreStats {
   threadId: number;
   /** The highest ring version this worker has seen, from an announcement or a routed request. */
   ringVersion: number;
+  /** This node's share of --max-memory (0 = no limit) and of --cache-size. */
+  maxBytes: number;
+  maxEntries: number;
+  /** This thread's V8 heap (not the process's RSS). */
   heapUsedBytes: number;
+  heapTotalBytes: number;
 }
 
 export type Result =
-  | { status: typeof Status.Ok; value?: string; info?: NodeInfo }
+  | { status: typeof Status.Ok; value?: string; size?: number; ttl?: number | null; info?: NodeInfo }
   | { status: typeof Status.NotFound }
+  | { status: typeof Status.Exists }
+  | { status: typeof Status.TooLarge }
   | { status: typeof Status.Failed; message: string };
 
 export interface BatchRequest {
@@ -84,8 +122,14 @@ export interface ReadyMessage {
 export type ToWorker = BatchRequest | RingAnnouncement;
 export type FromWorker = BatchReply | ReadyMessage;
 
+/** Every node empties itself once for each epoch, whichever way the epoch reaches it first. */
+export interface FlushAnnouncement {
+  type: 'flush';
+  epoch: number;
+}
+
 /** Messages on the `cluster` BroadcastChannel. */
-export type ClusterEvent = RingAnnouncement;
+export type ClusterEvent = RingAnnouncement | FlushAnnouncement;
 
 export const CLUSTER_CHANNEL = 'cluster';
 
@@ -94,6 +138,8 @@ export interface ShardConfig {
   id: string;
   /** Maximum entries held; least recently used are evicted beyond it. 0 = no count limit. */
   maxEntries: number;
+  /** Maximum accounted bytes held (this node's share of --max-memory). 0 = no limit. */
+  maxBytes: number;
   /** The ring as it was when the worker was started. */
   ring: RingAnnouncement;
 }

@@ -40,3 +40,23 @@ export function checkKeyLength(key: string): void {
     throw new CacheError(ErrorCode.KeyTooLong, `Key is longer than ${MAX_KEY_BYTES} bytes`);
   }
 }
+
+/** The longest TTL accepted: ten years, in seconds. */
+export const MAX_TTL_SECONDS = 10 * 365 * 24 * 3600;
+
+/**
+ * A `ttl` parameter in seconds (a whole or decimal number, to the millisecond) as milliseconds;
+ * absent means no expiry (0). Anything else is a 400 that says what is accepted.
+ */
+export function parseTtl(raw: string | number | undefined | null): number {
+  if (raw === undefined || raw === null) return 0;
+  const text = typeof raw === 'number' ? String(raw) : raw;
+  const seconds = /^\d+(\.\d{1,3})?$/.test(text) ? Number(text) : Number.NaN;
+  if (!(seconds > 0 && seconds <= MAX_TTL_SECONDS)) {
+    throw new CacheError(
+      ErrorCode.BadRequest,
+      `ttl must be a number of seconds greater than 0 and at most ${MAX_TTL_SECONDS} (10 years), with up to 3 decimals; got '${text}'`,
+    );
+  }
+  return Math.round(seconds * 1000);
+}

@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Cluster } from './cluster.js';
-import { asCacheError, CacheError, ErrorCode } from './errors.js';
-import { Op, Status } from './protocol.js';
-import { checkKeyLength, parseQuery } from './query.js';
+import { asCacheError, CacheError, checkValueSize, ErrorCode, statusError } from './errors.js';
+import { bytesToText, textToBytes } from './bytes.js';
+import { Op, SetMode, Status } from './protocol.js';
+import { checkKeyLength, parseQuery, parseTtl } from './query.js';
 import type { ResultCallback } from './shard-client.js';
 
 /**
@@ -20,11 +21,13 @@ const KEY_NOT_FOUND = new CacheError(ErrorCode.KeyNotFound, 'Key not found');
 
 export class SeedRoutes {
   readonly #cluster: Cluster;
+  readonly #maxValue: number;
   /** Set at shutdown: from then on every response closes its connection. */
   draining = false;
 
-  constructor(cluster: Cluster) {
+  constructor(cluster: Cluster, maxValue: number) {
     this.#cluster = cluster;
+    this.#maxValue = maxValue;
   }
 
   handle(req: IncomingMessage, res: ServerResponse, path: string, query: string): void {
@@ -37,7 +40,7 @@ export class SeedRoutes {
       const params = parseQuery(query);
       const key = params.get('key') ?? '';
       if (path === '/get') this.#get(res, key);
-      else if (path === '/set') this.#set(res, key, params.get('value') ?? '');
+      else if (path === '/set') this.#set(res, key, params.get('value') ?? '', params.get('ttl'));
       else this.#delete(res, key);
     } catch (error) {
       this.#sendError(res, error);
@@ -49,16 +52,20 @@ export class SeedRoutes {
     checkKeyLength(key);
     this.#cluster.dispatch(key, [Op.Get, key], this.#reply(res, (result, node) => {
       if (result.status !== Status.Ok) return this.#sendError(res, KEY_NOT_FOUND);
-      this.#send(res, 200, `{"key":${JSON.stringify(key)},"value":${JSON.stringify(result.value)},"node":"${node}"}`);
+      const value = bytesToText(result.value!);
+      this.#send(res, 200, `{"key":${JSON.stringify(key)},"value":${JSON.stringify(value)},"node":"${node}"}`);
     }));
   }
 
-  #set(res: ServerResponse, key: string, value: string): void {
+  #set(res: ServerResponse, key: string, value: string, ttl: string | undefined): void {
     if (key === '' || value === '') {
       throw new CacheError(ErrorCode.MissingParameter, "Both 'key' and 'value' parameters are required");
     }
     checkKeyLength(key);
-    this.#cluster.dispatch(key, [Op.Set, key, value], this.#reply(res, (_result, node) => {
+    const bytes = textToBytes(value);
+    checkValueSize(bytes.length, this.#maxValue);
+    const command = [Op.Set, key, bytes, parseTtl(ttl), SetMode.Always] as const;
+    this.#cluster.dispatch(key, command, this.#reply(res, (_result, node) => {
       this.#send(res, 201, `{"message":"Value set successfully","key":${JSON.stringify(key)},"node":"${node}"}`);
     }));
   }
@@ -76,8 +83,8 @@ export class SeedRoutes {
   #reply(res: ServerResponse, onResult: (result: NonNullable<Parameters<ResultCallback>[1]>, node: string) => void): ResultCallback {
     return (error, result, node) => {
       if (error !== null) this.#sendError(res, error);
-      else if (result!.status === Status.Failed) this.#sendError(res, new Error('node could not apply the command'));
-      else onResult(result!, node);
+      else if (result!.status === Status.Ok || result!.status === Status.NotFound) onResult(result!, node);
+      else this.#sendError(res, statusError(result!.status));
     };
   }
 

@@ -31,12 +31,18 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
   const cluster = await Cluster.start({
     nodes: options.nodes,
     maxEntriesPerNode: options.cacheSize,
+    maxBytesPerNode: Math.floor(options.maxMemory / options.nodes),
     transport: options.shardTransport,
     log: options.debug ? log : undefined,
   });
-  const api = createApi(cluster, { version: VERSION, startedAt: Date.now() });
+  const api = createApi(cluster, {
+    version: VERSION,
+    startedAt: Date.now(),
+    maxValue: options.maxValue,
+    maxMemory: options.maxMemory,
+  });
   const honoListener = getRequestListener(api.fetch);
-  const seed = new SeedRoutes(cluster);
+  const seed = new SeedRoutes(cluster, options.maxValue);
 
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? '/';

@@ -1,3 +1,4 @@
+import type { ResourceLimits } from 'node:worker_threads';
 import type { BatchReply, BatchRequest, RingAnnouncement, ShardConfig } from './protocol.js';
 
 /**
@@ -21,6 +22,22 @@ export interface ShardTransport {
 
 export const TRANSPORTS = ['worker', 'piscina'] as const;
 export type TransportKind = (typeof TRANSPORTS)[number];
+
+/**
+ * V8 heap limits for a node thread, from its memory share. The young generation is kept small:
+ * a node's allocations are mostly values it keeps, so a large nursery only adds RSS (measured:
+ * 3 nodes with the default nursery held 450 MB RSS for 64 MB of accounted data). The old
+ * generation gets room for the share, the garbage that evictions leave behind, and the thread's
+ * own baseline; a node that still outgrows it exits with ERR_WORKER_OUT_OF_MEMORY instead of
+ * taking the process down. With no memory limit, only the nursery is capped.
+ */
+export function heapLimits(config: ShardConfig): ResourceLimits {
+  const MIB = 1024 * 1024;
+  const limits: ResourceLimits = { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB };
+  if (config.maxBytes > 0) limits.maxOldGenerationSizeMb = Math.ceil((1.25 * config.maxBytes) / MIB) + 32;
+  return limits;
+}
+const YOUNG_GENERATION_MB = 4;
 
 /** How long a new shard thread may take to report ready before start-up fails. */
 export const START_TIMEOUT_MS = 10_000;

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { nodeUnavailable } from './errors.js';
 import type { BatchReply, BatchRequest, FromWorker, RingAnnouncement, ShardConfig } from './protocol.js';
-import { START_TIMEOUT_MS, type ShardTransport } from './transport.js';
+import { heapLimits, START_TIMEOUT_MS, type ShardTransport } from './transport.js';
 
 const SHARD_SCRIPT = new URL('../workers/shard.js', import.meta.url);
 
@@ -36,7 +36,7 @@ export class WorkerTransport implements ShardTransport {
   static start(config: ShardConfig): Promise<WorkerTransport> {
     // An explicit execArgv: otherwise the thread inherits the parent's loaders and flags (under
     // a test runner that makes start-up several times slower).
-    const worker = new Worker(SHARD_SCRIPT, { workerData: config, execArgv: [] });
+    const worker = new Worker(SHARD_SCRIPT, { workerData: config, execArgv: [], resourceLimits: heapLimits(config) });
     return new Promise((resolve, reject) => {
       const fail = (reason: string): void => {
         clearTimeout(timer);

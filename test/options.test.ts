@@ -13,6 +13,8 @@ t.test('defaults', async (t) => {
     host: '127.0.0.1',
     nodes: 3,
     cacheSize: 0,
+    maxMemory: 512 * 1024 * 1024,
+    maxValue: 1024 * 1024,
     shardTransport: 'worker',
     debug: false,
   });
@@ -28,6 +30,11 @@ t.test('--flag value and --flag=value both work', async (t) => {
   t.equal(options.debug, true);
   t.equal(run(['--debug=false']).debug, false);
   t.equal(run(['--shard-transport', 'piscina']).shardTransport, 'piscina');
+  t.equal(run(['--max-memory', '64mb']).maxMemory, 64 * 1024 * 1024);
+  t.equal(run(['--max-memory=2GB']).maxMemory, 2 * 1024 ** 3);
+  t.equal(run(['--max-memory', '0']).maxMemory, 0, '0 = no limit');
+  t.equal(run(['--max-value', '512kb']).maxValue, 512 * 1024);
+  t.equal(run(['--max-value', '100']).maxValue, 100, 'plain bytes');
 });
 
 t.test('help and version', async (t) => {
@@ -35,10 +42,11 @@ t.test('help and version', async (t) => {
   t.same(parseArgs(['-h']), { kind: 'help' });
   t.same(parseArgs(['--nodes', '2', '--version']), { kind: 'version' });
   const help = helpText('distributed-cache', '1.2.3');
-  for (const flag of ['--port', '--host', '--nodes', '--cache-size', '--shard-transport', '--debug', '--help', '--version']) {
+  for (const flag of ['--port', '--host', '--nodes', '--cache-size', '--max-memory', '--max-value', '--shard-transport', '--debug', '--help', '--version']) {
     t.match(help, flag, `help explains ${flag}`);
   }
-  t.equal(Object.keys(OPTIONS).length, 6, 'help is generated from every declared option');
+  t.match(help, '(default: 512mb)');
+  t.equal(Object.keys(OPTIONS).length, 8, 'help is generated from every declared option');
 });
 
 t.test('bad input names the problem', async (t) => {
@@ -58,6 +66,10 @@ t.test('bad input names the problem', async (t) => {
     [['--debug=yes'], /--debug takes no value/],
     [['--host='], /--host must not be empty/],
     [['--shard-transport', 'tcp'], /must be one of worker, piscina/],
+    [['--max-memory', 'lots'], /--max-memory must be a size such as 64mb/],
+    [['--max-memory', '1.5gb'], /--max-memory must be a size/],
+    [['--max-value', '0'], /--max-value must be a size .*at least 1 bytes/],
+    [['--max-value', '10tb'], /--max-value must be a size/],
   ];
   for (const [argv, message] of cases) {
     t.throws(() => parseArgs(argv), UsageError, argv.join(' '));

@@ -1,24 +1,36 @@
 import t from 'tap';
-import { Store } from '../workers/store.js';
+import { SetMode } from '../src/protocol.js';
+import { ExpiryWheel } from '../workers/expiry.js';
+import { ENTRY_OVERHEAD_BYTES, entrySize, Store } from '../workers/store.js';
+
+/** A clock the test moves by hand. */
+function fakeClock(start = 1_000_000) {
+  let now = start;
+  return { now: () => now, advance: (ms: number) => (now += ms) };
+}
 
 t.test('set, get, delete and the counters', async (t) => {
   const store = new Store();
   t.equal(store.get('a'), undefined);
-  store.set('a', '1');
-  store.set('a', '2');
-  t.equal(store.get('a'), '2', 'a second set overwrites');
+  t.equal(store.set('a', '1'), 'stored');
+  t.equal(store.set('a', '22'), 'stored');
+  t.equal(store.get('a'), '22', 'a second set overwrites');
   t.equal(store.size, 1);
+  t.equal(store.bytes, 1 + 2 + ENTRY_OVERHEAD_BYTES, 'bytes are key + value + overhead');
   t.equal(store.delete('a'), true);
   t.equal(store.delete('a'), false);
-  t.same(store.stats(), { keys: 0, hits: 1, misses: 1, evictions: 0, sets: 2, deletes: 1 });
+  t.same(store.stats(), { keys: 0, bytes: 0, hits: 1, misses: 1, evictions: 0, expired: 0, sets: 2, deletes: 1 });
 });
 
-t.test('empty strings and unusual keys are ordinary values', async (t) => {
+t.test('byte strings of any content, and unusual keys, are ordinary values', async (t) => {
   const store = new Store();
-  store.set('', '');
-  store.set('ключ 😀', 'значение');
-  t.equal(store.get(''), '');
-  t.equal(store.get('ключ 😀'), 'значение');
+  const allBytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i)).toString('latin1');
+  store.set('bin', allBytes);
+  store.set('ключ 😀', 'x');
+  t.equal(store.get('bin'), allBytes);
+  t.equal(store.peekSize('bin'), 256);
+  t.equal(store.get('ключ 😀'), 'x');
+  t.equal(entrySize('ключ 😀', 'x'), Buffer.byteLength('ключ 😀') + 1 + ENTRY_OVERHEAD_BYTES, 'keys count in UTF-8 bytes');
 });
 
 t.test('with maxEntries the least recently used key is evicted', async (t) => {
@@ -29,26 +41,110 @@ t.test('with maxEntries the least recently used key is evicted', async (t) => {
   t.equal(store.get('a'), '1', 'reading a makes it recent');
   store.set('d', '4');
   t.equal(store.get('b'), undefined, 'b was least recently used');
-  t.equal(store.get('a'), '1');
-  t.equal(store.get('c'), '3');
-  t.equal(store.get('d'), '4');
+  t.same(['a', 'c', 'd'].map((k) => store.get(k)), ['1', '3', '4']);
   store.set('e', '5');
   t.equal(store.get('a'), undefined, 'then a');
   t.equal(store.size, 3);
   t.equal(store.stats().evictions, 2);
 });
 
-t.test('overwriting an entry is not an eviction', async (t) => {
-  const store = new Store({ maxEntries: 2 });
-  store.set('a', '1');
-  store.set('a', '2');
-  store.set('b', '3');
-  t.equal(store.stats().evictions, 0);
+t.test('with maxBytes writes evict least recently used entries to stay within it', async (t) => {
+  const entry = entrySize('k0', 'x'.repeat(100));
+  const store = new Store({ maxBytes: entry * 4 });
+  for (let i = 0; i < 4; i++) store.set(`k${i}`, 'x'.repeat(100));
+  store.get('k0');
+  store.set('k4', 'x'.repeat(100));
+  t.equal(store.get('k1'), undefined, 'the least recently used went first');
+  t.equal(store.get('k0'), 'x'.repeat(100));
+  t.ok(store.bytes <= entry * 4, `bytes ${store.bytes} within ${entry * 4}`);
+  store.set('big', 'y'.repeat(250));
+  t.ok(store.bytes <= entry * 4, 'a larger value evicts as many as it needs');
+  t.equal(store.get('big'), 'y'.repeat(250));
+  t.equal(store.set('huge', 'z'.repeat(entry * 4)), 'too-large', 'an entry larger than the whole limit is refused');
+  t.equal(store.get('big'), 'y'.repeat(250), 'and evicts nothing');
+  t.ok(store.stats().evictions >= 3);
+});
+
+t.test('NX and XX', async (t) => {
+  const store = new Store();
+  t.equal(store.set('a', '1', 0, SetMode.IfPresent), 'absent');
+  t.equal(store.get('a'), undefined);
+  t.equal(store.set('a', '1', 0, SetMode.IfAbsent), 'stored');
+  t.equal(store.set('a', '2', 0, SetMode.IfAbsent), 'exists');
+  t.equal(store.set('a', '3', 0, SetMode.IfPresent), 'stored');
+  t.equal(store.get('a'), '3');
+});
+
+t.test('TTL: an expired key is never returned, to the millisecond', async (t) => {
+  const clock = fakeClock();
+  const store = new Store({ now: clock.now });
+  store.set('a', '1', 1000);
+  store.set('b', '2');
+  t.equal(store.ttl('a'), 1000);
+  t.equal(store.ttl('b'), null, 'no expiry');
+  t.equal(store.ttl('zz'), undefined, 'absent');
+  clock.advance(999);
+  t.equal(store.get('a'), '1', 'alive at 999 ms');
+  t.equal(store.ttl('a'), 1);
+  clock.advance(2);
+  t.equal(store.get('a'), undefined, 'gone 1 ms after its TTL');
+  t.equal(store.has('a'), false);
+  t.equal(store.ttl('a'), undefined);
+  t.equal(store.stats().expired, 1);
+  store.set('b', '3', 500);
+  t.equal(store.ttl('b'), 500, 'a set with a TTL replaces no-expiry');
+  store.set('b', '4');
+  t.equal(store.ttl('b'), null, 'and a set without one removes it');
+});
+
+t.test('active expiry frees expired keys that are never read', async (t) => {
+  const clock = fakeClock();
+  const store = new Store({ now: clock.now, maxBytes: 10_000_000 });
+  for (let i = 0; i < 10_000; i++) store.set(`t${i}`, 'v'.repeat(100), 1000);
+  store.set('kept', 'v', 60_000);
+  store.set('t0', 'again', 5000);
+  t.equal(store.expire(), 0, 'nothing is due yet');
+  clock.advance(1100);
+  let removed = 0;
+  for (let i = 0; i < 100 && store.size > 2; i++) removed += store.expire(50);
+  t.equal(removed, 9_999, 'every expired key removed');
+  t.equal(store.size, 2, 'the overwritten key and the long-lived one stay');
+  t.equal(store.bytes, entrySize('kept', 'v') + entrySize('t0', 'again'), 'their bytes are released');
+  t.equal(store.stats().expired, 9_999);
+  t.equal(store.get('t0'), 'again');
+  clock.advance(5000);
+  t.equal(store.expire(), 1);
+  t.equal(store.get('t0'), undefined);
+});
+
+t.test('the expiry wheel visits due keys in time order and respects its budget', async (t) => {
+  const wheel = new ExpiryWheel();
+  wheel.add('late', 950);
+  wheel.add('early', 120);
+  wheel.add('middle', 480);
+  const seen: string[] = [];
+  wheel.due(500, 10, (key) => seen.push(key));
+  t.same(seen, ['early', 'middle']);
+  t.equal(wheel.pending, 1);
+  for (let i = 0; i < 1000; i++) wheel.add(`k${i}`, 2000);
+  const visited: string[] = [];
+  wheel.due(5000, 0, (key) => visited.push(key));
+  t.ok(visited.length < 1001, `a zero budget stops early (${visited.length} visited)`);
+  wheel.due(5000, 100, (key) => visited.push(key));
+  t.equal(new Set(visited).size, 1001, 'and the next call resumes where it stopped');
+  wheel.clear();
+  t.equal(wheel.pending, 0);
+});
+
+t.test('clear empties everything', async (t) => {
+  const store = new Store();
+  store.set('a', '1', 1000);
   store.clear();
   t.equal(store.size, 0);
+  t.equal(store.bytes, 0);
 });
 
 t.test('a bad limit fails loudly', async (t) => {
   t.throws(() => new Store({ maxEntries: -1 }), /maxEntries/);
-  t.throws(() => new Store({ maxEntries: 1.5 }), /maxEntries/);
+  t.throws(() => new Store({ maxBytes: 1.5 }), /maxBytes/);
 });

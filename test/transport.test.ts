@@ -1,14 +1,14 @@
 import t from 'tap';
 import { BroadcastChannel } from 'node:worker_threads';
 import { CacheError } from '../src/errors.js';
-import { CLUSTER_CHANNEL, Op, Status, type RingAnnouncement, type Result } from '../src/protocol.js';
+import { CLUSTER_CHANNEL, Op, SetMode, Status, type RingAnnouncement, type Result } from '../src/protocol.js';
 import { ShardClient } from '../src/shard-client.js';
 import { startTransport, TRANSPORTS } from '../src/transport.js';
 
 const ring: RingAnnouncement = { type: 'ring', version: 7, nodes: ['node-1'] };
 
 async function open(kind: (typeof TRANSPORTS)[number], maxEntries = 0) {
-  const transport = await startTransport(kind, { id: 'node-1', maxEntries, ring });
+  const transport = await startTransport(kind, { id: 'node-1', maxEntries, maxBytes: 0, ring });
   return new ShardClient('node-1', transport, () => ring.version);
 }
 
@@ -25,7 +25,7 @@ for (const kind of TRANSPORTS) {
       const client = await open(kind);
       t.teardown(() => client.close());
       t.same(await client.run([Op.Get, 'a']), { status: Status.NotFound });
-      t.same(await client.run([Op.Set, 'a', 'ünïcødé 😀']), { status: Status.Ok });
+      t.same(await client.run([Op.Set, 'a', 'ünïcødé 😀', 0, SetMode.Always]), { status: Status.Ok });
       t.same(await client.run([Op.Get, 'a']), { status: Status.Ok, value: 'ünïcødé 😀' });
       t.same(await client.run([Op.Delete, 'a']), { status: Status.Ok });
       t.same(await client.run([Op.Delete, 'a']), { status: Status.NotFound });
@@ -38,7 +38,7 @@ for (const kind of TRANSPORTS) {
     t.test('commands issued in one turn travel in one batch and resolve in order', async (t) => {
       const client = await open(kind);
       t.teardown(() => client.close());
-      const writes = Array.from({ length: 500 }, (_, i) => client.run([Op.Set, `k${i}`, `v${i}`]));
+      const writes = Array.from({ length: 500 }, (_, i) => client.run([Op.Set, `k${i}`, `v${i}`, 0, SetMode.Always]));
       const reads = Array.from({ length: 500 }, (_, i) => client.run([Op.Get, `k${i}`]));
       await Promise.all(writes);
       const values = (await Promise.all(reads)) as Result[];
@@ -68,7 +68,7 @@ for (const kind of TRANSPORTS) {
     t.test('a thread that dies fails its commands with NODE_UNAVAILABLE, never a hang', async (t) => {
       const client = await open(kind);
       t.teardown(() => client.close());
-      await client.run([Op.Set, 'a', '1']);
+      await client.run([Op.Set, 'a', '1', 0, SetMode.Always]);
       let died = '';
       client.transport.onDeath((reason) => (died = reason));
       const inFlight = client.run([Op.Get, 'a']);
@@ -89,9 +89,9 @@ for (const kind of TRANSPORTS) {
     t.test('maxEntries reaches the store', async (t) => {
       const client = await open(kind, 2);
       t.teardown(() => client.close());
-      await client.run([Op.Set, 'a', '1']);
-      await client.run([Op.Set, 'b', '2']);
-      await client.run([Op.Set, 'c', '3']);
+      await client.run([Op.Set, 'a', '1', 0, SetMode.Always]);
+      await client.run([Op.Set, 'b', '2', 0, SetMode.Always]);
+      await client.run([Op.Set, 'c', '3', 0, SetMode.Always]);
       const node = await info(client);
       t.equal(node.keys, 2);
       t.equal(node.evictions, 1);

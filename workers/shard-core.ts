@@ -16,6 +16,12 @@ import { Store } from './store.js';
 
 const OK: Result = { status: Status.Ok };
 const NOT_FOUND: Result = { status: Status.NotFound };
+const EXISTS: Result = { status: Status.Exists };
+const TOO_LARGE: Result = { status: Status.TooLarge };
+
+/** How often expired keys are swept without being read, and the time each sweep may take. */
+const EXPIRY_INTERVAL_MS = 100;
+const EXPIRY_BUDGET_MS = 5;
 
 /**
  * What runs inside a shard thread, whichever way the thread is driven (a plain Worker or a
@@ -25,16 +31,19 @@ export class Shard {
   readonly id: string;
   readonly store: Store;
   #ringVersion: number;
+  #flushEpoch = 0;
   readonly #channel: BroadcastChannel;
+  readonly #expiryTimer: NodeJS.Timeout;
 
   constructor(config: ShardConfig) {
     this.id = config.id;
-    this.store = new Store({ maxEntries: config.maxEntries });
+    this.store = new Store({ maxEntries: config.maxEntries, maxBytes: config.maxBytes });
     this.#ringVersion = config.ring.version;
     this.#channel = new BroadcastChannel(CLUSTER_CHANNEL);
     this.#channel.onmessage = (event) => {
       this.onClusterEvent(event.data as ClusterEvent);
     };
+    this.#expiryTimer = setInterval(() => this.store.expire(EXPIRY_BUDGET_MS), EXPIRY_INTERVAL_MS);
   }
 
   get ringVersion(): number {
@@ -48,6 +57,7 @@ export class Shard {
 
   onClusterEvent(event: ClusterEvent): void {
     if (event.type === 'ring') this.seeRingVersion(event.version);
+    else this.#flush(event.epoch);
   }
 
   handle(request: BatchRequest): BatchReply {
@@ -60,17 +70,29 @@ export class Shard {
   }
 
   info(): NodeInfo {
+    const heap = getHeapStatistics();
     return {
       id: this.id,
       threadId,
       ringVersion: this.#ringVersion,
+      maxBytes: this.store.maxBytes,
+      maxEntries: this.store.maxEntries,
       ...this.store.stats(),
-      heapUsedBytes: getHeapStatistics().used_heap_size,
+      heapUsedBytes: heap.used_heap_size,
+      heapTotalBytes: heap.total_heap_size,
     };
   }
 
   close(): void {
+    clearInterval(this.#expiryTimer);
     this.#channel.close();
+  }
+
+  /** Each epoch empties the node once, whether it arrives by broadcast or in a batch first. */
+  #flush(epoch: number): void {
+    if (epoch <= this.#flushEpoch) return;
+    this.#flushEpoch = epoch;
+    this.store.clear();
   }
 
   #apply(command: Command): Result {
@@ -79,11 +101,23 @@ export class Shard {
         const value = this.store.get(command[1]);
         return value === undefined ? NOT_FOUND : { status: Status.Ok, value };
       }
-      case Op.Set:
-        this.store.set(command[1], command[2]);
-        return OK;
+      case Op.Set: {
+        const outcome = this.store.set(command[1], command[2], command[3], command[4]);
+        return outcome === 'stored' ? OK : outcome === 'exists' ? EXISTS : outcome === 'absent' ? NOT_FOUND : TOO_LARGE;
+      }
       case Op.Delete:
         return this.store.delete(command[1]) ? OK : NOT_FOUND;
+      case Op.Exists: {
+        const value = this.store.has(command[1]) ? this.store.peekSize(command[1]) : undefined;
+        return value === undefined ? NOT_FOUND : { status: Status.Ok, size: value };
+      }
+      case Op.Ttl: {
+        const ttl = this.store.ttl(command[1]);
+        return ttl === undefined ? NOT_FOUND : { status: Status.Ok, ttl };
+      }
+      case Op.Flush:
+        this.#flush(command[1]);
+        return OK;
       case Op.Info:
         return { status: Status.Ok, info: this.info() };
       default:

@@ -1,90 +1,171 @@
 import { LRUCache } from 'lru-cache';
-import type { StoreStats } from '../src/protocol.js';
+import { SetMode, type StoreStats } from '../src/protocol.js';
+import { ExpiryWheel } from './expiry.js';
+
+/**
+ * Bytes an entry costs beyond its key and value, as measured on Node 20 (x64) by
+ * bench/entry-overhead.ts: heap growth per entry for 1,000,000 entries, minus the key and
+ * value bytes (lru-cache's index arrays, its key map, two string headers, the TTL arrays).
+ * Accounting it is what lets --max-memory bound the process's real memory, not just its payload.
+ */
+export const ENTRY_OVERHEAD_BYTES = 150;
+
+export type SetOutcome = 'stored' | 'exists' | 'absent' | 'too-large';
 
 export interface StoreOptions {
-  /**
-   * Maximum entries held; setting one more evicts the least recently used. 0 (the default) means
-   * no count limit and a plain Map (no recency bookkeeping on reads). With a limit, lru-cache
-   * pre-allocates its index arrays for this many entries (about 16 bytes each) up front.
-   */
+  /** Maximum entries; one more evicts the least recently used. 0 (default) = no count limit. */
   maxEntries?: number;
-}
-
-
-/** The minimal map both backings provide. */
-interface Backing {
-  get(key: string): string | undefined;
-  set(key: string, value: string): unknown;
-  delete(key: string): boolean;
-  clear(): void;
-  readonly size: number;
+  /**
+   * Maximum accounted bytes (key UTF-8 bytes + value bytes + {@link ENTRY_OVERHEAD_BYTES} per
+   * entry); a write that would pass it evicts least recently used entries first. A single entry
+   * larger than this is refused (`too-large`). 0 (default) = no byte limit.
+   */
+  maxBytes?: number;
+  /** Clock in milliseconds, for TTLs. Default `performance.now`; tests pass a fake one. */
+  now?: () => number;
 }
 
 /**
- * One node's data. Pure: no threads, no I/O, so it is unit-tested directly; the shard worker
- * wraps it. Reads and writes of a key bump its recency when a count limit is set.
+ * One node's data. Values are byte strings: one character per byte (0-255), which V8 keeps as
+ * one-byte strings, so a value costs its length in bytes, clones across threads as a memcpy, and
+ * its size is its `length`. Pure (no threads, no I/O), so it is unit-tested directly.
+ * Expired entries are never returned; {@link expire} frees them without waiting for a read.
  */
 export class Store {
   readonly maxEntries: number;
-  readonly #data: Backing;
+  readonly maxBytes: number;
+  readonly #cache: LRUCache<string, string>;
+  readonly #wheel: ExpiryWheel;
+  readonly #now: () => number;
   #hits = 0;
   #misses = 0;
   #evictions = 0;
+  #expired = 0;
   #sets = 0;
   #deletes = 0;
 
   constructor(options: StoreOptions = {}) {
-    const maxEntries = options.maxEntries ?? 0;
-    if (!Number.isSafeInteger(maxEntries) || maxEntries < 0) {
-      throw new RangeError(`maxEntries must be a whole number >= 0, got ${maxEntries}`);
-    }
-    this.maxEntries = maxEntries;
-    this.#data =
-      maxEntries === 0
-        ? new Map<string, string>()
-        : new LRUCache<string, string>({
-            max: maxEntries,
-            dispose: (_value, _key, reason) => {
-              if (reason === 'evict') this.#evictions++;
-            },
-          });
+    this.maxEntries = wholeNumber('maxEntries', options.maxEntries ?? 0);
+    this.maxBytes = wholeNumber('maxBytes', options.maxBytes ?? 0);
+    this.#now = options.now ?? (() => performance.now());
+    this.#wheel = new ExpiryWheel();
+    this.#cache = new LRUCache<string, string>({
+      ...(this.maxEntries > 0 ? { max: this.maxEntries } : {}),
+      maxSize: this.maxBytes > 0 ? this.maxBytes : Number.MAX_SAFE_INTEGER,
+      sizeCalculation: (value, key) => entrySize(key, value),
+      // TTL bookkeeping on; per-entry TTLs are passed to set(). ttlResolution 0: read the clock
+      // on every check, so expiry is exact to the millisecond.
+      ttl: 0,
+      ttlResolution: 0,
+      perf: { now: this.#now },
+      dispose: (_value, _key, reason) => {
+        if (reason === 'evict') this.#evictions++;
+        else if (reason === 'expire') this.#expired++;
+      },
+    });
   }
 
   get(key: string): string | undefined {
-    const value = this.#data.get(key);
+    const value = this.#cache.get(key);
     if (value === undefined) this.#misses++;
     else this.#hits++;
     return value;
   }
 
-  set(key: string, value: string): void {
-    this.#sets++;
-    this.#data.set(key, value);
+  /** Whether the key is held and not expired; counts as a read but does not touch recency. */
+  has(key: string): boolean {
+    const held = this.#cache.has(key);
+    if (held) this.#hits++;
+    else this.#misses++;
+    return held;
   }
 
-  /** Returns whether the key existed. */
+  /** The value's size in bytes, without counting a read or touching recency. */
+  peekSize(key: string): number | undefined {
+    return this.#cache.peek(key)?.length;
+  }
+
+  /** Stores `value` (a byte string); `ttlMs` 0 = no expiry. */
+  set(key: string, value: string, ttlMs = 0, mode: SetMode = SetMode.Always): SetOutcome {
+    if (mode !== SetMode.Always) {
+      const held = this.#cache.has(key);
+      if (mode === SetMode.IfAbsent && held) return 'exists';
+      if (mode === SetMode.IfPresent && !held) return 'absent';
+    }
+    if (this.maxBytes > 0 && entrySize(key, value) > this.maxBytes) return 'too-large';
+    this.#sets++;
+    this.#cache.set(key, value, { ttl: ttlMs });
+    if (ttlMs > 0) this.#wheel.add(key, this.#now() + ttlMs);
+    return 'stored';
+  }
+
+  /** Returns whether the key existed (and had not expired). */
   delete(key: string): boolean {
-    const existed = this.#data.delete(key);
+    const existed = this.#cache.has(key) && this.#cache.delete(key);
     if (existed) this.#deletes++;
     return existed;
   }
 
+  /** Milliseconds left before the key expires; `null` for no expiry; `undefined` if absent. */
+  ttl(key: string): number | null | undefined {
+    if (!this.#cache.has(key)) return undefined;
+    const left = this.#cache.getRemainingTTL(key);
+    return left === Number.POSITIVE_INFINITY ? null : Math.max(0, left);
+  }
+
   clear(): void {
-    this.#data.clear();
+    this.#cache.clear();
+    this.#wheel.clear();
+  }
+
+  /**
+   * Active expiry: removes keys whose time has passed without waiting for a read, for at most
+   * `budgetMs`. Returns how many were removed. Called on a timer by the shard.
+   */
+  expire(budgetMs = 5): number {
+    const before = this.#expired;
+    this.#wheel.due(this.#now(), budgetMs, (key) => {
+      // The wheel may hold a key that was since overwritten with a later expiry or deleted:
+      // only a key the cache itself reports stale is removed. get() removes a stale entry and
+      // reports it to dispose() as 'expire'; a live one is left alone (peek does not bump it).
+      if (this.#cache.getRemainingTTL(key) <= 0 && this.#cache.peek(key, { allowStale: true }) !== undefined) {
+        this.#cache.get(key);
+      }
+    });
+    return this.#expired - before;
   }
 
   get size(): number {
-    return this.#data.size;
+    return this.#cache.size;
+  }
+
+  /** Accounted bytes held. */
+  get bytes(): number {
+    return this.#cache.calculatedSize;
   }
 
   stats(): StoreStats {
     return {
-      keys: this.#data.size,
+      keys: this.#cache.size,
+      bytes: this.#cache.calculatedSize,
       hits: this.#hits,
       misses: this.#misses,
       evictions: this.#evictions,
+      expired: this.#expired,
       sets: this.#sets,
       deletes: this.#deletes,
     };
   }
+}
+
+/** Accounted size of one entry. Keys are counted in UTF-8 bytes; values are byte strings. */
+export function entrySize(key: string, value: string): number {
+  return Buffer.byteLength(key) + value.length + ENTRY_OVERHEAD_BYTES;
+}
+
+function wholeNumber(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new RangeError(`${name} must be a whole number >= 0, got ${value}`);
+  }
+  return value;
 }

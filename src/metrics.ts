@@ -1,0 +1,70 @@
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { Cluster, NodeStatus } from './cluster.js';
+
+/**
+ * `GET /metrics`: the /stats figures in Prometheus text format, gathered from the nodes at scrape
+ * time (one Info command per node, riding that node's next batch), plus Node's process metrics.
+ * A registry per server, so that several servers in one process (tests) do not collide.
+ */
+export function createMetrics(cluster: Cluster): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'cache_' });
+  let snapshot: Promise<NodeStatus[]> | undefined;
+  // Every metric's collect() shares one round of Info commands per scrape.
+  const nodes = (): Promise<NodeStatus[]> => {
+    snapshot ??= cluster.nodes().finally(() => setImmediate(() => (snapshot = undefined)));
+    return snapshot;
+  };
+  const perNode = <K extends keyof NodeStatus>(
+    kind: 'gauge' | 'counter',
+    name: string,
+    help: string,
+    field: K,
+  ): void => {
+    const Metric = kind === 'gauge' ? Gauge : Counter;
+    new Metric({
+      name,
+      help,
+      labelNames: ['node'],
+      registers: [registry],
+      async collect(this: Gauge | Counter) {
+        this.reset();
+        for (const node of await nodes()) {
+          const value = node[field];
+          if (typeof value !== 'number') continue;
+          if (this instanceof Gauge) this.set({ node: node.id }, value);
+          else this.inc({ node: node.id }, value);
+        }
+      },
+    });
+  };
+  perNode('gauge', 'cache_keys', 'Keys held by the node', 'keys');
+  perNode('gauge', 'cache_bytes', 'Accounted bytes held by the node (key + value + per-entry overhead)', 'bytes');
+  perNode('gauge', 'cache_max_bytes', "The node's share of --max-memory (0 = no limit)", 'maxBytes');
+  perNode('gauge', 'cache_heap_used_bytes', "The node thread's V8 heap in use", 'heapUsedBytes');
+  perNode('counter', 'cache_hits_total', 'Reads that found their key', 'hits');
+  perNode('counter', 'cache_misses_total', 'Reads that did not find their key', 'misses');
+  perNode('counter', 'cache_sets_total', 'Writes applied', 'sets');
+  perNode('counter', 'cache_deletes_total', 'Keys deleted by a client', 'deletes');
+  perNode('counter', 'cache_evictions_total', 'Keys evicted to stay within memory or entry limits', 'evictions');
+  perNode('counter', 'cache_expired_total', 'Keys removed because their TTL passed', 'expired');
+  new Gauge({
+    name: 'cache_node_up',
+    help: '1 when the node thread is running, else 0',
+    labelNames: ['node'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const node of await nodes()) this.set({ node: node.id }, node.state === 'up' ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'cache_ring_version',
+    help: 'Version of the ring membership',
+    registers: [registry],
+    collect() {
+      this.set(cluster.version);
+    },
+  });
+  return registry;
+}

@@ -1,0 +1,122 @@
+import t from 'tap';
+import { request, startTestServer } from './fixtures/server.js';
+
+const post = (base: string, path: string, body: unknown) => request(base, 'POST', path, JSON.stringify(body));
+
+t.test('mget, mset, flush, stats and metrics', async (t) => {
+  const server = await startTestServer();
+  t.teardown(() => server.close());
+  const base = server.url;
+
+  t.test('mset stores across every node; mget reads them back with null for misses', async (t) => {
+    const entries = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`m${i}`, `value ${i} ✓`]));
+    const set = await post(base, '/mset', { entries });
+    t.equal(set.status, 200);
+    t.same(set.json, { stored: 300 });
+    const keys = [...Object.keys(entries), 'missing-1', 'missing-2'];
+    const before = server.cluster.batching().reduce((n, s) => n + s.batches, 0);
+    const got = await post(base, '/mget', { keys });
+    const after = server.cluster.batching().reduce((n, s) => n + s.batches, 0);
+    t.equal(got.status, 200);
+    const values = (got.json as { values: Record<string, string | null> }).values;
+    t.equal(values['m7'], 'value 7 ✓');
+    t.equal(values['missing-1'], null);
+    t.equal(Object.keys(values).length, 302);
+    t.ok(after - before <= 3, `302 keys over 3 nodes took ${after - before} batches, one per node`);
+    const owners = new Set(Object.keys(entries).map((k) => server.cluster.ownerOf(k)));
+    t.equal(owners.size, 3, 'the keys span all nodes');
+  });
+
+  t.test('mset with ttl expires its entries', async (t) => {
+    await post(base, '/mset', { entries: { e1: 'a', e2: 'b' }, ttl: 0.2 });
+    t.match((await request(base, 'GET', '/keys/e1/ttl')).json, { ttl: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 260));
+    t.same((await post(base, '/mget', { keys: ['e1', 'e2'] })).json, { values: { e1: null, e2: null } });
+  });
+
+  t.test('bad batch bodies are 400s that say why', async (t) => {
+    const cases: Array<[string, string, RegExp]> = [
+      ['/mget', '{bad json', /not valid JSON/],
+      ['/mget', '[]', /must be a JSON object/],
+      ['/mget', '{"keys": "a"}', /"keys" must be an array of strings/],
+      ['/mget', '{"keys": [1, 2]}', /"keys" must be an array of strings/],
+      ['/mget', '{"keys": [""]}', /must not be empty/],
+      ['/mset', '{"entries": []}', /"entries" must be an object/],
+      ['/mset', '{"entries": {"a": 1}}', /value of "a" must be a string/],
+      ['/mset', '{"entries": {"a": "1"}, "ttl": -5}', /ttl must be/],
+    ];
+    for (const [path, body, message] of cases) {
+      const r = await request(base, 'POST', path, body);
+      t.equal(r.status, 400, `${path} ${body}`);
+      t.match(r.json, { error: message, code: /BAD_REQUEST|KEY_TOO_LONG/ });
+    }
+    const tooMany = await post(base, '/mget', { keys: Array.from({ length: 10_001 }, (_, i) => `k${i}`) });
+    t.equal(tooMany.status, 400);
+    t.match(tooMany.json, { error: /at most 10000/ });
+    const ok = await post(base, '/mget', { keys: Array.from({ length: 10_000 }, (_, i) => `k${i}`) });
+    t.equal(ok.status, 200, '10,000 keys is allowed');
+    t.equal((await request(base, 'GET', '/mget')).status, 405);
+  });
+
+  t.test('stats count operations per node and in total', async (t) => {
+    const r = await request(base, 'GET', '/stats');
+    t.equal(r.status, 200);
+    const stats = r.json as {
+      uptimeSeconds: number;
+      totals: Record<string, number>;
+      process: { rssBytes: number };
+      nodes: Array<Record<string, number | string>>;
+    };
+    t.equal(stats.nodes.length, 3);
+    t.ok(stats.totals['keys']! >= 300);
+    t.ok(stats.totals['bytes']! > 300 * 100, 'bytes are accounted');
+    t.ok(stats.totals['hits']! >= 300);
+    t.ok(stats.totals['misses']! >= 2);
+    t.ok(stats.totals['expired']! >= 2, 'expired entries are counted');
+    t.equal(stats.totals['ops'], stats.nodes.reduce((n, node) => n + (node['ops'] as number), 0));
+    t.ok(stats.process.rssBytes > 0);
+    for (const field of ['keys', 'bytes', 'hits', 'misses', 'evictions', 'expired', 'ops', 'heapUsedBytes']) {
+      t.type(stats.nodes[0]![field], 'number', `per node ${field}`);
+    }
+  });
+
+  t.test('metrics are Prometheus text with per-node series', async (t) => {
+    const r = await request(base, 'GET', '/metrics');
+    t.equal(r.status, 200);
+    t.match(r.headers.get('content-type'), /text\/plain/);
+    t.match(r.text, /# TYPE cache_keys gauge/);
+    t.match(r.text, /cache_keys\{node="node-1"\} \d+/);
+    t.match(r.text, /cache_hits_total\{node="node-2"\} \d+/);
+    t.match(r.text, /cache_node_up\{node="node-3"\} 1/);
+    t.match(r.text, /cache_process_resident_memory_bytes \d+/);
+  });
+
+  t.test('flush empties every node', async (t) => {
+    const r = await request(base, 'POST', '/flush');
+    t.equal(r.status, 200);
+    const stats = (await request(base, 'GET', '/stats')).json as { totals: { keys: number; bytes: number } };
+    t.equal(stats.totals.keys, 0);
+    t.equal(stats.totals.bytes, 0);
+    t.equal((await request(base, 'GET', '/get?key=m1')).status, 404);
+    t.equal((await request(base, 'POST', '/set?key=after&value=1')).status, 201, 'writes after a flush stay');
+    t.equal((await request(base, 'GET', '/get?key=after')).status, 200);
+    t.equal((await request(base, 'GET', '/flush')).status, 405);
+  });
+});
+
+t.test('--max-memory evicts least recently used keys and counts evictions', async (t) => {
+  const server = await startTestServer({ nodes: 2, maxMemory: 1024 * 1024 });
+  t.teardown(() => server.close());
+  for (let start = 0; start < 20_000; start += 5_000) {
+    const entries = Object.fromEntries(Array.from({ length: 5_000 }, (_, i) => [`k${start + i}`, 'v'.repeat(100)]));
+    t.equal((await post(server.url, '/mset', { entries })).status, 200);
+  }
+  const stats = (await request(server.url, 'GET', '/stats')).json as { totals: { keys: number; bytes: number; evictions: number } };
+  t.ok(stats.totals.bytes <= 1024 * 1024, `accounted ${stats.totals.bytes} bytes within 1 MiB`);
+  t.ok(stats.totals.evictions > 0, `${stats.totals.evictions} evictions`);
+  t.equal(stats.totals.keys + stats.totals.evictions, 20_000, 'every key is either held or counted as evicted');
+  const recent = Array.from({ length: 100 }, (_, i) => `k${19_999 - i}`);
+  const got = (await post(server.url, '/mget', { keys: recent })).json as { values: Record<string, string | null> };
+  t.ok(recent.every((k) => got.values[k] === 'v'.repeat(100)), 'the most recently written keys are all readable');
+  t.equal((await request(server.url, 'GET', '/get?key=k0')).status, 404, 'the oldest are gone');
+});
