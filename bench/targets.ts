@@ -13,8 +13,8 @@ export const MAIN = path('../src/main.js');
 export const FLOOR = path('./floor.js');
 
 /** Starts `script args` and resolves when it prints `listening on http://...`. */
-export function startTarget(name: string, script: string, args: string[]): Promise<Target> {
-  const child: ChildProcess = spawn(process.execPath, [...(process.env['TARGET_NODE_FLAGS']?.split(' ').filter(Boolean) ?? []), script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+export function startTarget(name: string, script: string, args: string[], nodeFlags: string[] = []): Promise<Target> {
+  const child: ChildProcess = spawn(process.execPath, [...nodeFlags, script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let seen = '';
     const onData = (chunk: Buffer): void => {
@@ -40,5 +40,8 @@ export function startTarget(name: string, script: string, args: string[]): Promi
 }
 
 export const startFloor = (): Promise<Target> => startTarget('node:http floor', FLOOR, ['0']);
+/** Node flags the server runs with, as `npm start` and the installed bin give them. */
+export const SERVER_NODE_FLAGS = ['--max-semi-space-size=2'];
+
 export const startCache = (name: string, args: string[] = []): Promise<Target> =>
-  startTarget(name, MAIN, ['--port', '0', ...args]);
+  startTarget(name, MAIN, ['--port', '0', ...args], SERVER_NODE_FLAGS);

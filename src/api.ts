@@ -32,8 +32,7 @@ export function createApi(cluster: Cluster, info: ApiInfo): Hono {
   // A batch body may carry up to MAX_BATCH_KEYS values; this bounds what is buffered for it.
   const batchLimit = bodyLimit({
     maxSize: Math.max(64 * 1024 * 1024, 2 * info.maxValue),
-    onError: (c) => {
-      c.header('connection', 'close');
+    onError: () => {
       throw new CacheError(ErrorCode.ValueTooLarge, 'Request body is too large');
     },
   });

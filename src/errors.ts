@@ -83,9 +83,11 @@ export function statusError(status: Status): CacheError {
   }
 }
 
+export function valueTooLarge(maxValue: number): CacheError {
+  return new CacheError(ErrorCode.ValueTooLarge, `Value is larger than the limit of ${maxValue} bytes (--max-value)`);
+}
+
 /** A 413 for a value over --max-value. */
 export function checkValueSize(bytes: number, maxValue: number): void {
-  if (bytes > maxValue) {
-    throw new CacheError(ErrorCode.ValueTooLarge, `Value is larger than the limit of ${maxValue} bytes (--max-value)`);
-  }
+  if (bytes > maxValue) throw valueTooLarge(maxValue);
 }

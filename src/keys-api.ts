@@ -2,7 +2,7 @@ import type { Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { bufferToBytes, bytesToBuffer } from './bytes.js';
 import type { Cluster } from './cluster.js';
-import { CacheError, checkValueSize, ErrorCode, statusError } from './errors.js';
+import { CacheError, checkValueSize, ErrorCode, statusError, valueTooLarge } from './errors.js';
 import { Op, SetMode, Status } from './protocol.js';
 import { checkKeyLength, parseQuery, parseTtl } from './query.js';
 
@@ -16,10 +16,8 @@ export function registerKeyRoutes(app: Hono, cluster: Cluster, maxValue: number)
     '/keys/*',
     bodyLimit({
       maxSize: maxValue,
-      onError: (c) => {
-        // The rest of the body is not read; the connection closes after this answer.
-        c.header('connection', 'close');
-        throw new CacheError(ErrorCode.ValueTooLarge, `Value is larger than the limit of ${maxValue} bytes (--max-value)`);
+      onError: () => {
+        throw valueTooLarge(maxValue);
       },
     }),
     async (c) => {

@@ -1,4 +1,6 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
+// --max-semi-space-size=2: a 2 MB nursery for the main thread keeps its RSS near its live data
+// (see heapLimits in src/transport.ts for the figures); npm start passes the same flag.
 import { pino } from 'pino';
 import { helpText, parseArgs, UsageError, type Parsed } from './options.js';
 import { startServer, VERSION } from './server.js';

@@ -96,8 +96,16 @@ export class SeedRoutes {
   /** Sends a JSON body followed by a newline, as the seed's encoder does. */
   #send(res: ServerResponse, status: number, json: string): void {
     if (this.draining) res.shouldKeepAlive = false;
-    const body = `${json}\n`;
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-    res.end(body);
+    sendBody(res, status, `${json}\n`);
   }
+}
+
+/** Sends `body` as JSON from node:http, without the Hono app. */
+export function sendJson(res: ServerResponse, status: number, body: object): void {
+  sendBody(res, status, JSON.stringify(body));
+}
+
+function sendBody(res: ServerResponse, status: number, body: string): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
 }

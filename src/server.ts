@@ -6,7 +6,8 @@ import type { Logger } from 'pino';
 import { createApi } from './api.js';
 import { Cluster } from './cluster.js';
 import type { Options } from './options.js';
-import { SEED_PATHS, SeedRoutes } from './seed.js';
+import { SEED_PATHS, SeedRoutes, sendJson } from './seed.js';
+import { valueTooLarge } from './errors.js';
 
 export const VERSION: string = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -50,6 +51,13 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
     const path = q < 0 ? url : url.slice(0, q);
     if (SEED_PATHS.has(path)) {
       seed.handle(req, res, path, q < 0 ? '' : url.slice(q + 1));
+    } else if (tooLarge(req)) {
+      // Refused on its declared length, before anything buffers it. Clients that send
+      // `Expect: 100-continue` (curl does above 1 MB) are refused before they send the body at all
+      // (checkContinue below). Others get this answer at once while node reads and drops the
+      // rest in passing: closing under a client that is still sending would reset the connection
+      // and lose the answer. Bodies without a length are counted as they stream (src/keys-api.ts).
+      sendJson(res, 413, valueTooLarge(options.maxValue).toJSON());
     } else {
       // While draining, every response closes its connection, so keep-alive clients let go.
       // (Seed responses check the flag when they are written, as they may wait for a node.)
@@ -57,7 +65,13 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
       void honoListener(req, res);
     }
   };
+  const tooLarge = (req: IncomingMessage): boolean =>
+    req.method === 'PUT' && Number(req.headers['content-length']) > options.maxValue;
   const http = createServer(listener);
+  http.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    if (!tooLarge(req)) res.writeContinue();
+    listener(req, res);
+  });
 
   try {
     await new Promise<void>((resolve, reject) => {

@@ -1,5 +1,8 @@
 import { nodeUnavailable, type CacheError } from './errors.js';
-import type { BatchReply, Command, Result } from './protocol.js';
+import { Op, type BatchReply, type Command, type Result } from './protocol.js';
+
+/** Most value bytes in one message to a node; see {@link ShardClient.send}. */
+export const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 import type { ShardTransport } from './transport.js';
 
 /** Receives one command's outcome, and the id of the node that gave it. */
@@ -19,6 +22,8 @@ export class ShardClient {
   #commands: Command[] = [];
   #callbacks: ResultCallback[] = [];
   #scheduled = false;
+  /** Value bytes queued for the next message. */
+  #bytes = 0;
   #nextBatchId = 1;
   #alive = true;
   /** Batches sent and the commands they carried: commands per batch is the batching factor. */
@@ -43,9 +48,15 @@ export class ShardClient {
       callback(nodeUnavailable(), undefined, this.id);
       return;
     }
+    if (command[0] === Op.Set) {
+      // A turn's values travel in messages of at most MAX_BATCH_BYTES, so that a burst of large
+      // values never lands in a node's heap at once (its heap limit leaves room for one message).
+      if (this.#bytes > 0 && this.#bytes + command[2].length > MAX_BATCH_BYTES) this.#flush();
+      this.#bytes += command[2].length;
+    }
     if (!this.#scheduled) {
       this.#scheduled = true;
-      setImmediate(this.#flush);
+      setImmediate(this.#onImmediate);
     }
     this.#commands.push(command);
     this.#callbacks.push(callback);
@@ -63,8 +74,14 @@ export class ShardClient {
     await this.transport.close();
   }
 
-  readonly #flush = (): void => {
+  readonly #onImmediate = (): void => {
     this.#scheduled = false;
+    this.#flush();
+  };
+
+  #flush(): void {
+    this.#bytes = 0;
+    if (this.#commands.length === 0) return;
     const commands = this.#commands;
     const callbacks = this.#callbacks;
     this.#commands = [];
@@ -83,7 +100,7 @@ export class ShardClient {
         },
         () => this.#failAll(callbacks),
       );
-  };
+  }
 
   #failAll(callbacks: ResultCallback[]): void {
     const error = nodeUnavailable();

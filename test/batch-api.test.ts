@@ -120,3 +120,27 @@ t.test('--max-memory evicts least recently used keys and counts evictions', asyn
   t.ok(recent.every((k) => got.values[k] === 'v'.repeat(100)), 'the most recently written keys are all readable');
   t.equal((await request(server.url, 'GET', '/get?key=k0')).status, 404, 'the oldest are gone');
 });
+
+t.test('100,000 keys with ttl=1, never read, are freed within 5 s of expiring', async (t) => {
+  const server = await startTestServer();
+  t.teardown(() => server.close());
+  const written = Date.now();
+  for (let start = 0; start < 100_000; start += 10_000) {
+    const entries = Object.fromEntries(Array.from({ length: 10_000 }, (_, i) => [`ttl-${start + i}`, 'v'.repeat(100)]));
+    t.equal((await post(server.url, '/mset', { entries, ttl: 1 })).status, 200);
+  }
+  const expiresBy = Date.now() + 1000;
+  t.ok(Date.now() - written < 5000, 'written quickly enough for the test to mean something');
+  let stats = (await request(server.url, 'GET', '/stats')).json as { totals: { keys: number; bytes: number; expired: number } };
+  t.equal(stats.totals.keys + stats.totals.expired, 100_000, 'each key is either held or counted as expired');
+  while (Date.now() < expiresBy + 5000) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    stats = (await request(server.url, 'GET', '/stats')).json as typeof stats;
+    if (stats.totals.keys === 0) break;
+  }
+  const after = Date.now() - expiresBy;
+  t.equal(stats.totals.keys, 0, `0 keys held ${after} ms after expiry`);
+  t.equal(stats.totals.bytes, 0, 'their bytes released');
+  t.equal(stats.totals.expired, 100_000, 'each counted as expired');
+  t.comment(`freed ${after} ms after the last key expired`);
+});

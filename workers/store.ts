@@ -8,7 +8,7 @@ import { ExpiryWheel } from './expiry.js';
  * value bytes (lru-cache's index arrays, its key map, two string headers, the TTL arrays).
  * Accounting it is what lets --max-memory bound the process's real memory, not just its payload.
  */
-export const ENTRY_OVERHEAD_BYTES = 150;
+export const ENTRY_OVERHEAD_BYTES = 200;
 
 export type SetOutcome = 'stored' | 'exists' | 'absent' | 'too-large';
 
