@@ -3,7 +3,7 @@
  * node:http floor, in interleaved rounds (floor, cache, floor, cache, ...) so that the machine's
  * drift hits both alike; reports medians and the ratio of each median to the floor's.
  *
- *   npm run bench -- [--quick] [--rounds N] [--seconds S] [--connections C]
+ *   npm run bench -- [--quick] [--rounds N] [--seconds S] [--connections C] [--piscina]
  */
 import autocannon from 'autocannon';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -13,7 +13,7 @@ import { startCache, startFloor, type Target } from './targets.js';
 interface Scenario {
   name: string;
   /** Requests each connection cycles through. */
-  requests: Array<{ method: 'GET' | 'POST'; path: string }>;
+  requests: Array<{ method: 'GET' | 'POST' | 'PUT'; path: string; body?: string }>;
 }
 
 interface Sample {
@@ -36,6 +36,9 @@ const CONNECTIONS = flag('connections', 50);
 const KEYS = 10_000;
 
 const key = (i: number): string => `key-${i % KEYS}`;
+const KIB_VALUE = 'k'.repeat(1024);
+const KIB_KEYS = 1000;
+const MGET_BODY = JSON.stringify({ keys: Array.from({ length: 100 }, (_, i) => key(i * 97)) });
 const SCENARIOS: Scenario[] = [
   // One hot key, as the design's reference measurement; then a spread of keys over every node.
   { name: 'GET hit', requests: [{ method: 'GET', path: `/get?key=${key(1234)}` }] },
@@ -45,14 +48,24 @@ const SCENARIOS: Scenario[] = [
     name: 'SET',
     requests: Array.from({ length: 1000 }, (_, i) => ({ method: 'POST', path: `/set?key=${key(i * 13)}&value=v${i}` })),
   },
+  {
+    name: 'PUT /keys 1 KiB',
+    requests: Array.from({ length: 1000 }, (_, i) => ({ method: 'PUT', path: `/keys/kib-${i % KIB_KEYS}`, body: KIB_VALUE })),
+  },
+  { name: 'GET /keys 1 KiB', requests: Array.from({ length: 1000 }, (_, i) => ({ method: 'GET', path: `/keys/kib-${(i * 7) % KIB_KEYS}` })) },
+  { name: 'mget 100 keys', requests: [{ method: 'POST', path: '/mget', body: MGET_BODY }] },
 ];
 
 const CONFIGS: Array<{ name: string; args: string[] }> = [
   { name: 'cache, 3 worker nodes', args: ['--nodes', '3'] },
-  { name: 'cache, 3 piscina nodes', args: ['--nodes', '3', '--shard-transport', 'piscina'] },
+  // --piscina adds the same cluster with piscina-driven nodes, to compare the transports.
+  ...(args.includes('--piscina') ? [{ name: 'cache, 3 piscina nodes', args: ['--nodes', '3', '--shard-transport', 'piscina'] }] : []),
 ];
 
 async function preload(url: string): Promise<void> {
+  await Promise.all(
+    Array.from({ length: KIB_KEYS }, (_, i) => fetch(`${url}/keys/kib-${i}`, { method: 'PUT', body: KIB_VALUE }).then((r) => r.text())),
+  );
   for (let start = 0; start < KEYS; start += 200) {
     await Promise.all(
       Array.from({ length: Math.min(200, KEYS - start) }, (_, j) =>

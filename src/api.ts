@@ -4,7 +4,6 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { bytesToText, textToBytes } from './bytes.js';
 import type { Cluster, NodeStatus } from './cluster.js';
 import { asCacheError, CacheError, checkValueSize, ErrorCode, statusError } from './errors.js';
-import { registerKeyRoutes } from './keys-api.js';
 import { createMetrics } from './metrics.js';
 import { Op, SetMode, Status } from './protocol.js';
 import { checkKeyLength, parseTtl } from './query.js';
@@ -22,7 +21,8 @@ export interface ApiInfo {
 export const MAX_BATCH_KEYS = 10_000;
 
 /**
- * The Hono app: every route but the seed's hot `/get`, `/set` and `/del` (src/seed.ts).
+ * The Hono app: the admin and batch routes. The hot data routes, the seed's `/get`, `/set`,
+ * `/del` and the resource API `/keys/...`, answer from node:http (src/seed.ts, src/key-routes.ts).
  * Errors of any kind leave here as `{"error": "...", "code": "..."}` with the status
  * {@link CacheError.status} gives; nothing internal (stacks, paths) is sent.
  */
@@ -39,8 +39,6 @@ export function createApi(cluster: Cluster, info: ApiInfo): Hono {
 
   // The seed answers its root on any method, and ends each body with a newline.
   app.all('/', (c) => jsonLine(c, 200, { message: 'Distributed Cache API', version: info.version }));
-
-  registerKeyRoutes(app, cluster, info.maxValue);
 
   app.post('/mget', batchLimit, async (c) => {
     const keys = batchKeys(await readJson(c), 'keys');

@@ -1,33 +1,34 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Cluster } from './cluster.js';
-import { asCacheError, CacheError, checkValueSize, ErrorCode, statusError } from './errors.js';
 import { bytesToText, textToBytes } from './bytes.js';
+import type { Cluster } from './cluster.js';
+import { CacheError, checkValueSize, ErrorCode } from './errors.js';
 import { Op, SetMode, Status } from './protocol.js';
 import { checkKeyLength, parseQuery, parseTtl } from './query.js';
-import type { ResultCallback } from './shard-client.js';
+import { replyTo, send, sendError, type ServerState } from './raw-http.js';
 
 /**
  * The seed's three routes, `/get`, `/set` and `/del`, answered straight from node:http.
  *
  * They are the hot path, and Hono's Request/Response adaptation costs about 13% of throughput
  * there (constant-JSON handler, 50 connections, 4 rounds: node:http 40.2k req/s, Hono on
- * @hono/node-server 34.9k). Every other route goes through the Hono app (src/api.ts).
+ * @hono/node-server 34.9k). The admin and batch routes go through the Hono app (src/api.ts).
  * Bodies keep the seed's exact shapes and its trailing newline (Go's json.Encoder writes one).
  */
 export const SEED_PATHS = new Set(['/get', '/set', '/del']);
 
 const ALLOWED: Record<string, string> = { '/get': 'GET', '/set': 'POST', '/del': 'DELETE' };
 const KEY_NOT_FOUND = new CacheError(ErrorCode.KeyNotFound, 'Key not found');
+const NEWLINE = '\n';
 
 export class SeedRoutes {
   readonly #cluster: Cluster;
   readonly #maxValue: number;
-  /** Set at shutdown: from then on every response closes its connection. */
-  draining = false;
+  readonly #state: ServerState;
 
-  constructor(cluster: Cluster, maxValue: number) {
+  constructor(cluster: Cluster, maxValue: number, state: ServerState) {
     this.#cluster = cluster;
     this.#maxValue = maxValue;
+    this.#state = state;
   }
 
   handle(req: IncomingMessage, res: ServerResponse, path: string, query: string): void {
@@ -43,7 +44,7 @@ export class SeedRoutes {
       else if (path === '/set') this.#set(res, key, params.get('value') ?? '', params.get('ttl'));
       else this.#delete(res, key);
     } catch (error) {
-      this.#sendError(res, error);
+      sendError(this.#state, res, error, NEWLINE);
     }
   }
 
@@ -51,7 +52,7 @@ export class SeedRoutes {
     if (key === '') throw new CacheError(ErrorCode.MissingParameter, "Missing 'key' parameter");
     checkKeyLength(key);
     this.#cluster.dispatch(key, [Op.Get, key], this.#reply(res, (result, node) => {
-      if (result.status !== Status.Ok) return this.#sendError(res, KEY_NOT_FOUND);
+      if (result.status !== Status.Ok) return sendError(this.#state, res, KEY_NOT_FOUND, NEWLINE);
       const value = bytesToText(result.value!);
       this.#send(res, 200, `{"key":${JSON.stringify(key)},"value":${JSON.stringify(value)},"node":"${node}"}`);
     }));
@@ -79,33 +80,11 @@ export class SeedRoutes {
     }));
   }
 
-  /** Turns a node's outcome into either `onResult` or an error response. */
-  #reply(res: ServerResponse, onResult: (result: NonNullable<Parameters<ResultCallback>[1]>, node: string) => void): ResultCallback {
-    return (error, result, node) => {
-      if (error !== null) this.#sendError(res, error);
-      else if (result!.status === Status.Ok || result!.status === Status.NotFound) onResult(result!, node);
-      else this.#sendError(res, statusError(result!.status));
-    };
+  #reply(res: ServerResponse, onResult: Parameters<typeof replyTo>[2]) {
+    return replyTo(this.#state, res, onResult, NEWLINE);
   }
 
-  #sendError(res: ServerResponse, error: unknown): void {
-    const cacheError = asCacheError(error);
-    this.#send(res, cacheError.status, JSON.stringify(cacheError));
-  }
-
-  /** Sends a JSON body followed by a newline, as the seed's encoder does. */
   #send(res: ServerResponse, status: number, json: string): void {
-    if (this.draining) res.shouldKeepAlive = false;
-    sendBody(res, status, `${json}\n`);
+    send(this.#state, res, status, json + NEWLINE);
   }
-}
-
-/** Sends `body` as JSON from node:http, without the Hono app. */
-export function sendJson(res: ServerResponse, status: number, body: object): void {
-  sendBody(res, status, JSON.stringify(body));
-}
-
-function sendBody(res: ServerResponse, status: number, body: string): void {
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
 }

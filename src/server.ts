@@ -6,7 +6,9 @@ import type { Logger } from 'pino';
 import { createApi } from './api.js';
 import { Cluster } from './cluster.js';
 import type { Options } from './options.js';
-import { SEED_PATHS, SeedRoutes, sendJson } from './seed.js';
+import { KeyRoutes } from './key-routes.js';
+import { sendError, type ServerState } from './raw-http.js';
+import { SEED_PATHS, SeedRoutes } from './seed.js';
 import { valueTooLarge } from './errors.js';
 
 export const VERSION: string = (
@@ -43,30 +45,36 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
     maxMemory: options.maxMemory,
   });
   const honoListener = getRequestListener(api.fetch);
-  const seed = new SeedRoutes(cluster, options.maxValue);
+  const state: ServerState = { draining: false };
+  const seed = new SeedRoutes(cluster, options.maxValue, state);
+  const keys = new KeyRoutes(cluster, options.maxValue, state);
+
+  const tooLarge = (req: IncomingMessage): boolean =>
+    req.method === 'PUT' && Number(req.headers['content-length']) > options.maxValue;
 
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
-    if (SEED_PATHS.has(path)) {
-      seed.handle(req, res, path, q < 0 ? '' : url.slice(q + 1));
-    } else if (tooLarge(req)) {
+    const query = q < 0 ? '' : url.slice(q + 1);
+    if (tooLarge(req)) {
       // Refused on its declared length, before anything buffers it. Clients that send
       // `Expect: 100-continue` (curl does above 1 MB) are refused before they send the body at all
       // (checkContinue below). Others get this answer at once while node reads and drops the
       // rest in passing: closing under a client that is still sending would reset the connection
-      // and lose the answer. Bodies without a length are counted as they stream (src/keys-api.ts).
-      sendJson(res, 413, valueTooLarge(options.maxValue).toJSON());
+      // and lose the answer. Bodies without a length are counted as they stream.
+      sendError(state, res, valueTooLarge(options.maxValue));
+    } else if (SEED_PATHS.has(path)) {
+      seed.handle(req, res, path, query);
+    } else if (KeyRoutes.matches(path)) {
+      keys.handle(req, res, path, query);
     } else {
       // While draining, every response closes its connection, so keep-alive clients let go.
-      // (Seed responses check the flag when they are written, as they may wait for a node.)
-      if (seed.draining) res.shouldKeepAlive = false;
+      // (The node:http routes check the flag when they write, as they may wait for a node.)
+      if (state.draining) res.shouldKeepAlive = false;
       void honoListener(req, res);
     }
   };
-  const tooLarge = (req: IncomingMessage): boolean =>
-    req.method === 'PUT' && Number(req.headers['content-length']) > options.maxValue;
   const http = createServer(listener);
   http.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
     if (!tooLarge(req)) res.writeContinue();
@@ -91,7 +99,7 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      seed.draining = true;
+      state.draining = true;
       // Stop listening, but leave idle keep-alive connections open for a moment: http.close()
       // would cut them at once, and a request already on its way on one would be reset. During
       // the grace every request that arrives is answered with `Connection: close`.
