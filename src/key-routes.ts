@@ -3,7 +3,7 @@ import type { Cluster } from './cluster.js';
 import { CacheError, ErrorCode, valueTooLarge } from './errors.js';
 import { Op, SetMode, Status } from './protocol.js';
 import { checkKeyLength, parseQuery, parseTtl } from './query.js';
-import { replyTo, send, sendError, type ServerState } from './raw-http.js';
+import { replyTo, send, sendError, type RouteContext, type ServerState } from './raw-http.js';
 
 const PREFIX = '/keys/';
 const ALLOW = 'GET, HEAD, PUT, DELETE';
@@ -21,7 +21,7 @@ export class KeyRoutes {
   readonly #maxValue: number;
   readonly #state: ServerState;
 
-  constructor(cluster: Cluster, maxValue: number, state: ServerState) {
+  constructor({ cluster, maxValue, state }: RouteContext) {
     this.#cluster = cluster;
     this.#maxValue = maxValue;
     this.#state = state;

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import type { Cluster } from './cluster.js';
 import { asCacheError, statusError } from './errors.js';
 import { Status, type Result } from './protocol.js';
 import type { ResultCallback } from './shard-client.js';
@@ -10,6 +11,14 @@ import type { ResultCallback } from './shard-client.js';
 export interface ServerState {
   /** Set at shutdown: from then on every response closes its connection. */
   draining: boolean;
+}
+
+/** What the node:http routes share: the cluster, the value limit and the server's state. */
+export interface RouteContext {
+  cluster: Cluster;
+  /** --max-value in bytes. */
+  maxValue: number;
+  state: ServerState;
 }
 
 export function send(

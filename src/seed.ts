@@ -4,7 +4,7 @@ import type { Cluster } from './cluster.js';
 import { CacheError, checkValueSize, ErrorCode } from './errors.js';
 import { Op, SetMode, Status } from './protocol.js';
 import { checkKeyLength, parseQuery, parseTtl } from './query.js';
-import { replyTo, send, sendError, type ServerState } from './raw-http.js';
+import { replyTo, send, sendError, type RouteContext, type ServerState } from './raw-http.js';
 
 /**
  * The seed's three routes, `/get`, `/set` and `/del`, answered straight from node:http.
@@ -25,7 +25,7 @@ export class SeedRoutes {
   readonly #maxValue: number;
   readonly #state: ServerState;
 
-  constructor(cluster: Cluster, maxValue: number, state: ServerState) {
+  constructor({ cluster, maxValue, state }: RouteContext) {
     this.#cluster = cluster;
     this.#maxValue = maxValue;
     this.#state = state;

@@ -46,8 +46,9 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
   });
   const honoListener = getRequestListener(api.fetch);
   const state: ServerState = { draining: false };
-  const seed = new SeedRoutes(cluster, options.maxValue, state);
-  const keys = new KeyRoutes(cluster, options.maxValue, state);
+  const context = { cluster, maxValue: options.maxValue, state };
+  const seed = new SeedRoutes(context);
+  const keys = new KeyRoutes(context);
 
   const tooLarge = (req: IncomingMessage): boolean =>
     req.method === 'PUT' && Number(req.headers['content-length']) > options.maxValue;
