@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 export interface Target {
   name: string;
   url: string;
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -26,6 +27,7 @@ export function startTarget(name: string, script: string, args: string[], nodeFl
       resolve({
         name,
         url: match[1]!,
+        pid: child.pid!,
         stop: () =>
           new Promise<void>((done) => {
             if (child.exitCode !== null) return done();
