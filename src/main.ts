@@ -2,17 +2,16 @@
 // --max-semi-space-size=2: a 2 MB nursery for the main thread keeps its RSS near its live data
 // (see heapLimits in src/transport.ts for the figures); npm start passes the same flag.
 import { pino } from 'pino';
-import { helpText, parseArgs, UsageError, type Parsed } from './options.js';
+import { helpText, parseArgs, resolveOptions, UsageError, type Parsed } from './options.js';
 import { startServer, VERSION } from './server.js';
 
 const PROGRAM = 'distributed-cache';
-/** A clean shutdown must end within this; past it the process exits anyway, saying so. */
-const SHUTDOWN_LIMIT_MS = 1_900;
 
 async function main(argv: readonly string[]): Promise<number> {
   let parsed: Parsed;
   try {
     parsed = parseArgs(argv);
+    if (parsed.kind === 'run') parsed = { kind: 'run', options: resolveOptions(parsed.options, process.env) };
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     process.stderr.write(`${PROGRAM}: ${error.message}\nTry '${PROGRAM} --help' for the list of options.\n`);
@@ -41,10 +40,11 @@ async function main(argv: readonly string[]): Promise<number> {
   return new Promise<number>((resolve) => {
     const stop = (signal: NodeJS.Signals): void => {
       log.info({ signal }, 'shutting down');
+      // The drain ends by itself at --shutdown-timeout; this only guards against a stuck node.
       setTimeout(() => {
         log.warn('shutdown took too long; exiting');
         resolve(0);
-      }, SHUTDOWN_LIMIT_MS).unref();
+      }, options.shutdownTimeout * 1000 + 2_000).unref();
       running.close().then(
         () => resolve(0),
         (error: unknown) => {

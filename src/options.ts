@@ -86,6 +86,51 @@ export const OPTIONS = {
     default: 'worker',
     help: 'How nodes are driven: plain worker threads, or one-thread piscina pools (slower; see bench/README.md).',
   },
+  authToken: {
+    type: 'string',
+    default: '',
+    help: 'Require `Authorization: Bearer <token>` on every request but GET /health (401 otherwise). Also read from CACHE_AUTH_TOKEN. Empty = no authentication.',
+  },
+  insecure: {
+    type: 'bool',
+    default: false,
+    help: 'Allow listening on a non-loopback --host without --auth-token (refused otherwise, like Redis protected mode).',
+  },
+  maxConnections: {
+    type: 'int',
+    default: 10_000,
+    min: 0,
+    max: 1_000_000,
+    help: 'Most client connections open at once; further ones are closed on arrival. 0 = no limit.',
+  },
+  headerTimeout: {
+    type: 'int',
+    default: 10,
+    min: 1,
+    max: 3600,
+    help: 'Seconds a client may take to send a request line and headers; a slower one is disconnected (408).',
+  },
+  requestTimeout: {
+    type: 'int',
+    default: 30,
+    min: 0,
+    max: 3600,
+    help: 'Seconds a client may take to send a whole request, body included. 0 = no limit.',
+  },
+  keepAliveTimeout: {
+    type: 'int',
+    default: 5,
+    min: 1,
+    max: 3600,
+    help: 'Seconds an idle keep-alive connection stays open.',
+  },
+  shutdownTimeout: {
+    type: 'int',
+    default: 5,
+    min: 0,
+    max: 3600,
+    help: 'Seconds SIGINT/SIGTERM lets requests in flight finish before the remaining connections are cut.',
+  },
   debug: {
     type: 'bool',
     default: false,
@@ -178,6 +223,27 @@ function parseValue(flag: string, spec: Exclude<Spec, BoolSpec>, raw: string): s
       if (raw.length === 0) throw new UsageError(`--${flag} must not be empty`);
       return raw;
   }
+}
+
+/**
+ * Fills in what comes from the environment (CACHE_AUTH_TOKEN) and refuses what is unsafe: a
+ * non-loopback --host with no token, unless --insecure (Redis calls this protected mode).
+ */
+export function resolveOptions(options: Options, env: Record<string, string | undefined>): Options {
+  const resolved = { ...options };
+  if (resolved.authToken === '' && env['CACHE_AUTH_TOKEN']) resolved.authToken = env['CACHE_AUTH_TOKEN'];
+  if (!isLoopback(resolved.host) && resolved.authToken === '' && !resolved.insecure) {
+    throw new UsageError(
+      `refusing to listen on ${resolved.host} without authentication: anyone who can reach it could read, ` +
+        'overwrite or flush the cache. Give --auth-token (or CACHE_AUTH_TOKEN), listen on 127.0.0.1, ' +
+        'or pass --insecure if the network is trusted.',
+    );
+  }
+  return resolved;
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 /** Bytes in `64mb`, `512KB`, `1g`, `1048576`; undefined if it is not such a size. */

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Server as NetServer, type AddressInfo } from 'node:net';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { getRequestListener } from '@hono/node-server';
 import type { Logger } from 'pino';
@@ -9,14 +10,12 @@ import type { Options } from './options.js';
 import { KeyRoutes } from './key-routes.js';
 import { sendError, type ServerState } from './raw-http.js';
 import { SEED_PATHS, SeedRoutes } from './seed.js';
-import { valueTooLarge } from './errors.js';
+import { CacheError, ErrorCode, valueTooLarge } from './errors.js';
 
 export const VERSION: string = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 
-/** How long close() lets in-flight requests finish before it cuts the remaining connections. */
-export const DRAIN_TIMEOUT_MS = 1_500;
 /** How long an idle keep-alive connection may still bring a request once close() has begun. */
 export const IDLE_GRACE_MS = 100;
 
@@ -26,7 +25,7 @@ export interface RunningServer {
   port: number;
   cluster: Cluster;
   http: Server;
-  /** Stops accepting, lets in-flight requests finish (up to the drain timeout), stops the nodes. */
+  /** Stops accepting, lets in-flight requests finish (up to --shutdown-timeout), stops the nodes. */
   close(): Promise<void>;
 }
 
@@ -52,13 +51,17 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
 
   const tooLarge = (req: IncomingMessage): boolean =>
     req.method === 'PUT' && Number(req.headers['content-length']) > options.maxValue;
+  const authorized = bearerCheck(options.authToken);
 
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     const query = q < 0 ? '' : url.slice(q + 1);
-    if (tooLarge(req)) {
+    if (!authorized(req) && !(path === '/health' && (req.method === 'GET' || req.method === 'HEAD'))) {
+      res.setHeader('www-authenticate', 'Bearer');
+      sendError(state, res, new CacheError(ErrorCode.Unauthorized, 'Missing or wrong bearer token'));
+    } else if (tooLarge(req)) {
       // Refused on its declared length, before anything buffers it. Clients that send
       // `Expect: 100-continue` (curl does above 1 MB) are refused before they send the body at all
       // (checkContinue below). Others get this answer at once while node reads and drops the
@@ -76,9 +79,24 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
       void honoListener(req, res);
     }
   };
-  const http = createServer(listener);
+  const requestTimeout = options.requestTimeout * 1000;
+  const http = createServer(
+    {
+      headersTimeout: requestTimeout > 0 ? Math.min(options.headerTimeout * 1000, requestTimeout) : options.headerTimeout * 1000,
+      requestTimeout,
+      keepAliveTimeout: options.keepAliveTimeout * 1000,
+      // How often node looks for connections past those timeouts (its default is 30 s).
+      connectionsCheckingInterval: 500,
+    },
+    listener,
+  );
+  if (options.maxConnections > 0) http.maxConnections = options.maxConnections;
+  // A client may shut down its sending side once its request is out (a TCP half-close). By
+  // default node then drops the requests still waiting for a node's answer, unanswered; with
+  // this it answers them and closes after the last.
+  Object.assign(http, { httpAllowHalfOpen: true });
   http.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
-    if (!tooLarge(req)) res.writeContinue();
+    if (!tooLarge(req) && authorized(req)) res.writeContinue();
     listener(req, res);
   });
 
@@ -106,7 +124,7 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
       // the grace every request that arrives is answered with `Connection: close`.
       const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(http, () => resolve()));
       const grace = setTimeout(() => http.closeIdleConnections(), IDLE_GRACE_MS);
-      const deadline = setTimeout(() => http.closeAllConnections(), DRAIN_TIMEOUT_MS);
+      const deadline = setTimeout(() => http.closeAllConnections(), options.shutdownTimeout * 1000);
       await closed;
       clearTimeout(grace);
       clearTimeout(deadline);
@@ -116,4 +134,15 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
   };
 
   return { url: `http://${host}:${port}`, port, cluster, http, close };
+}
+
+/**
+ * Whether a request carries `Authorization: Bearer <token>`. Both sides are hashed first, so the
+ * comparison takes the same time whatever the header's length and content. No token: all pass.
+ */
+function bearerCheck(token: string): (req: IncomingMessage) => boolean {
+  if (token === '') return () => true;
+  const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
+  const expected = digest(`Bearer ${token}`);
+  return (req) => timingSafeEqual(digest(req.headers.authorization ?? ''), expected);
 }

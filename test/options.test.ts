@@ -1,5 +1,5 @@
 import t from 'tap';
-import { defaultOptions, helpText, OPTIONS, parseArgs, UsageError } from '../src/options.js';
+import { defaultOptions, helpText, isLoopback, OPTIONS, parseArgs, resolveOptions, UsageError } from '../src/options.js';
 
 const run = (argv: string[]) => {
   const parsed = parseArgs(argv);
@@ -16,6 +16,13 @@ t.test('defaults', async (t) => {
     maxMemory: 512 * 1024 * 1024,
     maxValue: 1024 * 1024,
     shardTransport: 'worker',
+    authToken: '',
+    insecure: false,
+    maxConnections: 10_000,
+    headerTimeout: 10,
+    requestTimeout: 30,
+    keepAliveTimeout: 5,
+    shutdownTimeout: 5,
     debug: false,
   });
   t.same(defaultOptions(), run([]));
@@ -42,11 +49,15 @@ t.test('help and version', async (t) => {
   t.same(parseArgs(['-h']), { kind: 'help' });
   t.same(parseArgs(['--nodes', '2', '--version']), { kind: 'version' });
   const help = helpText('distributed-cache', '1.2.3');
-  for (const flag of ['--port', '--host', '--nodes', '--cache-size', '--max-memory', '--max-value', '--shard-transport', '--debug', '--help', '--version']) {
+  for (const name of Object.keys(OPTIONS)) {
+    const flag = `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    t.match(help, flag, `help explains ${flag}`);
+  }
+  for (const flag of ['--auth-token', '--max-connections', '--header-timeout', '--shutdown-timeout', '--help', '--version']) {
     t.match(help, flag, `help explains ${flag}`);
   }
   t.match(help, '(default: 512mb)');
-  t.equal(Object.keys(OPTIONS).length, 8, 'help is generated from every declared option');
+  t.equal(Object.keys(OPTIONS).length, 15, 'help is generated from every declared option');
 });
 
 t.test('bad input names the problem', async (t) => {
@@ -75,4 +86,20 @@ t.test('bad input names the problem', async (t) => {
     t.throws(() => parseArgs(argv), UsageError, argv.join(' '));
     t.throws(() => parseArgs(argv), message, argv.join(' '));
   }
+});
+
+t.test('protected mode: a non-loopback host needs a token or --insecure', async (t) => {
+  const resolve = (argv: string[], env: Record<string, string> = {}) => resolveOptions(run(argv), env);
+  t.equal(resolve([]).host, '127.0.0.1');
+  t.equal(resolve(['--host', 'localhost']).host, 'localhost');
+  t.equal(resolve(['--host', '::1']).host, '::1');
+  t.equal(resolve(['--host', '127.0.0.2']).host, '127.0.0.2');
+  t.throws(() => resolve(['--host', '0.0.0.0']), /refusing to listen on 0.0.0.0 without authentication/);
+  t.throws(() => resolve(['--host', '10.1.2.3']), UsageError);
+  t.equal(resolve(['--host', '0.0.0.0', '--auth-token', 's3cret']).authToken, 's3cret');
+  t.equal(resolve(['--host', '0.0.0.0'], { CACHE_AUTH_TOKEN: 'from-env' }).authToken, 'from-env');
+  t.equal(resolve(['--auth-token', 'flag'], { CACHE_AUTH_TOKEN: 'env' }).authToken, 'flag', 'the flag wins');
+  t.equal(resolve(['--host', '0.0.0.0', '--insecure']).insecure, true);
+  t.equal(isLoopback('127.0.0.1'), true);
+  t.equal(isLoopback('0.0.0.0'), false);
 });

@@ -1,0 +1,104 @@
+import t from 'tap';
+import { connect, type Socket } from 'node:net';
+import { runCli } from './fixtures/process.js';
+import { request, startTestServer } from './fixtures/server.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+t.test('--auth-token: every endpoint but GET /health needs the bearer token', async (t) => {
+  const server = await startTestServer({ authToken: 's3cret' });
+  t.teardown(() => server.close());
+  const calls: Array<[string, string, string?]> = [
+    ['POST', '/set?key=a&value=1'],
+    ['GET', '/get?key=a'],
+    ['PUT', '/keys/b', 'v'],
+    ['GET', '/keys/b'],
+    ['POST', '/mget', '{"keys":["a"]}'],
+    ['GET', '/nodes'],
+    ['GET', '/stats'],
+    ['GET', '/metrics'],
+    ['POST', '/flush'],
+  ];
+  for (const [method, path, body] of calls) {
+    const bare = await fetch(server.url + path, { method, body: body ?? null });
+    t.equal(bare.status, 401, `${method} ${path} without a token`);
+    t.equal(bare.headers.get('www-authenticate'), 'Bearer');
+    t.same(await bare.json(), { error: 'Missing or wrong bearer token', code: 'UNAUTHORIZED' });
+    const wrong = await fetch(server.url + path, { method, body: body ?? null, headers: { authorization: 'Bearer s3cre' } });
+    t.equal(wrong.status, 401, `${method} ${path} with a wrong token`);
+    const good = await fetch(server.url + path, { method, body: body ?? null, headers: { authorization: 'Bearer s3cret' } });
+    t.ok(good.status >= 200 && good.status < 300, `${method} ${path} with the token: ${good.status}`);
+  }
+  t.equal((await request(server.url, 'GET', '/health')).status, 200, '/health stays open for probes');
+  t.equal((await request(server.url, 'GET', '/get?key=a')).status, 401, 'nothing readable without it');
+});
+
+t.test('protected mode: a public --host without a token refuses to start and says why', async (t) => {
+  const exit = await runCli(['--host', '0.0.0.0', '--port', '0']);
+  t.equal(exit.code, 2);
+  t.match(exit.stderr, /refusing to listen on 0\.0\.0\.0 without authentication/);
+  t.match(exit.stderr, /--auth-token/);
+  t.match(exit.stderr, /--insecure/);
+});
+
+/** Opens a connection that sends a request's headers one byte every `everyMs`. */
+function slowloris(port: number, everyMs: number): Promise<number> {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const socket: Socket = connect(port, '127.0.0.1');
+    const text = 'GET /get?key=a HTTP/1.1\r\nHost: x\r\nX-Slow: ' + 'z'.repeat(1000);
+    let i = 0;
+    const timer = setInterval(() => {
+      if (i < text.length && !socket.destroyed) socket.write(text[i++]!);
+    }, everyMs);
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      clearInterval(timer);
+      resolve(Date.now() - started);
+    });
+    socket.resume();
+  });
+}
+
+async function countRequests(url: string, ms: number): Promise<number> {
+  const end = Date.now() + ms;
+  let count = 0;
+  while (Date.now() < end) {
+    if ((await request(url, 'GET', '/get?key=k')).status === 200) count++;
+  }
+  return count;
+}
+
+t.test('a slowloris client is cut off at the header timeout; others keep their throughput', async (t) => {
+  const server = await startTestServer({ headerTimeout: 1 });
+  t.teardown(() => server.close());
+  await request(server.url, 'POST', '/set?key=k&value=v');
+  const before = await countRequests(server.url, 1000);
+  const port = Number(new URL(server.url).port);
+  const slow = Array.from({ length: 50 }, () => slowloris(port, 100));
+  const during = await countRequests(server.url, 1000);
+  const lifetimes = await Promise.all(slow);
+  t.ok(Math.max(...lifetimes) < 2500, `50 slow clients disconnected after ${Math.min(...lifetimes)}-${Math.max(...lifetimes)} ms (timeout 1 s)`);
+  t.ok(during >= before * 0.5, `a normal client made ${during} requests/s with them connected, ${before} without`);
+});
+
+t.test('--max-connections closes connections past the cap', async (t) => {
+  const server = await startTestServer({ maxConnections: 3 });
+  t.teardown(() => server.close());
+  const port = Number(new URL(server.url).port);
+  const held = await Promise.all(
+    Array.from({ length: 3 }, () => new Promise<Socket>((resolve) => { const s = connect(port, '127.0.0.1', () => resolve(s)); })),
+  );
+  await sleep(50);
+  const refused = await new Promise<string>((resolve) => {
+    const s = connect(port, '127.0.0.1', () => s.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n'));
+    let got = '';
+    s.on('data', (d) => (got += d.toString()));
+    s.on('error', () => undefined);
+    s.on('close', () => resolve(got));
+  });
+  t.equal(refused, '', 'the 4th connection is closed without an answer');
+  for (const s of held) s.destroy();
+  await sleep(50);
+  t.equal((await request(server.url, 'GET', '/health')).status, 200, 'and once they go, new ones are served');
+});
