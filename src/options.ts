@@ -266,7 +266,7 @@ export function helpText(program: string, version: string): string {
   const rows = (Object.keys(OPTIONS) as Name[]).map((name) => {
     const spec: Spec = OPTIONS[name];
     const value = { int: ' <n>', size: ' <size>', string: ' <text>', bool: '', choice: ` <${spec.type === 'choice' ? spec.choices.join('|') : ''}>` }[spec.type];
-    const shown = spec.type === 'size' ? formatSize(spec.default) : String(spec.default);
+    const shown = spec.type === 'size' ? formatSize(spec.default) : spec.default === '' ? 'none' : String(spec.default);
     const fallback = spec.type === 'bool' ? '' : ` (default: ${shown})`;
     return [`--${flagOf(name)}${value}`, `${spec.help}${fallback}`] as const;
   });

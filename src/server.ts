@@ -25,7 +25,9 @@ export interface RunningServer {
   port: number;
   cluster: Cluster;
   http: Server;
-  /** Stops accepting, lets in-flight requests finish (up to --shutdown-timeout), stops the nodes. */
+  /** Stops accepting and lets in-flight requests finish (up to --shutdown-timeout); nodes keep running. */
+  drain(): Promise<void>;
+  /** {@link drain}, then stops the nodes. */
   close(): Promise<void>;
 }
 
@@ -115,9 +117,9 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
   const { port } = http.address() as AddressInfo;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
 
-  let closing: Promise<void> | undefined;
-  const close = (): Promise<void> => {
-    closing ??= (async () => {
+  let draining: Promise<void> | undefined;
+  const drain = (): Promise<void> => {
+    draining ??= (async () => {
       state.draining = true;
       // Stop listening, but leave idle keep-alive connections open for a moment: http.close()
       // would cut them at once, and a request already on its way on one would be reset. During
@@ -128,12 +130,16 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
       await closed;
       clearTimeout(grace);
       clearTimeout(deadline);
-      await cluster.close();
     })();
+    return draining;
+  };
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= drain().then(() => cluster.close());
     return closing;
   };
 
-  return { url: `http://${host}:${port}`, port, cluster, http, close };
+  return { url: `http://${host}:${port}`, port, cluster, http, drain, close };
 }
 
 /**

@@ -1,5 +1,6 @@
 import t from 'tap';
 import { connect, type Socket } from 'node:net';
+import { Op, Status } from '../src/protocol.js';
 import { runCli } from './fixtures/process.js';
 import { request, startTestServer } from './fixtures/server.js';
 
@@ -101,4 +102,40 @@ t.test('--max-connections closes connections past the cap', async (t) => {
   for (const s of held) s.destroy();
   await sleep(50);
   t.equal((await request(server.url, 'GET', '/health')).status, 200, 'and once they go, new ones are served');
+});
+
+t.test('shutdown under load: every acknowledged write is applied, no request hangs', async (t) => {
+  const server = await startTestServer({ nodes: 3 });
+  const acknowledged: string[] = [];
+  let failed = 0;
+  let stop = false;
+  const client = async (c: number): Promise<void> => {
+    for (let i = 0; !stop; i++) {
+      const key = `w${c}-${i}`;
+      try {
+        const r = await fetch(`${server.url}/set?key=${key}&value=${i}`, { method: 'POST' });
+        await r.text();
+        if (r.status === 201) acknowledged.push(key);
+        else failed++;
+      } catch {
+        failed++;
+        return;
+      }
+    }
+  };
+  const clients = Array.from({ length: 50 }, (_, c) => client(c));
+  await sleep(500);
+  const started = Date.now();
+  await server.drain();
+  const drainedIn = Date.now() - started;
+  stop = true;
+  const settled = await Promise.race([Promise.all(clients).then(() => true), sleep(5000).then(() => false)]);
+  t.ok(settled, 'every client request settled: answered or refused');
+  t.ok(drainedIn < 5000, `drained in ${drainedIn} ms (--shutdown-timeout 5 s)`);
+  const results = await Promise.all(acknowledged.map((key) => server.cluster.run(key, [Op.Get, key])));
+  const applied = results.filter(({ result }) => result.status === Status.Ok).length;
+  t.ok(acknowledged.length > 100, `${acknowledged.length} writes acknowledged`);
+  t.equal(applied, acknowledged.length, `${applied} of ${acknowledged.length} acknowledged writes are in the nodes`);
+  t.comment(`${failed} requests refused or cut after the listener closed`);
+  await server.close();
 });
