@@ -82,13 +82,17 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
     }
   };
   const requestTimeout = options.requestTimeout * 1000;
+  const headerTimeout = requestTimeout > 0 ? Math.min(options.headerTimeout * 1000, requestTimeout) : options.headerTimeout * 1000;
+  // Node looks for connections past their timeouts every `check` ms (its default is 30 s) and
+  // cuts them at the first look after the deadline, a little later still on a busy loop; asking
+  // for the deadline two intervals early makes a slow client go within --header-timeout.
+  const check = Math.min(500, Math.max(50, headerTimeout / 10));
   const http = createServer(
     {
-      headersTimeout: requestTimeout > 0 ? Math.min(options.headerTimeout * 1000, requestTimeout) : options.headerTimeout * 1000,
+      headersTimeout: Math.max(check, headerTimeout - 2 * check),
       requestTimeout,
       keepAliveTimeout: options.keepAliveTimeout * 1000,
-      // How often node looks for connections past those timeouts (its default is 30 s).
-      connectionsCheckingInterval: 500,
+      connectionsCheckingInterval: check,
     },
     listener,
   );
