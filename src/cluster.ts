@@ -23,8 +23,10 @@ export interface ClusterOptions {
   /** Maximum accounted bytes per node (0 = no limit). */
   maxBytesPerNode: number;
   transport: TransportKind;
-  /** When set, every data operation is logged at debug level. */
+  /** Where node deaths are reported. */
   log?: Logger | undefined;
+  /** Log every data operation at debug level (the --debug flag). */
+  debug?: boolean;
 }
 
 export type NodeState = 'up' | 'down';
@@ -61,6 +63,7 @@ export class Cluster {
   readonly ring: HashRing;
   readonly #shards = new Map<string, ShardClient>();
   readonly #channel = new BroadcastChannel(CLUSTER_CHANNEL);
+  /** Set only with --debug: the per-operation log. */
   readonly #log: Logger | undefined;
   #version = 0;
   #flushEpoch = 0;
@@ -72,7 +75,7 @@ export class Cluster {
 
   static async start(options: ClusterOptions): Promise<Cluster> {
     const ids = Array.from({ length: options.nodes }, (_, i) => `node-${i + 1}`);
-    const cluster = new Cluster(new HashRing(ids), options.log);
+    const cluster = new Cluster(new HashRing(ids), options.debug ? options.log : undefined);
     cluster.#version = 1;
     const ring = cluster.announcement();
     const started = await Promise.allSettled(

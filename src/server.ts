@@ -37,7 +37,8 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
     maxEntriesPerNode: options.cacheSize,
     maxBytesPerNode: Math.floor(options.maxMemory / options.nodes),
     transport: options.shardTransport,
-    log: options.debug ? log : undefined,
+    log,
+    debug: options.debug,
   });
   const api = createApi(cluster, {
     version: VERSION,
