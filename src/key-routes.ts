@@ -1,9 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Cluster } from './cluster.js';
 import { CacheError, ErrorCode, valueTooLarge } from './errors.js';
 import { Op, SetMode, Status } from './protocol.js';
 import { checkKeyLength, parseQuery, parseTtl } from './query.js';
-import { replyTo, send, sendError, type RouteContext, type ServerState } from './raw-http.js';
+import { RawRoutes, replyTo, send, sendError } from './raw-http.js';
 
 const PREFIX = '/keys/';
 const ALLOW = 'GET, HEAD, PUT, DELETE';
@@ -16,17 +15,7 @@ const OCTETS = 'application/octet-stream';
  * Keys are percent-decoded path segments, so `a%2Fb` is the key `a/b`; a malformed escape is a
  * 400, never a silently different key. Values are raw bytes, stored as byte strings.
  */
-export class KeyRoutes {
-  readonly #cluster: Cluster;
-  readonly #maxValue: number;
-  readonly #state: ServerState;
-
-  constructor({ cluster, maxValue, state }: RouteContext) {
-    this.#cluster = cluster;
-    this.#maxValue = maxValue;
-    this.#state = state;
-  }
-
+export class KeyRoutes extends RawRoutes {
   static matches(path: string): boolean {
     return path.startsWith(PREFIX);
   }
@@ -43,21 +32,21 @@ export class KeyRoutes {
       else if (method === 'DELETE') this.#delete(res, key);
       else throw methodNotAllowed(res, ALLOW);
     } catch (error) {
-      sendError(this.#state, res, error);
+      sendError(this.state, res, error);
     }
   }
 
   #get(res: ServerResponse, key: string): void {
-    this.#cluster.dispatch(key, [Op.Get, key], this.#reply(res, (result, node) => {
-      if (result.status !== Status.Ok) return sendError(this.#state, res, notFound());
+    this.cluster.dispatch(key, [Op.Get, key], this.#reply(res, (result, node) => {
+      if (result.status !== Status.Ok) return sendError(this.state, res, notFound());
       res.setHeader('x-cache-node', node);
-      send(this.#state, res, 200, result.value!, OCTETS, 'latin1');
+      send(this.state, res, 200, result.value!, OCTETS, 'latin1');
     }));
   }
 
   #head(res: ServerResponse, key: string): void {
-    this.#cluster.dispatch(key, [Op.Exists, key], this.#reply(res, (result, node) => {
-      if (this.#state.draining) res.shouldKeepAlive = false;
+    this.cluster.dispatch(key, [Op.Exists, key], this.#reply(res, (result, node) => {
+      if (this.state.draining) res.shouldKeepAlive = false;
       if (result.status !== Status.Ok) {
         res.writeHead(404).end();
         return;
@@ -67,18 +56,18 @@ export class KeyRoutes {
   }
 
   #ttl(res: ServerResponse, key: string): void {
-    this.#cluster.dispatch(key, [Op.Ttl, key], this.#reply(res, (result) => {
-      if (result.status !== Status.Ok || result.ttl === undefined) return sendError(this.#state, res, notFound());
+    this.cluster.dispatch(key, [Op.Ttl, key], this.#reply(res, (result) => {
+      if (result.status !== Status.Ok || result.ttl === undefined) return sendError(this.state, res, notFound());
       const left = result.ttl;
       const body = left === null ? { ttl: null, ttlMs: null } : { ttl: Math.ceil(left / 1000), ttlMs: Math.round(left) };
-      send(this.#state, res, 200, JSON.stringify(body));
+      send(this.state, res, 200, JSON.stringify(body));
     }));
   }
 
   #delete(res: ServerResponse, key: string): void {
-    this.#cluster.dispatch(key, [Op.Delete, key], this.#reply(res, (result) => {
-      if (result.status !== Status.Ok) return sendError(this.#state, res, notFound());
-      if (this.#state.draining) res.shouldKeepAlive = false;
+    this.cluster.dispatch(key, [Op.Delete, key], this.#reply(res, (result) => {
+      if (result.status !== Status.Ok) return sendError(this.state, res, notFound());
+      if (this.state.draining) res.shouldKeepAlive = false;
       res.writeHead(204).end();
     }));
   }
@@ -93,10 +82,10 @@ export class KeyRoutes {
     req.on('data', (chunk: Buffer) => {
       if (refused) return;
       size += chunk.length;
-      if (size > this.#maxValue) {
+      if (size > this.maxValue) {
         refused = true;
         chunks.length = 0;
-        sendError(this.#state, res, valueTooLarge(this.#maxValue));
+        sendError(this.state, res, valueTooLarge(this.maxValue));
         return;
       }
       chunks.push(chunk);
@@ -107,15 +96,15 @@ export class KeyRoutes {
       if (refused) return;
       const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
       const value = body.toString('latin1');
-      this.#cluster.dispatch(key, [Op.Set, key, value, ttlMs, mode], this.#reply(res, (result, node) => {
-        if (result.status !== Status.Ok) return sendError(this.#state, res, notFound());
-        send(this.#state, res, 201, `{"message":"Value set successfully","key":${JSON.stringify(key)},"node":"${node}"}`);
+      this.cluster.dispatch(key, [Op.Set, key, value, ttlMs, mode], this.#reply(res, (result, node) => {
+        if (result.status !== Status.Ok) return sendError(this.state, res, notFound());
+        send(this.state, res, 201, `{"message":"Value set successfully","key":${JSON.stringify(key)},"node":"${node}"}`);
       }));
     });
   }
 
   #reply(res: ServerResponse, onResult: Parameters<typeof replyTo>[2]) {
-    return replyTo(this.#state, res, onResult);
+    return replyTo(this.state, res, onResult);
   }
 }
 

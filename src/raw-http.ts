@@ -56,3 +56,17 @@ export function replyTo(
     else sendError(state, res, statusError(result!.status), suffix);
   };
 }
+
+/** The base of the node:http route classes: what they share, set once. */
+export abstract class RawRoutes {
+  protected readonly cluster: Cluster;
+  /** --max-value in bytes. */
+  protected readonly maxValue: number;
+  protected readonly state: ServerState;
+
+  constructor({ cluster, maxValue, state }: RouteContext) {
+    this.cluster = cluster;
+    this.maxValue = maxValue;
+    this.state = state;
+  }
+}

@@ -1,10 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bytesToText, textToBytes } from './bytes.js';
-import type { Cluster } from './cluster.js';
 import { CacheError, checkValueSize, ErrorCode } from './errors.js';
 import { Op, SetMode, Status } from './protocol.js';
 import { checkKeyLength, parseQuery, parseTtl } from './query.js';
-import { replyTo, send, sendError, type RouteContext, type ServerState } from './raw-http.js';
+import { RawRoutes, replyTo, send, sendError } from './raw-http.js';
 
 /**
  * The seed's three routes, `/get`, `/set` and `/del`, answered straight from node:http.
@@ -20,17 +19,7 @@ const ALLOWED: Record<string, string> = { '/get': 'GET', '/set': 'POST', '/del':
 const KEY_NOT_FOUND = new CacheError(ErrorCode.KeyNotFound, 'Key not found');
 const NEWLINE = '\n';
 
-export class SeedRoutes {
-  readonly #cluster: Cluster;
-  readonly #maxValue: number;
-  readonly #state: ServerState;
-
-  constructor({ cluster, maxValue, state }: RouteContext) {
-    this.#cluster = cluster;
-    this.#maxValue = maxValue;
-    this.#state = state;
-  }
-
+export class SeedRoutes extends RawRoutes {
   handle(req: IncomingMessage, res: ServerResponse, path: string, query: string): void {
     try {
       const allowed = ALLOWED[path]!;
@@ -44,15 +33,15 @@ export class SeedRoutes {
       else if (path === '/set') this.#set(res, key, params.get('value') ?? '', params.get('ttl'));
       else this.#delete(res, key);
     } catch (error) {
-      sendError(this.#state, res, error, NEWLINE);
+      sendError(this.state, res, error, NEWLINE);
     }
   }
 
   #get(res: ServerResponse, key: string): void {
     if (key === '') throw new CacheError(ErrorCode.MissingParameter, "Missing 'key' parameter");
     checkKeyLength(key);
-    this.#cluster.dispatch(key, [Op.Get, key], this.#reply(res, (result, node) => {
-      if (result.status !== Status.Ok) return sendError(this.#state, res, KEY_NOT_FOUND, NEWLINE);
+    this.cluster.dispatch(key, [Op.Get, key], this.#reply(res, (result, node) => {
+      if (result.status !== Status.Ok) return sendError(this.state, res, KEY_NOT_FOUND, NEWLINE);
       const value = bytesToText(result.value!);
       this.#send(res, 200, `{"key":${JSON.stringify(key)},"value":${JSON.stringify(value)},"node":"${node}"}`);
     }));
@@ -64,9 +53,9 @@ export class SeedRoutes {
     }
     checkKeyLength(key);
     const bytes = textToBytes(value);
-    checkValueSize(bytes.length, this.#maxValue);
+    checkValueSize(bytes.length, this.maxValue);
     const command = [Op.Set, key, bytes, parseTtl(ttl), SetMode.Always] as const;
-    this.#cluster.dispatch(key, command, this.#reply(res, (_result, node) => {
+    this.cluster.dispatch(key, command, this.#reply(res, (_result, node) => {
       this.#send(res, 201, `{"message":"Value set successfully","key":${JSON.stringify(key)},"node":"${node}"}`);
     }));
   }
@@ -75,16 +64,16 @@ export class SeedRoutes {
     if (key === '') throw new CacheError(ErrorCode.MissingParameter, '`key` parameter is required');
     checkKeyLength(key);
     // The seed answers 201 whether or not the key existed.
-    this.#cluster.dispatch(key, [Op.Delete, key], this.#reply(res, (_result, node) => {
+    this.cluster.dispatch(key, [Op.Delete, key], this.#reply(res, (_result, node) => {
       this.#send(res, 201, `{"message":"Value deleted successfully","key":${JSON.stringify(key)},"node":"${node}"}`);
     }));
   }
 
   #reply(res: ServerResponse, onResult: Parameters<typeof replyTo>[2]) {
-    return replyTo(this.#state, res, onResult, NEWLINE);
+    return replyTo(this.state, res, onResult, NEWLINE);
   }
 
   #send(res: ServerResponse, status: number, json: string): void {
-    send(this.#state, res, status, json + NEWLINE);
+    send(this.state, res, status, json + NEWLINE);
   }
 }
