@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { CacheError, ErrorCode, nodeUnavailable } from './errors.js';
 import {
   CLUSTER_CHANNEL,
+  codeNames,
   Op,
   Status,
   type ClusterEvent,
@@ -37,22 +38,8 @@ export interface NodeStatus extends Partial<NodeInfo> {
   threadId: number;
 }
 
-const OP_NAMES: Record<Op, string> = {
-  [Op.Get]: 'get',
-  [Op.Set]: 'set',
-  [Op.Delete]: 'delete',
-  [Op.Info]: 'info',
-  [Op.Exists]: 'exists',
-  [Op.Ttl]: 'ttl',
-  [Op.Flush]: 'flush',
-};
-const STATUS_NAMES: Record<Status, string> = {
-  [Status.Ok]: 'ok',
-  [Status.NotFound]: 'not-found',
-  [Status.Failed]: 'failed',
-  [Status.Exists]: 'exists',
-  [Status.TooLarge]: 'too-large',
-};
+const OP_NAMES = codeNames(Op);
+const STATUS_NAMES = codeNames(Status);
 
 /**
  * Membership and routing: the only place that knows both the ring and the shards. It announces

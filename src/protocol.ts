@@ -143,3 +143,9 @@ export interface ShardConfig {
   /** The ring as it was when the worker was started. */
   ring: RingAnnouncement;
 }
+
+/** `Op` / `Status` codes to their names in kebab case (`NotFound` -> `not-found`), for logs. */
+export function codeNames<T extends Record<string, number>>(codes: T): Record<T[keyof T], string> {
+  const kebab = (name: string): string => name.replace(/[A-Z]/g, (c, i: number) => (i > 0 ? '-' : '') + c.toLowerCase());
+  return Object.fromEntries(Object.entries(codes).map(([name, code]) => [code, kebab(name)])) as Record<T[keyof T], string>;
+}
