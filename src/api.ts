@@ -3,7 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { bytesToText, textToBytes } from './bytes.js';
 import type { Cluster, NodeStatus } from './cluster.js';
-import { asCacheError, CacheError, checkValueSize, ErrorCode, statusError } from './errors.js';
+import { asCacheError, CacheError, checkValueSize, ErrorCode, methodNotAllowed, statusError } from './errors.js';
 import { createMetrics } from './metrics.js';
 import { Op, SetMode, Status } from './protocol.js';
 import { checkKeyLength, parseTtl } from './query.js';
@@ -119,7 +119,7 @@ export function createApi(cluster: Cluster, info: ApiInfo): Hono {
   ] as const) {
     app.all(path, (c) => {
       c.header('allow', allowed);
-      throw new CacheError(ErrorCode.MethodNotAllowed, 'Method not allowed');
+      throw methodNotAllowed();
     });
   }
 

@@ -67,15 +67,24 @@ export function asCacheError(error: unknown): CacheError {
   return new CacheError(ErrorCode.Internal, 'Internal server error');
 }
 
+export function keyNotFound(): CacheError {
+  return new CacheError(ErrorCode.KeyNotFound, 'Key not found');
+}
+
+/** A 405; the caller sets the `Allow` header its framework's way. */
+export function methodNotAllowed(): CacheError {
+  return new CacheError(ErrorCode.MethodNotAllowed, 'Method not allowed');
+}
+
 export function nodeUnavailable(): CacheError {
   return new CacheError(ErrorCode.NodeUnavailable, 'Cache node unavailable');
 }
 
-/** The error for a node's non-Ok status (NotFound is the caller's to interpret). */
+/** The error for a node's non-Ok status. */
 export function statusError(status: Status): CacheError {
   switch (status) {
     case Status.NotFound:
-      return new CacheError(ErrorCode.KeyNotFound, 'Key not found');
+      return keyNotFound();
     case Status.Exists:
       return new CacheError(ErrorCode.KeyExists, 'Key already exists');
     case Status.TooLarge:

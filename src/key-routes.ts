@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CacheError, ErrorCode, valueTooLarge } from './errors.js';
+import { CacheError, ErrorCode, methodNotAllowed, valueTooLarge } from './errors.js';
 import { Op, SetMode, Status } from './protocol.js';
 import { checkKeyLength, parseQuery, parseTtl } from './query.js';
-import { RawRoutes, replyTo, send, sendError } from './raw-http.js';
+import { RawRoutes, send, sendEmpty } from './raw-http.js';
 
 const PREFIX = '/keys/';
 const ALLOW = 'GET, HEAD, PUT, DELETE';
@@ -25,51 +25,41 @@ export class KeyRoutes extends RawRoutes {
       const { key, ttl } = keyPath(path);
       const method = req.method;
       if (ttl && method === 'GET') this.#ttl(res, key);
-      else if (ttl) throw methodNotAllowed(res, 'GET');
+      else if (ttl) throw allow(res, 'GET');
       else if (method === 'GET') this.#get(res, key);
       else if (method === 'HEAD') this.#head(res, key);
       else if (method === 'PUT') this.#put(req, res, key, parseQuery(query));
       else if (method === 'DELETE') this.#delete(res, key);
-      else throw methodNotAllowed(res, ALLOW);
+      else throw allow(res, ALLOW);
     } catch (error) {
-      sendError(this.state, res, error);
+      this.fail(res, error);
     }
   }
 
   #get(res: ServerResponse, key: string): void {
-    this.cluster.dispatch(key, [Op.Get, key], this.#reply(res, (result, node) => {
-      if (result.status !== Status.Ok) return sendError(this.state, res, notFound());
+    this.cluster.dispatch(key, [Op.Get, key], this.whenOk(res, (result, node) => {
       res.setHeader('x-cache-node', node);
       send(this.state, res, 200, result.value!, OCTETS, 'latin1');
     }));
   }
 
   #head(res: ServerResponse, key: string): void {
-    this.cluster.dispatch(key, [Op.Exists, key], this.#reply(res, (result, node) => {
-      if (this.state.draining) res.shouldKeepAlive = false;
-      if (result.status !== Status.Ok) {
-        res.writeHead(404).end();
-        return;
-      }
-      res.writeHead(200, { 'content-type': OCTETS, 'content-length': result.size ?? 0, 'x-cache-node': node }).end();
+    this.cluster.dispatch(key, [Op.Exists, key], this.whenOkOrMissing(res, (result, node) => {
+      if (result.status !== Status.Ok) return sendEmpty(this.state, res, 404);
+      sendEmpty(this.state, res, 200, { 'content-type': OCTETS, 'content-length': result.size ?? 0, 'x-cache-node': node });
     }));
   }
 
   #ttl(res: ServerResponse, key: string): void {
-    this.cluster.dispatch(key, [Op.Ttl, key], this.#reply(res, (result) => {
-      if (result.status !== Status.Ok || result.ttl === undefined) return sendError(this.state, res, notFound());
-      const left = result.ttl;
+    this.cluster.dispatch(key, [Op.Ttl, key], this.whenOk(res, (result) => {
+      const left = result.ttl ?? null;
       const body = left === null ? { ttl: null, ttlMs: null } : { ttl: Math.ceil(left / 1000), ttlMs: Math.round(left) };
-      send(this.state, res, 200, JSON.stringify(body));
+      this.json(res, 200, JSON.stringify(body));
     }));
   }
 
   #delete(res: ServerResponse, key: string): void {
-    this.cluster.dispatch(key, [Op.Delete, key], this.#reply(res, (result) => {
-      if (result.status !== Status.Ok) return sendError(this.state, res, notFound());
-      if (this.state.draining) res.shouldKeepAlive = false;
-      res.writeHead(204).end();
-    }));
+    this.cluster.dispatch(key, [Op.Delete, key], this.whenOk(res, () => sendEmpty(this.state, res, 204)));
   }
 
   /** Reads the body, counting as it streams: past --max-value it is refused and dropped. */
@@ -85,7 +75,7 @@ export class KeyRoutes extends RawRoutes {
       if (size > this.maxValue) {
         refused = true;
         chunks.length = 0;
-        sendError(this.state, res, valueTooLarge(this.maxValue));
+        this.fail(res, valueTooLarge(this.maxValue));
         return;
       }
       chunks.push(chunk);
@@ -96,23 +86,16 @@ export class KeyRoutes extends RawRoutes {
       if (refused) return;
       const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
       const value = body.toString('latin1');
-      this.cluster.dispatch(key, [Op.Set, key, value, ttlMs, mode], this.#reply(res, (result, node) => {
-        if (result.status !== Status.Ok) return sendError(this.state, res, notFound());
-        send(this.state, res, 201, `{"message":"Value set successfully","key":${JSON.stringify(key)},"node":"${node}"}`);
+      this.cluster.dispatch(key, [Op.Set, key, value, ttlMs, mode], this.whenOk(res, (_result, node) => {
+        this.json(res, 201, `{"message":"Value set successfully","key":${JSON.stringify(key)},"node":"${node}"}`);
       }));
     });
   }
-
-  #reply(res: ServerResponse, onResult: Parameters<typeof replyTo>[2]) {
-    return replyTo(this.state, res, onResult);
-  }
 }
 
-const notFound = (): CacheError => new CacheError(ErrorCode.KeyNotFound, 'Key not found');
-
-function methodNotAllowed(res: ServerResponse, allow: string): CacheError {
-  res.setHeader('allow', allow);
-  return new CacheError(ErrorCode.MethodNotAllowed, 'Method not allowed');
+function allow(res: ServerResponse, methods: string): CacheError {
+  res.setHeader('allow', methods);
+  return methodNotAllowed();
 }
 
 /** The key (and whether `/ttl` follows it) from the still-encoded request path. */

@@ -91,6 +91,8 @@ export type Result =
   | { status: typeof Status.TooLarge }
   | { status: typeof Status.Failed; message: string };
 
+export type OkResult = Extract<Result, { status: typeof Status.Ok }>;
+
 export interface BatchRequest {
   type: 'batch';
   id: number;

@@ -1,7 +1,7 @@
-import type { ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Cluster } from './cluster.js';
 import { asCacheError, statusError } from './errors.js';
-import { Status, type Result } from './protocol.js';
+import { Status, type OkResult, type Result } from './protocol.js';
 import type { ResultCallback } from './shard-client.js';
 
 /**
@@ -40,33 +40,54 @@ export function sendError(state: ServerState, res: ServerResponse, error: unknow
   send(state, res, cacheError.status, JSON.stringify(cacheError) + suffix);
 }
 
-/**
- * A node callback that answers errors itself (transport failures and the statuses Exists,
- * TooLarge, Failed) and hands Ok / NotFound results to `onResult`.
- */
-export function replyTo(
-  state: ServerState,
-  res: ServerResponse,
-  onResult: (result: Result, node: string) => void,
-  suffix = '',
-): ResultCallback {
-  return (error, result, node) => {
-    if (error !== null) sendError(state, res, error, suffix);
-    else if (result!.status === Status.Ok || result!.status === Status.NotFound) onResult(result!, node);
-    else sendError(state, res, statusError(result!.status), suffix);
-  };
+/** An answer with no body (HEAD, 204). */
+export function sendEmpty(state: ServerState, res: ServerResponse, status: number, headers: OutgoingHttpHeaders = {}): void {
+  if (state.draining) res.shouldKeepAlive = false;
+  res.writeHead(status, headers).end();
 }
 
-/** The base of the node:http route classes: what they share, set once. */
+/**
+ * The base of the node:http route classes: what they share, set once, and the one place where a
+ * node's outcome becomes either the route's answer or an error answer.
+ */
 export abstract class RawRoutes {
   protected readonly cluster: Cluster;
   /** --max-value in bytes. */
   protected readonly maxValue: number;
   protected readonly state: ServerState;
+  /** Appended to every JSON body (the seed's encoder ends each with a newline). */
+  readonly #suffix: string;
 
-  constructor({ cluster, maxValue, state }: RouteContext) {
+  constructor({ cluster, maxValue, state }: RouteContext, suffix = '') {
     this.cluster = cluster;
     this.maxValue = maxValue;
     this.state = state;
+    this.#suffix = suffix;
+  }
+
+  /** A node callback: Ok goes to `onOk`; any other outcome is answered with its error. */
+  protected whenOk(res: ServerResponse, onOk: (result: OkResult, node: string) => void): ResultCallback {
+    return this.#reply(res, onOk as (result: Result, node: string) => void, false);
+  }
+
+  /** As {@link whenOk}, but NotFound goes to the route too, for routes that answer it themselves. */
+  protected whenOkOrMissing(res: ServerResponse, onResult: (result: Result, node: string) => void): ResultCallback {
+    return this.#reply(res, onResult, true);
+  }
+
+  protected json(res: ServerResponse, status: number, json: string): void {
+    send(this.state, res, status, json + this.#suffix);
+  }
+
+  protected fail(res: ServerResponse, error: unknown): void {
+    sendError(this.state, res, error, this.#suffix);
+  }
+
+  #reply(res: ServerResponse, handle: (result: Result, node: string) => void, missingToo: boolean): ResultCallback {
+    return (error, result, node) => {
+      if (error !== null) this.fail(res, error);
+      else if (result!.status === Status.Ok || (missingToo && result!.status === Status.NotFound)) handle(result!, node);
+      else this.fail(res, statusError(result!.status));
+    };
   }
 }
