@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { SERVER_NODE_FLAGS } from '../src/server.js';
 
 /** A server under test, running as its own process so the load generator has its own core. */
 export interface Target {
@@ -42,8 +43,5 @@ export function startTarget(name: string, script: string, args: string[], nodeFl
 }
 
 export const startFloor = (): Promise<Target> => startTarget('node:http floor', FLOOR, ['0']);
-/** Node flags the server runs with, as `npm start` and the installed bin give them. */
-export const SERVER_NODE_FLAGS = ['--max-semi-space-size=2'];
-
 export const startCache = (name: string, args: string[] = []): Promise<Target> =>
-  startTarget(name, MAIN, ['--port', '0', ...args], SERVER_NODE_FLAGS);
+  startTarget(name, MAIN, ['--port', '0', ...args], [...SERVER_NODE_FLAGS]);

@@ -178,13 +178,12 @@ function opsOf(node: NodeStatus): number {
   return (node.hits ?? 0) + (node.misses ?? 0) + (node.sets ?? 0) + (node.deletes ?? 0);
 }
 
-function totals(nodes: NodeStatus[]): Record<(typeof COUNTED)[number] | 'ops' | 'nodesUp', number> {
+type Totals = Record<(typeof COUNTED)[number] | 'ops' | 'nodesUp', number>;
+
+function totals(nodes: NodeStatus[]): Totals {
   const sum = (pick: (node: NodeStatus) => number): number => nodes.reduce((total, node) => total + pick(node), 0);
   const result = Object.fromEntries(COUNTED.map((field) => [field, sum((node) => node[field] ?? 0)]));
-  return { ...result, ops: sum(opsOf), nodesUp: nodes.filter((n) => n.state === 'up').length } as Record<
-    (typeof COUNTED)[number] | 'ops' | 'nodesUp',
-    number
-  >;
+  return { ...result, ops: sum(opsOf), nodesUp: nodes.filter((n) => n.state === 'up').length } as Totals;
 }
 
 function uptime(info: ApiInfo): number {

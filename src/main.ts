@@ -1,6 +1,5 @@
 #!/usr/bin/env -S node --max-semi-space-size=2
-// --max-semi-space-size=2: a 2 MB nursery for the main thread keeps its RSS near its live data
-// (see heapLimits in src/transport.ts for the figures); npm start passes the same flag.
+// The flag is SERVER_NODE_FLAGS in src/server.ts (why, and who else passes it).
 import { pino } from 'pino';
 import { helpText, parseArgs, resolveOptions, UsageError, type Parsed } from './options.js';
 import { startServer, VERSION } from './server.js';

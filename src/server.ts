@@ -16,6 +16,13 @@ export const VERSION: string = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 
+/**
+ * The Node flags the server runs with: a 2 MB nursery keeps the main thread's RSS near its live
+ * data (see heapLimits in src/transport.ts). The shebang of src/main.ts and `npm start` spell
+ * them out; the bench and the tests that start the server as a process use this list.
+ */
+export const SERVER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=2'];
+
 /** How long an idle keep-alive connection may still bring a request once close() has begun. */
 export const IDLE_GRACE_MS = 100;
 
