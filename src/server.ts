@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import { Server as NetServer, type AddressInfo } from 'node:net';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -89,21 +89,7 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
       void honoListener(req, res);
     }
   };
-  const requestTimeout = options.requestTimeout * 1000;
-  const headerTimeout = requestTimeout > 0 ? Math.min(options.headerTimeout * 1000, requestTimeout) : options.headerTimeout * 1000;
-  // Node looks for connections past their timeouts every `check` ms (its default is 30 s) and
-  // cuts them at the first look after the deadline, a little later still on a busy loop; asking
-  // for the deadline two intervals early makes a slow client go within --header-timeout.
-  const check = Math.min(500, Math.max(50, headerTimeout / 10));
-  const http = createServer(
-    {
-      headersTimeout: Math.max(check, headerTimeout - 2 * check),
-      requestTimeout,
-      keepAliveTimeout: options.keepAliveTimeout * 1000,
-      connectionsCheckingInterval: check,
-    },
-    listener,
-  );
+  const http = createServer(timeouts(options), listener);
   if (options.maxConnections > 0) http.maxConnections = options.maxConnections;
   // A client may shut down its sending side once its request is out (a TCP half-close). By
   // default node then drops the requests still waiting for a node's answer, unanswered; with
@@ -163,4 +149,22 @@ function bearerCheck(token: string): (req: IncomingMessage) => boolean {
   const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
   const expected = digest(`Bearer ${token}`);
   return (req) => timingSafeEqual(digest(req.headers.authorization ?? ''), expected);
+}
+
+/**
+ * Node's server timeouts from the options. Node looks for connections past their timeouts every
+ * `connectionsCheckingInterval` ms (its default is 30 s) and cuts them at the first look after
+ * the deadline, a little later still on a busy loop; asking for the header deadline two intervals
+ * early makes a slow client go within --header-timeout.
+ */
+function timeouts(options: Options): ServerOptions {
+  const requestTimeout = options.requestTimeout * 1000;
+  const headerTimeout = requestTimeout > 0 ? Math.min(options.headerTimeout * 1000, requestTimeout) : options.headerTimeout * 1000;
+  const check = Math.min(500, Math.max(50, headerTimeout / 10));
+  return {
+    headersTimeout: Math.max(check, headerTimeout - 2 * check),
+    requestTimeout,
+    keepAliveTimeout: options.keepAliveTimeout * 1000,
+    connectionsCheckingInterval: check,
+  };
 }

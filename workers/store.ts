@@ -125,12 +125,10 @@ export class Store {
   expire(budgetMs = 5): number {
     const before = this.#expired;
     this.#wheel.due(this.#now(), budgetMs, (key) => {
-      // The wheel may hold a key that was since overwritten with a later expiry or deleted:
-      // only a key the cache itself reports stale is removed. get() removes a stale entry and
-      // reports it to dispose() as 'expire'; a live one is left alone (peek does not bump it).
-      if (this.#cache.getRemainingTTL(key) <= 0 && this.#cache.peek(key, { allowStale: true }) !== undefined) {
-        this.#cache.get(key);
-      }
+      // The wheel may hold a key since overwritten with a later expiry, or deleted: has() is
+      // false only for a stale or absent key, and get() removes a stale one (dispose() counts it
+      // as 'expire') and does nothing for an absent one. A live key is not touched.
+      if (!this.#cache.has(key)) this.#cache.get(key);
     });
     return this.#expired - before;
   }
