@@ -5,7 +5,7 @@ import { bytesToText, textToBytes } from './bytes.js';
 import type { Cluster, NodeStatus } from './cluster.js';
 import { asCacheError, CacheError, checkValueSize, ErrorCode, methodNotAllowed, statusError } from './errors.js';
 import { createMetrics } from './metrics.js';
-import { Op, SetMode, Status } from './protocol.js';
+import { CRASH_KINDS, Op, SetMode, Status, type CrashKind } from './protocol.js';
 import { checkKeyLength, parseTtl } from './query.js';
 
 export interface ApiInfo {
@@ -15,6 +15,8 @@ export interface ApiInfo {
   maxValue: number;
   /** --max-memory in bytes (0 = no limit). */
   maxMemory: number;
+  /** --enable-debug: POST /debug/crash/:id exists. */
+  enableDebug: boolean;
 }
 
 /** Most keys one /mget or /mset may name. */
@@ -80,8 +82,30 @@ export function createApi(cluster: Cluster, info: ApiInfo): Hono {
 
   app.get('/nodes', async (c) => {
     const nodes = await cluster.nodes();
-    return c.json({ ringVersion: cluster.version, nodes });
+    return c.json({ ringVersion: cluster.version, replicas: cluster.replicas, migration: cluster.migration, lastMigration: cluster.lastMigration, nodes });
   });
+
+  // Answers once the node is on the ring; its keys move to it in the background (GET /nodes).
+  app.post('/nodes', async (c) => c.json({ id: await cluster.join() }, 201));
+
+  // Answers once the node is off the ring; it stops after handing its keys over (GET /nodes).
+  app.delete('/nodes/:id', async (c) => {
+    const id = c.req.param('id');
+    await cluster.leave(id);
+    return c.json({ id, state: 'leaving' }, 202);
+  });
+
+  if (info.enableDebug) {
+    app.post('/debug/crash/:id', async (c) => {
+      const id = c.req.param('id');
+      const how = c.req.query('how') ?? 'terminate';
+      if (!(CRASH_KINDS as readonly string[]).includes(how)) {
+        throw new CacheError(ErrorCode.BadRequest, `how must be one of ${CRASH_KINDS.join(', ')}; got '${how}'`);
+      }
+      if (!(await cluster.crash(id, how as CrashKind))) throw new CacheError(ErrorCode.NotFound, `No live node ${id}`);
+      return c.json({ id, how }, 202);
+    });
+  }
 
   app.get('/stats', async (c) => {
     const nodes = await cluster.nodes();
@@ -100,11 +124,19 @@ export function createApi(cluster: Cluster, info: ApiInfo): Hono {
     return c.body(await metrics.metrics(), 200, { 'content-type': metrics.contentType });
   });
 
+  // 503 only when some key has no live copy; a node being refilled shows as `recovering`, and
+  // keys lost with a node that had no copy are counted in `lostKeys`.
   app.get('/health', (c) => {
-    const healthy = cluster.healthy();
+    const health = cluster.health();
     return c.json(
-      { status: healthy ? 'ok' : 'degraded', ringVersion: cluster.version, uptimeSeconds: uptime(info) },
-      healthy ? 200 : 503,
+      {
+        status: health.ok ? 'ok' : 'degraded',
+        ringVersion: cluster.version,
+        uptimeSeconds: uptime(info),
+        nodes: health.nodes,
+        lostKeys: health.lostKeys,
+      },
+      health.ok ? 200 : 503,
     );
   });
 
@@ -112,7 +144,8 @@ export function createApi(cluster: Cluster, info: ApiInfo): Hono {
     ['/mget', 'POST'],
     ['/mset', 'POST'],
     ['/flush', 'POST'],
-    ['/nodes', 'GET'],
+    ['/nodes', 'GET, POST'],
+    ['/nodes/:id', 'DELETE'],
     ['/stats', 'GET'],
     ['/metrics', 'GET'],
     ['/health', 'GET'],

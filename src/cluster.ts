@@ -1,120 +1,107 @@
-import { BroadcastChannel } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { CacheError, ErrorCode, nodeUnavailable } from './errors.js';
+import { Membership, type MembershipOptions, type NodeState } from './membership.js';
 import {
-  CLUSTER_CHANNEL,
   codeNames,
   Op,
+  SetMode,
   Status,
-  type ClusterEvent,
   type Command,
+  type CrashKind,
   type NodeInfo,
   type Result,
-  type RingAnnouncement,
 } from './protocol.js';
-import { HashRing } from './ring.js';
-import { ShardClient, type ResultCallback } from './shard-client.js';
-import { startTransport, type TransportKind } from './transport.js';
+import type { HashRing } from './ring.js';
+import type { ResultCallback } from './shard-client.js';
+import type { MigrationProgress } from './rebalance.js';
 
-export interface ClusterOptions {
-  /** Number of shard nodes, named node-1 .. node-N. */
-  nodes: number;
-  /** Maximum entries per node (0 = no count limit). */
-  maxEntriesPerNode: number;
-  /** Maximum accounted bytes per node (0 = no limit). */
-  maxBytesPerNode: number;
-  transport: TransportKind;
-  /** Where node deaths are reported. */
-  log?: Logger | undefined;
+export interface ClusterOptions extends MembershipOptions {
   /** Log every data operation at debug level (the --debug flag). */
   debug?: boolean;
 }
 
-export type NodeState = 'up' | 'down';
+export type { NodeState } from './membership.js';
 
 export interface NodeStatus extends Partial<NodeInfo> {
   id: string;
   state: NodeState;
   threadId: number;
+  /** Times the node was restarted after dying. */
+  restarts: number;
+  /** Keys lost when it died with no other live copy (estimated from its last key count). */
+  lostKeys: number;
+  lastFailure: { at: string; reason: string } | null;
+}
+
+export interface Health {
+  /** Every key has a live, complete copy. */
+  ok: boolean;
+  nodes: Record<string, NodeState>;
+  lostKeys: number;
 }
 
 const OP_NAMES = codeNames(Op);
 const STATUS_NAMES = codeNames(Status);
+/** Times one command is sent again after the node it went to died. */
+const MAX_RETRIES = 3;
 
 /**
- * Membership and routing: the only place that knows both the ring and the shards. It announces
- * every membership version on the `cluster` BroadcastChannel and sends each key's operation to
- * the shard that owns it.
+ * Routing: the only place that knows both the ring and the shards. Each key lives on
+ * `--replicas` nodes, its owners on the ring. A read goes to the first owner that holds all its
+ * keys; a write goes to every live owner and is acknowledged once all of them applied it. While
+ * keys move after a join or a leave, the owners before the change count too: reads go to them
+ * first (they hold every key) and writes reach both sets. Membership itself (join, leave, crash,
+ * restart, handoff) is {@link Membership}'s.
  */
 export class Cluster {
-  readonly ring: HashRing;
-  readonly #shards = new Map<string, ShardClient>();
-  readonly #channel = new BroadcastChannel(CLUSTER_CHANNEL);
+  readonly #members: Membership;
   /** Set only with --debug: the per-operation log. */
   readonly #log: Logger | undefined;
-  #version = 0;
-  #flushEpoch = 0;
+  /** Keys with a conditional write in flight, and the writes waiting for it. */
+  readonly #locks = new Map<string, Array<() => void>>();
 
-  private constructor(ring: HashRing, log: Logger | undefined) {
-    this.ring = ring;
+  private constructor(members: Membership, log: Logger | undefined) {
+    this.#members = members;
     this.#log = log;
   }
 
   static async start(options: ClusterOptions): Promise<Cluster> {
-    const ids = Array.from({ length: options.nodes }, (_, i) => `node-${i + 1}`);
-    const cluster = new Cluster(new HashRing(ids), options.debug ? options.log : undefined);
-    cluster.#version = 1;
-    const ring = cluster.announcement();
-    const started = await Promise.allSettled(
-      ids.map((id) => startTransport(options.transport, { id, maxEntries: options.maxEntriesPerNode, maxBytes: options.maxBytesPerNode, ring })),
-    );
-    const failure = started.find((outcome) => outcome.status === 'rejected');
-    for (const [i, outcome] of started.entries()) {
-      if (outcome.status === 'fulfilled') {
-        cluster.#shards.set(ids[i]!, new ShardClient(ids[i]!, outcome.value, () => cluster.#version));
-      }
-    }
-    if (failure !== undefined) {
-      await cluster.close();
-      throw (failure as PromiseRejectedResult).reason;
-    }
-    for (const shard of cluster.#shards.values()) {
-      shard.transport.onDeath((reason) => options.log?.error({ node: shard.id, reason }, 'cache node died'));
-    }
-    cluster.#announce();
-    return cluster;
+    return new Cluster(await Membership.start(options), options.debug ? options.log : undefined);
+  }
+
+  get ring(): HashRing {
+    return this.#members.ring;
   }
 
   get version(): number {
-    return this.#version;
+    return this.#members.version;
   }
 
-  announcement(): RingAnnouncement {
-    return { type: 'ring', version: this.#version, nodes: [...this.ring.members] };
+  get replicas(): number {
+    return this.#members.replicas;
+  }
+
+  get migration(): MigrationProgress | null {
+    return this.#members.progress;
+  }
+
+  get lastMigration(): MigrationProgress | null {
+    return this.#members.lastProgress;
   }
 
   ownerOf(key: string): string {
-    return this.ring.owner(key);
+    return this.#members.ring.owner(key);
   }
 
   /**
-   * Sends one key's command to the key's owner; `callback` gets the outcome and the owner's id.
-   * This is the hot path: no promise, no allocation beyond the command itself.
+   * Sends one key's command to the node(s) it belongs on; `callback` gets the outcome and the id
+   * of the node that answered. This is the hot path: no promise, and for a read no allocation
+   * beyond the command itself.
    */
   dispatch(key: string, command: Command, callback: ResultCallback): void {
-    const node = this.ring.owner(key);
-    const shard = this.#shards.get(node);
-    if (shard === undefined) {
-      callback(nodeUnavailable(), undefined, node);
-    } else if (this.#log === undefined) {
-      shard.send(command, callback);
-    } else {
-      const log = this.#log;
-      shard.send(command, (error, result, owner) => {
-        log.debug({ op: OP_NAMES[command[0]], key, node: owner, status: error?.code ?? STATUS_NAMES[result!.status] });
-        callback(error, result, owner);
-      });
-    }
+    if (this.#log !== undefined) callback = this.#logged(key, command, callback);
+    if (command[0] === Op.Set || command[0] === Op.Delete) this.#write(key, command, callback, 0);
+    else this.#read(key, command, callback, 0);
   }
 
   /** {@link dispatch} as a promise; a command the node could not apply is an INTERNAL error. */
@@ -128,28 +115,48 @@ export class Cluster {
     });
   }
 
+  /** Adds a node; its keys move to it in the background. Resolves with its id once it is on the ring. */
+  join(): Promise<string> {
+    return this.#members.join();
+  }
+
+  /** Starts handing a node's keys to their new owners; it stops once they have them. */
+  leave(id: string): Promise<void> {
+    return this.#members.leave(id);
+  }
+
+  /** Resolves once no membership change, refill or purge is left to run. */
+  settled(): Promise<void> {
+    return this.#members.settled();
+  }
+
   /**
    * Empties every node: the epoch goes out on the cluster channel, and also in each node's next
    * batch, so that the call returns only once every node has applied it (the channel gives no
    * acknowledgement and no ordering with the batches).
    */
   async flush(): Promise<void> {
-    const epoch = ++this.#flushEpoch;
-    this.#channel.postMessage({ type: 'flush', epoch } satisfies ClusterEvent);
+    const epoch = this.#members.flushed();
     this.#log?.debug({ op: 'flush', epoch }, 'flush');
-    await Promise.all([...this.#shards.values()].filter((s) => s.alive).map((shard) => shard.run([Op.Flush, epoch])));
+    await Promise.all(this.#members.live().map((member) => member.client.run([Op.Flush, epoch]).catch(() => undefined)));
   }
 
   /** Every node's figures, gathered with one Info command per node (it rides that node's batch). */
   async nodes(): Promise<NodeStatus[]> {
     return Promise.all(
-      [...this.#shards.values()].map(async (shard): Promise<NodeStatus> => {
-        const base = { id: shard.id, threadId: shard.transport.threadId };
-        if (!shard.alive) return { ...base, state: 'down' };
+      this.#members.all().map(async (member): Promise<NodeStatus> => {
+        const base = {
+          id: member.id,
+          threadId: member.client.transport.threadId,
+          restarts: member.restarts,
+          lostKeys: member.lostKeys,
+          lastFailure: member.lastFailure,
+        };
+        if (member.state === 'down') return { ...base, state: 'down' };
         try {
-          const result = await shard.run([Op.Info]);
+          const result = await member.client.run([Op.Info]);
           const info = result.status === Status.Ok ? result.info : undefined;
-          return { ...base, ...info, state: 'up' };
+          return { ...info, ...base, state: Membership.stateOf(member) };
         } catch {
           return { ...base, state: 'down' };
         }
@@ -157,32 +164,132 @@ export class Cluster {
     );
   }
 
-  /** True when every member of the ring has a live shard, so every key has a live owner. */
-  healthy(): boolean {
-    return this.ring.members.every((id) => this.#shards.get(id)?.alive === true);
+  health(): Health {
+    return this.#members.health();
   }
 
   /** Batching figures per node: batches sent and commands they carried. */
   batching(): Array<{ id: string; batches: number; commands: number }> {
-    return [...this.#shards.values()].map((s) => ({ id: s.id, batches: s.batchesSent, commands: s.commandsSent }));
+    return this.#members.all().map(({ id, client }) => ({ id, batches: client.batchesSent, commands: client.commandsSent }));
   }
 
-  /** Ends a node's thread abruptly, as a crash would. Returns false for an unknown id. */
-  killNode(id: string): boolean {
-    const shard = this.#shards.get(id);
-    shard?.transport.kill();
-    return shard !== undefined;
+  /**
+   * Makes a node die the way `how` says (POST /debug/crash); resolves once its death has been
+   * seen, with false for an unknown or already dead node.
+   */
+  async crash(id: string, how: CrashKind = 'terminate'): Promise<boolean> {
+    const member = this.#members.get(id);
+    if (member === undefined || member.state === 'down') return false;
+    const transport = member.client.transport;
+    const died = new Promise<void>((resolve) => transport.onDeath(() => resolve()));
+    if (how === 'terminate') transport.kill();
+    else member.client.send([Op.Crash, how], () => undefined);
+    await died;
+    return true;
   }
 
   async close(): Promise<void> {
-    this.#channel.close();
-    await Promise.all([...this.#shards.values()].map((shard) => shard.close()));
+    await this.#members.close();
   }
 
-  #announce(): void {
-    const event: ClusterEvent = this.announcement();
-    this.#channel.postMessage(event);
-    for (const shard of this.#shards.values()) shard.transport.announce(event);
+  #read(key: string, command: Command, callback: ResultCallback, attempt: number): void {
+    const member = this.#members.reader(key);
+    if (member === undefined) return callback(nodeUnavailable(), undefined, this.ownerOf(key));
+    member.client.send(command, (error, result, node) => {
+      if (error !== null && attempt < MAX_RETRIES) this.#read(key, command, callback, attempt + 1);
+      else callback(error, result, node);
+    });
   }
 
+  #write(key: string, command: Command, callback: ResultCallback, attempt: number): void {
+    if (this.#locks.size > 0) {
+      const waiting = this.#locks.get(key);
+      if (waiting !== undefined) {
+        waiting.push(() => this.#write(key, command, callback, attempt));
+        return;
+      }
+    }
+    if (command[0] === Op.Set && command[4] !== SetMode.Always) {
+      this.#conditionalWrite(key, command, callback, attempt);
+      return;
+    }
+    const targets = this.#members.writers(key);
+    if (targets.length === 0) return callback(nodeUnavailable(), undefined, this.ownerOf(key));
+    this.#members.touched(key);
+    const retry = (): void => this.#write(key, command, callback, attempt + 1);
+    if (targets.length === 1) {
+      targets[0]!.client.send(command, (error, result, node) => {
+        if (error !== null && attempt < MAX_RETRIES) retry();
+        else callback(error, result, node);
+      });
+      return;
+    }
+    const results = new Array<Result | undefined>(targets.length);
+    let pending = targets.length;
+    let lastError: CacheError | null = null;
+    targets.forEach((target, i) => {
+      target.client.send(command, (error, result) => {
+        if (error !== null) lastError = error;
+        else results[i] = result;
+        if (--pending > 0) return;
+        const answered = results.findIndex((r) => r !== undefined);
+        if (answered < 0) {
+          if (attempt < MAX_RETRIES) retry();
+          else callback(lastError, undefined, targets[0]!.id);
+          return;
+        }
+        // A delete reports the key as found if any copy had it (a new owner may not have it yet).
+        const found = command[0] === Op.Delete ? results.findIndex((r) => r?.status === Status.Ok) : -1;
+        const index = found >= 0 ? found : answered;
+        callback(null, results[index], targets[index]!.id);
+      });
+    });
+  }
+
+  /**
+   * NX / XX: the condition is decided by one node that holds every key (the one a read would go
+   * to), then the value is copied to the other owners. Other writes to the key wait meanwhile, so
+   * that every copy sees the same sequence of writes.
+   */
+  #conditionalWrite(key: string, command: Extract<Command, readonly [typeof Op.Set, ...unknown[]]>, callback: ResultCallback, attempt: number): void {
+    const arbiter = this.#members.reader(key);
+    if (arbiter === undefined) return callback(nodeUnavailable(), undefined, this.ownerOf(key));
+    this.#locks.set(key, []);
+    const unlock = (): void => {
+      const waiting = this.#locks.get(key) ?? [];
+      this.#locks.delete(key);
+      for (const next of waiting) next();
+    };
+    arbiter.client.send(command, (error, result, node) => {
+      if (error !== null || result!.status !== Status.Ok) {
+        unlock();
+        if (error !== null && attempt < MAX_RETRIES) this.#write(key, command, callback, attempt + 1);
+        else callback(error, result, node);
+        return;
+      }
+      this.#members.touched(key);
+      const copies = this.#members.writers(key).filter((member) => member !== arbiter);
+      let pending = copies.length;
+      const done = (): void => {
+        if (--pending > 0) return;
+        unlock();
+        callback(null, result, node);
+      };
+      if (pending === 0) {
+        pending = 1;
+        done();
+        return;
+      }
+      const copy = [Op.Set, key, command[2], command[3], SetMode.Always] as const;
+      for (const member of copies) member.client.send(copy, done);
+    });
+  }
+
+  #logged(key: string, command: Command, callback: ResultCallback): ResultCallback {
+    const log = this.#log!;
+    return (error, result, owner) => {
+      log.debug({ op: OP_NAMES[command[0]], key, node: owner, status: error?.code ?? STATUS_NAMES[result!.status] });
+      callback(error, result, owner);
+    };
+  }
 }

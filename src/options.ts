@@ -1,3 +1,4 @@
+import { MAX_NODES } from './membership.js';
 import { TRANSPORTS } from './transport.js';
 
 /**
@@ -58,7 +59,7 @@ export const OPTIONS = {
     type: 'int',
     default: 3,
     min: 1,
-    max: 64,
+    max: MAX_NODES,
     help: 'Number of cache nodes (worker threads), named node-1 .. node-N.',
   },
   cacheSize: {
@@ -72,7 +73,14 @@ export const OPTIONS = {
     type: 'size',
     default: 512 * MIB,
     min: 0,
-    help: 'Memory for the whole cache (kb, mb, gb), split evenly over the nodes; each node evicts its least recently used keys to stay within its share. Counts key + value bytes + a per-entry overhead. 0 = no limit.',
+    help: 'Memory for the whole cache (kb, mb, gb), split evenly over the starting nodes; each node evicts its least recently used keys to stay within its share. Counts key + value bytes + a per-entry overhead, for every copy (with --replicas 2 it holds half as many keys). A node that joins brings one more share; one that leaves takes its share away. 0 = no limit.',
+  },
+  replicas: {
+    type: 'int',
+    default: 2,
+    min: 1,
+    max: 8,
+    help: 'Copies of each key, on that many distinct nodes (1 = no copy). A write is acknowledged once every live copy has it; with 2 or more a node that dies loses no key. Capped at the number of nodes.',
   },
   maxValue: {
     type: 'size',
@@ -135,6 +143,11 @@ export const OPTIONS = {
     type: 'bool',
     default: false,
     help: 'Log every cache operation (key, node, outcome) at debug level.',
+  },
+  enableDebug: {
+    type: 'bool',
+    default: false,
+    help: 'Enable POST /debug/crash/:id?how=terminate|throw|exit|oom, which kills a node to test recovery (404 without this flag).',
   },
 } as const satisfies Record<string, Spec>;
 

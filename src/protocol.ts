@@ -18,6 +18,12 @@ export const Op = {
   Ttl: 6,
   /** Empties the node, once per epoch (the same epoch also arrives on the cluster channel). */
   Flush: 7,
+  /** Starts a pass over a snapshot of the node's keys for a {@link ScanPlan}; Ok carries `scan`. */
+  ScanStart: 8,
+  /** The next bounded chunk of the current pass; Ok carries `scan`. */
+  ScanNext: 9,
+  /** Ends the thread the way a fault would (only sent with --enable-debug). */
+  Crash: 10,
 } as const;
 export type Op = (typeof Op)[keyof typeof Op];
 
@@ -42,7 +48,46 @@ export type Command =
   | readonly [op: typeof Op.Exists, key: string]
   | readonly [op: typeof Op.Ttl, key: string]
   | readonly [op: typeof Op.Flush, epoch: number]
-  | readonly [op: typeof Op.Info];
+  | readonly [op: typeof Op.Info]
+  | readonly [op: typeof Op.ScanStart, plan: ScanPlan]
+  | readonly [op: typeof Op.ScanNext, maxKeys: number, maxBytes: number]
+  | readonly [op: typeof Op.Crash, how: CrashKind];
+
+/** The faults POST /debug/crash/:id can inject. */
+export const CRASH_KINDS = ['terminate', 'throw', 'exit', 'oom'] as const;
+export type CrashKind = (typeof CRASH_KINDS)[number];
+
+/**
+ * One pass over a node's keys during a membership change or a refill. `export`: hand each key
+ * this node is responsible for (the first complete node among its owners) to the owners under
+ * `next` that lack it. `purge`: drop the keys this node no longer owns under `next`.
+ */
+export interface ScanPlan {
+  kind: 'export' | 'purge';
+  /** Ring members before the change (same as `next` for a refill or a purge). */
+  previous: string[];
+  next: string[];
+  replicas: number;
+  /** Nodes that hold all their keys: the ones that may export. */
+  complete: string[];
+  /** Nodes that are being filled from scratch (a node that joined or restarted). */
+  filling: string[];
+}
+
+/** A key handed over by an export pass: value, milliseconds left (0 = no expiry), new holders. */
+export type Handoff = [key: string, value: string, ttlMs: number, targets: string[]];
+
+/** What a scan command reports. */
+export interface ScanProgress {
+  /** Keys in the pass's snapshot, and how many have been looked at. */
+  total: number;
+  scanned: number;
+  /** Export: the keys of this chunk to hand over. */
+  handoffs: Handoff[];
+  /** Purge: keys dropped in this chunk. */
+  dropped: number;
+  done: boolean;
+}
 
 export const Status = {
   Ok: 0,
@@ -85,7 +130,7 @@ export interface NodeInfo extends StoreStats {
 }
 
 export type Result =
-  | { status: typeof Status.Ok; value?: string; size?: number; ttl?: number | null; info?: NodeInfo }
+  | { status: typeof Status.Ok; value?: string; size?: number; ttl?: number | null; info?: NodeInfo; scan?: ScanProgress }
   | { status: typeof Status.NotFound }
   | { status: typeof Status.Exists }
   | { status: typeof Status.TooLarge }
@@ -105,6 +150,8 @@ export interface BatchReply {
   type: 'batch';
   id: number;
   results: Result[];
+  /** Keys the node holds after the batch: what a crash would lose without replicas. */
+  keys: number;
 }
 
 /** Membership as the main thread announces it on the cluster channel and to new workers. */
@@ -112,6 +159,10 @@ export interface RingAnnouncement {
   type: 'ring';
   version: number;
   nodes: string[];
+  /** Copies of each key. */
+  replicas: number;
+  /** While keys move to their new owners: the members before the change. */
+  previous?: string[];
 }
 
 /** What a plain shard worker posts once its store and channel are set up. */

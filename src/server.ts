@@ -42,6 +42,7 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
   const cluster = await Cluster.start({
     nodes: options.nodes,
     maxEntriesPerNode: options.cacheSize,
+    replicas: options.replicas,
     maxBytesPerNode: Math.floor(options.maxMemory / options.nodes),
     transport: options.shardTransport,
     log,
@@ -52,6 +53,7 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
     startedAt: Date.now(),
     maxValue: options.maxValue,
     maxMemory: options.maxMemory,
+    enableDebug: options.enableDebug,
   });
   const honoListener = getRequestListener(api.fetch);
   const state: ServerState = { draining: false };

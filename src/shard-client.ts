@@ -29,6 +29,8 @@ export class ShardClient {
   /** Batches sent and the commands they carried: commands per batch is the batching factor. */
   batchesSent = 0;
   commandsSent = 0;
+  /** Keys the node held after its latest reply. */
+  keys = 0;
 
   constructor(id: string, transport: ShardTransport, ringVersion: () => number) {
     this.id = id;
@@ -96,6 +98,7 @@ export class ShardClient {
       .exchange({ type: 'batch', id: this.#nextBatchId++, ringVersion: this.#ringVersion(), commands })
       .then(
         (reply: BatchReply) => {
+          this.keys = reply.keys;
           for (let i = 0; i < callbacks.length; i++) callbacks[i]!(null, reply.results[i], this.id);
         },
         () => this.#failAll(callbacks),

@@ -110,8 +110,11 @@ t.test(`${RUNS} hostile requests: no 5xx, no crash, no key lost`, async (t) => {
   t.same(closedUnanswered.slice(0, 5), [], `${closedUnanswered.length} closed without an answer`);
   t.comment(`status codes: ${JSON.stringify(Object.fromEntries([...statuses].sort((a, b) => a[0] - b[0])))}`);
   t.equal([...statuses.values()].reduce((a, b) => a + b, 0), RUNS, 'every request accounted for');
-  const nodes = (await request(server.url, 'GET', '/nodes')).json as { nodes: Array<{ id: string; state: string; threadId: number }> };
-  t.same(nodes.nodes.map((n) => n.state), ['up', 'up', 'up'], 'no node crashed');
+  // The fuzz may add and remove nodes (POST /nodes, DELETE /nodes/:id are open here): none may die.
+  await server.cluster.settled();
+  const nodes = (await request(server.url, 'GET', '/nodes')).json as { nodes: Array<{ id: string; state: string; restarts: number }> };
+  t.ok(nodes.nodes.length >= 1, `${nodes.nodes.length} nodes`);
+  t.same(nodes.nodes.filter((n) => n.state !== 'up' || n.restarts !== 0), [], 'no node crashed');
   t.equal((await request(server.url, 'GET', '/health')).status, 200);
   const got = (await request(server.url, 'POST', '/mget', JSON.stringify({ keys: good.map(([k]) => k) }))).json as {
     values: Record<string, string | null>;

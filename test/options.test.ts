@@ -23,7 +23,9 @@ t.test('defaults', async (t) => {
     requestTimeout: 30,
     keepAliveTimeout: 5,
     shutdownTimeout: 5,
+    replicas: 2,
     debug: false,
+    enableDebug: false,
   });
   t.same(defaultOptions(), run([]));
 });
@@ -53,11 +55,11 @@ t.test('help and version', async (t) => {
     const flag = `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
     t.match(help, flag, `help explains ${flag}`);
   }
-  for (const flag of ['--auth-token', '--max-connections', '--header-timeout', '--shutdown-timeout', '--help', '--version']) {
+  for (const flag of ['--auth-token', '--max-connections', '--header-timeout', '--shutdown-timeout', '--replicas', '--enable-debug', '--help', '--version']) {
     t.match(help, flag, `help explains ${flag}`);
   }
   t.match(help, '(default: 512mb)');
-  t.equal(Object.keys(OPTIONS).length, 15, 'help is generated from every declared option');
+  t.equal(Object.keys(OPTIONS).length, 17, 'help is generated from every declared option');
 });
 
 t.test('bad input names the problem', async (t) => {
@@ -72,6 +74,7 @@ t.test('bad input names the problem', async (t) => {
     [['--port'], /--port needs a value/],
     [['--cache-size='], /--cache-size must be/],
     [['--bogus'], /unknown option '--bogus'/],
+    [['--replicas', '0'], /--replicas must be a whole number from 1 to 8, got '0'/],
     [['--bogus=1'], /unknown option '--bogus'/],
     [['nodes'], /unexpected argument 'nodes'/],
     [['--debug=yes'], /--debug takes no value/],

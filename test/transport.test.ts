@@ -5,7 +5,7 @@ import { CLUSTER_CHANNEL, Op, SetMode, Status, type RingAnnouncement, type Resul
 import { ShardClient } from '../src/shard-client.js';
 import { startTransport, TRANSPORTS } from '../src/transport.js';
 
-const ring: RingAnnouncement = { type: 'ring', version: 7, nodes: ['node-1'] };
+const ring: RingAnnouncement = { type: 'ring', version: 7, nodes: ['node-1'], replicas: 1 };
 
 async function open(kind: (typeof TRANSPORTS)[number], maxEntries = 0) {
   const transport = await startTransport(kind, { id: 'node-1', maxEntries, maxBytes: 0, ring });
@@ -54,8 +54,8 @@ for (const kind of TRANSPORTS) {
       t.teardown(() => client.close());
       t.equal((await info(client)).ringVersion, 7);
       const channel = new BroadcastChannel(CLUSTER_CHANNEL);
-      channel.postMessage({ type: 'ring', version: 9, nodes: ['node-1', 'node-2'] } satisfies RingAnnouncement);
-      channel.postMessage({ type: 'ring', version: 8, nodes: ['node-1'] } satisfies RingAnnouncement);
+      channel.postMessage({ type: 'ring', version: 9, nodes: ['node-1', 'node-2'], replicas: 1 } satisfies RingAnnouncement);
+      channel.postMessage({ type: 'ring', version: 8, nodes: ['node-1'], replicas: 1 } satisfies RingAnnouncement);
       channel.close();
       let seen = 0;
       for (let i = 0; i < 100 && seen !== 9; i++) {

@@ -8,10 +8,12 @@ import {
   type BatchRequest,
   type ClusterEvent,
   type Command,
+  type CrashKind,
   type NodeInfo,
   type Result,
   type ShardConfig,
 } from '../src/protocol.js';
+import { Scan } from './scan.js';
 import { Store } from './store.js';
 
 const OK: Result = { status: Status.Ok };
@@ -32,6 +34,8 @@ export class Shard {
   readonly store: Store;
   #ringVersion: number;
   #flushEpoch = 0;
+  /** The pass over this node's keys that a membership change is running, if any. */
+  #scan: Scan | undefined;
   readonly #channel: BroadcastChannel;
   readonly #expiryTimer: NodeJS.Timeout;
 
@@ -66,7 +70,7 @@ export class Shard {
     for (let i = 0; i < request.commands.length; i++) {
       results[i] = this.#apply(request.commands[i]!);
     }
-    return { type: 'batch', id: request.id, results };
+    return { type: 'batch', id: request.id, results, keys: this.store.size };
   }
 
   info(): NodeInfo {
@@ -120,8 +124,31 @@ export class Shard {
         return OK;
       case Op.Info:
         return { status: Status.Ok, info: this.info() };
+      case Op.ScanStart:
+        this.#scan = new Scan(this.store, this.id, command[1]);
+        return { status: Status.Ok, scan: this.#scan.next(0, 0) };
+      case Op.ScanNext: {
+        if (this.#scan === undefined) return { status: Status.Failed, message: 'no scan in progress' };
+        const scan = this.#scan.next(command[1], command[2]);
+        if (scan.done) this.#scan = undefined;
+        return { status: Status.Ok, scan };
+      }
+      case Op.Crash:
+        // After this batch's reply has gone out, as a fault in the middle of work would.
+        setImmediate(crash, command[1]);
+        return OK;
       default:
         return { status: Status.Failed, message: `unknown command ${String((command as Command)[0])}` };
     }
   }
+}
+
+/** The faults /debug/crash injects; `terminate` is done by the main thread. */
+function crash(how: CrashKind): void {
+  if (how === 'exit') process.exit(70);
+  if (how === 'oom') {
+    const hog: number[][] = [];
+    for (;;) hog.push(new Array<number>(1 << 20).fill(hog.length));
+  }
+  throw new Error('fault injected by POST /debug/crash');
 }

@@ -113,6 +113,28 @@ export class Store {
     return left === Number.POSITIVE_INFINITY ? null : Math.max(0, left);
   }
 
+  /**
+   * A key's value and milliseconds left (0 = no expiry), without counting a read or touching
+   * recency; undefined if absent or expired. What a handoff copies.
+   */
+  entry(key: string): { value: string; ttlMs: number } | undefined {
+    const value = this.#cache.peek(key);
+    if (value === undefined) return undefined;
+    const left = this.#cache.getRemainingTTL(key);
+    if (left === Number.POSITIVE_INFINITY) return { value, ttlMs: 0 };
+    return left > 0 ? { value, ttlMs: Math.ceil(left) } : undefined;
+  }
+
+  /** The keys held now, least recently used first: a snapshot a pass can walk in chunks. */
+  keys(): string[] {
+    return Array.from(this.#cache.rkeys());
+  }
+
+  /** Removes a key that has moved to other nodes; not counted as a client's delete. */
+  drop(key: string): boolean {
+    return this.#cache.delete(key);
+  }
+
   clear(): void {
     this.#cache.clear();
     this.#wheel.clear();

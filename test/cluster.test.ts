@@ -1,0 +1,187 @@
+import t from 'tap';
+import type { Test } from 'tap';
+import type { RunningServer } from '../src/server.js';
+import { mixedLoad, preload, verify, type LoadReport } from '../bench/mixed-load.js';
+import { request, startTestServer } from './fixtures/server.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const PRELOADED = 20_000;
+
+interface NodesBody {
+  ringVersion: number;
+  replicas: number;
+  migration: unknown;
+  lastMigration: { keysMoved: number; keysDropped: number } | null;
+  nodes: Array<{ id: string; state: string; keys: number; restarts: number; lostKeys: number; lastFailure: { reason: string } | null }>;
+}
+
+async function nodesOf(server: RunningServer): Promise<NodesBody> {
+  return (await request(server.url, 'GET', '/nodes')).json as NodesBody;
+}
+
+/**
+ * Runs `change` while 50 clients read and write, waits until every key has moved, then checks
+ * that nothing acknowledged was lost, nothing deleted came back and no request failed.
+ */
+async function underLoad(t: Test, server: RunningServer, change: () => Promise<void>): Promise<LoadReport> {
+  let stop = false;
+  const load = mixedLoad({ base: server.url, clients: 50, preloaded: PRELOADED, stop: () => stop });
+  await sleep(300);
+  await change();
+  await server.cluster.settled();
+  await sleep(300);
+  stop = true;
+  const report = await load;
+  const check = await verify(server.url, PRELOADED, report);
+  t.ok(report.requests > 1_000, `${report.requests} requests during the change`);
+  t.equal(report.failures, 0, 'every request answered');
+  t.same(report.serverErrors, { count: 0, first: [] }, '0 5xx answers');
+  t.same(report.misses.slice(0, 5), [], `${report.misses.length} misses of keys written before`);
+  t.same(report.wrongValues.slice(0, 5), [], `${report.wrongValues.length} reads of a stale value`);
+  t.same(check.lost.slice(0, 5), [], `${check.lost.length} of ${check.checked} keys lost or stale afterwards`);
+  t.same(check.resurrected.slice(0, 5), [], `${check.resurrected.length} of ${report.deleted.size} deleted keys came back`);
+  return report;
+}
+
+t.test('join under load: 0 lost writes, 0 misses, the new node gets its share', async (t) => {
+  const server = await startTestServer({ nodes: 3, replicas: 2 });
+  t.teardown(() => server.close());
+  await preload(server.url, PRELOADED);
+  await underLoad(t, server, async () => {
+    const joined = await request(server.url, 'POST', '/nodes');
+    t.equal(joined.status, 201);
+    t.same(joined.json, { id: 'node-4' });
+  });
+  const body = await nodesOf(server);
+  t.same(body.nodes.map((n) => [n.id, n.state]), [['node-1', 'up'], ['node-2', 'up'], ['node-3', 'up'], ['node-4', 'up']]);
+  t.equal(body.migration, null, 'no migration left');
+  const copies = body.nodes.reduce((sum, n) => sum + n.keys, 0);
+  const share = body.nodes[3]!.keys / copies;
+  t.ok(Math.abs(share - 1 / 4) <= 0.2 / 4, `node-4 holds ${(share * 100).toFixed(1)}% of the copies (1/4 +-20%)`);
+  t.ok(body.lastMigration !== null && body.lastMigration.keysMoved > 0, `${body.lastMigration?.keysMoved} copies moved`);
+  t.ok(body.lastMigration !== null && body.lastMigration.keysDropped > 0, `${body.lastMigration?.keysDropped} old copies dropped`);
+});
+
+t.test('leave under load: 0 lost writes, 0 misses, the node stops', async (t) => {
+  const server = await startTestServer({ nodes: 3, replicas: 2 });
+  t.teardown(() => server.close());
+  await preload(server.url, PRELOADED);
+  await underLoad(t, server, async () => {
+    const left = await request(server.url, 'DELETE', '/nodes/node-2');
+    t.equal(left.status, 202);
+    t.same(left.json, { id: 'node-2', state: 'leaving' });
+  });
+  const body = await nodesOf(server);
+  t.same(body.nodes.map((n) => [n.id, n.state]), [['node-1', 'up'], ['node-3', 'up']]);
+  t.equal((await request(server.url, 'DELETE', '/nodes/node-2')).status, 404, 'gone');
+});
+
+t.test('crash under load: detected, restarted, refilled; 0 lost writes, 0 misses, 0 5xx', async (t) => {
+  const server = await startTestServer({ nodes: 3, replicas: 2, enableDebug: true });
+  t.teardown(() => server.close());
+  await preload(server.url, PRELOADED);
+  await underLoad(t, server, async () => {
+    const crashed = await request(server.url, 'POST', '/debug/crash/node-1');
+    t.equal(crashed.status, 202);
+  });
+  const body = await nodesOf(server);
+  const node = body.nodes.find((n) => n.id === 'node-1')!;
+  t.equal(node.state, 'up');
+  t.equal(node.restarts, 1);
+  t.equal(node.lostKeys, 0, 'its keys had copies');
+  const health = await request(server.url, 'GET', '/health');
+  t.equal(health.status, 200);
+  t.match(health.json, { status: 'ok', lostKeys: 0, nodes: { 'node-1': 'up' } });
+});
+
+t.test('each kind of fault is detected and the node refilled', async (t) => {
+  const server = await startTestServer({ nodes: 3, replicas: 2, enableDebug: true, maxMemory: 24 * 1024 * 1024 });
+  t.teardown(() => server.close());
+  await preload(server.url, 2_000);
+  for (const [node, how, reason] of [
+    ['node-1', 'throw', /fault injected/],
+    ['node-2', 'exit', /exited with code 70/],
+    ['node-3', 'oom', /memory limit/],
+  ] as const) {
+    const keysBefore = (await nodesOf(server)).nodes.find((n) => n.id === node)!.keys;
+    t.equal((await request(server.url, 'POST', `/debug/crash/${node}?how=${how}`)).status, 202);
+    let state = 'up';
+    for (let i = 0; i < 500 && state === 'up'; i++) {
+      await sleep(10);
+      state = (await nodesOf(server)).nodes.find((n) => n.id === node)!.state;
+    }
+    await server.cluster.settled();
+    const after = (await nodesOf(server)).nodes.find((n) => n.id === node)!;
+    t.equal(after.restarts, 1, `${how}: restarted`);
+    t.match(after.lastFailure?.reason, reason, `${how}: ${after.lastFailure?.reason}`);
+    t.equal(after.keys, keysBefore, `${how}: refilled with its ${keysBefore} keys`);
+  }
+  const check = await verify(server.url, 2_000, { acked: new Map(), deleted: new Set() } as LoadReport);
+  t.equal(check.lost.length, 0, 'no key lost');
+  t.equal((await request(server.url, 'POST', '/debug/crash/node-1?how=melt')).status, 400);
+  t.equal((await request(server.url, 'POST', '/debug/crash/node-9')).status, 404);
+});
+
+t.test('a node that keeps dying is restarted with back-off', async (t) => {
+  const server = await startTestServer({ nodes: 2, replicas: 2, enableDebug: true });
+  t.teardown(() => server.close());
+  const recoveries: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    await server.cluster.settled();
+    const started = Date.now();
+    t.equal((await request(server.url, 'POST', '/debug/crash/node-1')).status, 202);
+    await server.cluster.settled();
+    recoveries.push(Date.now() - started);
+  }
+  t.ok(recoveries[2]! >= 200, `third restart after ${recoveries[2]} ms (>= 200 ms back-off); first ${recoveries[0]} ms`);
+  t.equal((await nodesOf(server)).nodes[0]!.restarts, 3);
+});
+
+t.test('with --replicas 1 a crash loses the node keys, and /health and /nodes say so', async (t) => {
+  const server = await startTestServer({ nodes: 2, replicas: 1, enableDebug: true });
+  t.teardown(() => server.close());
+  await preload(server.url, 1_000);
+  const held = (await nodesOf(server)).nodes[0]!.keys;
+  t.equal((await request(server.url, 'POST', '/debug/crash/node-1')).status, 202);
+  await server.cluster.settled();
+  const node = (await nodesOf(server)).nodes[0]!;
+  t.equal(node.state, 'up', 'restarted');
+  t.equal(node.keys, 0, 'empty: there was no copy');
+  t.equal(node.lostKeys, held, `${held} keys reported lost`);
+  const health = await request(server.url, 'GET', '/health');
+  t.match(health.json, { lostKeys: held });
+  const check = await verify(server.url, 1_000, { acked: new Map(), deleted: new Set() } as LoadReport);
+  t.equal(check.lost.length, held, 'exactly the reported keys are gone');
+});
+
+t.test('membership errors, and fault injection needs --enable-debug', async (t) => {
+  const server = await startTestServer({ nodes: 1 });
+  t.teardown(() => server.close());
+  const last = await request(server.url, 'DELETE', '/nodes/node-1');
+  t.equal(last.status, 409);
+  t.match(last.json, { code: 'CONFLICT', error: /last node/ });
+  t.match((await request(server.url, 'DELETE', '/nodes/node-7')).json, { code: 'NOT_FOUND', error: 'No node node-7 on the ring' });
+  t.equal((await request(server.url, 'POST', '/debug/crash/node-1')).status, 404);
+  t.equal((await request(server.url, 'PUT', '/nodes')).status, 405);
+  t.equal((await request(server.url, 'POST', '/nodes')).status, 201);
+  await server.cluster.settled();
+  t.equal((await request(server.url, 'DELETE', '/nodes/node-1')).status, 202, 'two nodes: one may leave');
+  await server.cluster.settled();
+  t.same((await nodesOf(server)).nodes.map((n) => n.id), ['node-2']);
+});
+
+t.test('NX and XX stay exact with replicas, after a join', async (t) => {
+  const server = await startTestServer({ nodes: 2, replicas: 2 });
+  t.teardown(() => server.close());
+  const put = (key: string, query: string, body: string) => request(server.url, 'PUT', `/keys/${key}?${query}`, body);
+  t.equal((await put('a', 'nx', '1')).status, 201);
+  t.equal((await put('a', 'nx', '2')).status, 409);
+  t.equal((await put('b', 'xx', '1')).status, 404);
+  t.equal((await request(server.url, 'POST', '/nodes')).status, 201);
+  await server.cluster.settled();
+  t.equal((await put('a', 'nx', '3')).status, 409, 'still present after the join');
+  t.equal((await put('a', 'xx', '4')).status, 201);
+  const copies = (await nodesOf(server)).nodes.reduce((sum, n) => sum + n.keys, 0);
+  t.equal(copies, 2, 'one key, two copies');
+  t.equal((await request(server.url, 'GET', '/keys/a')).text, '4');
+});
