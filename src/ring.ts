@@ -16,6 +16,15 @@ export interface RingOptions {
   hash?: HashFn;
 }
 
+/** What a ring is made of: enough to rebuild it in another thread (typed arrays clone as bytes). */
+export interface RingLayout {
+  members: string[];
+  pointsPerNode: number;
+  /** Sorted point positions, and the index in `members` of each point's member. */
+  points: Uint32Array;
+  pointOwners: Uint16Array;
+}
+
 /**
  * A consistent-hash ring with virtual nodes (ketama style).
  *
@@ -29,10 +38,10 @@ export class HashRing {
   readonly #hash: HashFn;
   readonly #members: string[] = [];
   /** Sorted point positions, and the index in #members of the node at the same position. */
-  #points = new Uint32Array(0);
-  #pointOwners = new Uint16Array(0);
-  /** Per replica count: each point's distinct owners, walking clockwise. Built on first use. */
-  readonly #ownerTables = new Map<number, ReadonlyArray<readonly string[]>>();
+  #points: Uint32Array = new Uint32Array(0);
+  #pointOwners: Uint16Array = new Uint16Array(0);
+  /** Per replica count: each point's distinct owners, walking clockwise, filled in on first use. */
+  readonly #ownerTables = new Map<number, Array<readonly string[] | undefined>>();
 
   constructor(members: Iterable<string> = [], options: RingOptions = {}) {
     const points = options.pointsPerNode ?? 1024;
@@ -81,40 +90,62 @@ export class HashRing {
 
   /**
    * Up to `count` distinct members for `key`, walking clockwise from its point; the first is
-   * {@link owner}. Replicas are placed on these. The array is shared (do not change it): the
-   * owners of every point are worked out once per member set and count (4 nodes, 2 replicas:
-   * 4,096 small arrays, about 1 ms), so that the lookup on the hot path allocates nothing.
+   * {@link owner}. Replicas are placed on these. The array is shared (do not change it): each
+   * point's list is worked out on its first lookup for a member set and count, so that the lookup
+   * on the hot path allocates nothing.
    */
   owners(key: string, count: number): readonly string[] {
     if (this.#members.length === 0 || count <= 0) return [];
-    return this.ownerLists(count)[this.#firstPointAtOrAfter(this.#hash(key))]!;
+    return this.#ownersAt(this.#firstPointAtOrAfter(this.#hash(key)), count);
   }
 
-  /** The owners of every point on the circle, for checks over all key ranges (shared arrays). */
-  ownerLists(count: number): ReadonlyArray<readonly string[]> {
+  /** The owner list of every point on the circle, for checks over all key ranges. */
+  ownerLists(count: number): Array<readonly string[]> {
+    return Array.from({ length: this.#points.length }, (_, point) => this.#ownersAt(point, count));
+  }
+
+  /** The ring's points, to rebuild it elsewhere (another thread) without hashing again. */
+  layout(): RingLayout {
+    return { members: [...this.#members], pointsPerNode: this.pointsPerNode, points: this.#points, pointOwners: this.#pointOwners };
+  }
+
+  /** A ring from {@link layout}; it must come from a ring with the default hash. */
+  static fromLayout(layout: RingLayout): HashRing {
+    const ring = new HashRing([], { pointsPerNode: layout.pointsPerNode });
+    ring.#members.push(...layout.members);
+    ring.#points = layout.points;
+    ring.#pointOwners = layout.pointOwners;
+    return ring;
+  }
+
+  /** An independent copy (the ring before a change, while keys move). */
+  clone(): HashRing {
+    const copy = new HashRing([], { pointsPerNode: this.pointsPerNode, hash: this.#hash });
+    copy.#members.push(...this.#members);
+    copy.#points = this.#points;
+    copy.#pointOwners = this.#pointOwners;
+    return copy;
+  }
+
+  #ownersAt(point: number, count: number): readonly string[] {
     let table = this.#ownerTables.get(count);
     if (table === undefined) {
-      table = this.#ownerTable(count);
+      table = new Array<readonly string[] | undefined>(this.#points.length);
       this.#ownerTables.set(count, table);
     }
-    return table;
-  }
-
-  #ownerTable(count: number): ReadonlyArray<readonly string[]> {
-    const total = this.#points.length;
-    const wanted = Math.min(count, this.#members.length);
-    const table = new Array<readonly string[]>(total);
-    for (let start = 0; start < total; start++) {
+    let list = table[point];
+    if (list === undefined) {
+      const total = this.#points.length;
+      const wanted = Math.min(count, this.#members.length);
       const found: string[] = [];
-      for (let seen = 0, at = start; seen < total && found.length < wanted; seen++, at = (at + 1) % total) {
+      for (let seen = 0, at = point; seen < total && found.length < wanted; seen++, at = at + 1 === total ? 0 : at + 1) {
         const member = this.#members[this.#pointOwners[at]!]!;
         if (!found.includes(member)) found.push(member);
       }
-      // Neighbouring points mostly share their owner list: one array serves them all.
-      const previous = start > 0 ? table[start - 1]! : undefined;
-      table[start] = previous !== undefined && sameList(previous, found) ? previous : Object.freeze(found);
+      list = Object.freeze(found);
+      table[point] = list;
     }
-    return table;
+    return list;
   }
 
   #insert(member: string): void {
@@ -170,8 +201,4 @@ export class HashRing {
     }
     return low === points.length ? 0 : low;
   }
-}
-
-function sameList(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((item, i) => item === b[i]);
 }

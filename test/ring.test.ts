@@ -105,3 +105,33 @@ t.test('misuse fails loudly', async (t) => {
   t.ok(custom.has('a'));
   t.equal(custom.size, 2);
 });
+
+t.test('with replicas, a join only adds the new node to owner lists and a leave only removes the node', async (t) => {
+  const list = keys(20_000);
+  const ring = new HashRing(nodes(3));
+  const before = list.map((k) => [...ring.owners(k, 2)]);
+  const old = ring.clone();
+  ring.add('node-4');
+  let gained = 0;
+  list.forEach((key, i) => {
+    const after = ring.owners(key, 2);
+    // The new owners, without node-4, are the old owners in order, cut to length.
+    const kept = after.filter((id) => id !== 'node-4');
+    if (!kept.every((id, j) => id === before[i]![j])) t.fail(`${key}: ${before[i]} -> ${after}`);
+    if (after.includes('node-4')) gained++;
+  });
+  t.ok(Math.abs(gained / list.length - 2 / 4) < 0.05, `node-4 holds a copy of ${gained} of ${list.length} keys (2/4 expected)`);
+  t.same(list.map((k) => [...old.owners(k, 2)]), before, 'the clone kept the old ring');
+  ring.remove('node-4');
+  t.same(list.map((k) => [...ring.owners(k, 2)]), before, 'removing it restores every owner list');
+});
+
+t.test('a ring rebuilt from its layout has the same owners', async (t) => {
+  const ring = new HashRing(nodes(5));
+  const copy = HashRing.fromLayout(structuredClone(ring.layout()));
+  t.same(copy.members, ring.members);
+  for (const key of keys(5_000)) if (copy.owners(key, 3).join() !== ring.owners(key, 3).join()) t.fail(key);
+  t.equal(ring.ownerLists(2).length, 5 * 1024, 'one owner list per point');
+  t.ok(ring.ownerLists(2).every((owners) => owners.length === 2 && owners[0] !== owners[1]));
+  t.throws(() => (ring.owners('x', 2) as string[]).push('y'), TypeError, 'shared lists are frozen');
+});
