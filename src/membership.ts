@@ -275,7 +275,7 @@ export class Membership {
 
   /** A new ring version: `apply` changes the ring; the old one stays as `previous` until keys have moved. */
   #change(apply: () => void): void {
-    this.#previous = new HashRing(this.ring.members);
+    this.#previous = this.ring.clone();
     apply();
     this.#version++;
     this.#announce();
@@ -337,8 +337,8 @@ export class Membership {
       const senders = this.all().filter((member) => member.state === 'up');
       const plan: ScanPlan = {
         kind: 'export',
-        previous: [...(this.#previous ?? this.ring).members],
-        next: [...this.ring.members],
+        previous: (this.#previous ?? this.ring).layout(),
+        next: this.ring.layout(),
         replicas: this.replicas,
         complete: senders.map((member) => member.id),
         filling: filling.map((member) => member.id),
@@ -368,7 +368,8 @@ export class Membership {
       await member.client.close();
     }
     this.#progress = { ...this.#newProgress('purge'), keysMoved: this.#progress?.keysMoved ?? 0 };
-    const plan: ScanPlan = { kind: 'purge', previous: [...this.ring.members], next: [...this.ring.members], replicas: this.replicas, complete: [], filling: [] };
+    const layout = this.ring.layout();
+    const plan: ScanPlan = { kind: 'purge', previous: layout, next: layout, replicas: this.replicas, complete: [], filling: [] };
     await this.#pass(this.live(), plan);
   }
 

@@ -1,3 +1,5 @@
+import type { RingLayout } from './ring.js';
+
 /**
  * The messages between the main thread and a shard worker: one module imported by both sides.
  *
@@ -24,6 +26,8 @@ export const Op = {
   ScanNext: 9,
   /** Ends the thread the way a fault would (only sent with --enable-debug). */
   Crash: 10,
+  /** Stores keys handed over from other nodes (a chunk of a pass); Ok carries their count as `size`. */
+  Restore: 11,
 } as const;
 export type Op = (typeof Op)[keyof typeof Op];
 
@@ -51,7 +55,11 @@ export type Command =
   | readonly [op: typeof Op.Info]
   | readonly [op: typeof Op.ScanStart, plan: ScanPlan]
   | readonly [op: typeof Op.ScanNext, maxKeys: number, maxBytes: number]
-  | readonly [op: typeof Op.Crash, how: CrashKind];
+  | readonly [op: typeof Op.Crash, how: CrashKind]
+  | readonly [op: typeof Op.Restore, entries: Copy[]];
+
+/** A key's copy: value and milliseconds left (0 = no expiry). */
+export type Copy = [key: string, value: string, ttlMs: number];
 
 /** The faults POST /debug/crash/:id can inject. */
 export const CRASH_KINDS = ['terminate', 'throw', 'exit', 'oom'] as const;
@@ -64,9 +72,9 @@ export type CrashKind = (typeof CRASH_KINDS)[number];
  */
 export interface ScanPlan {
   kind: 'export' | 'purge';
-  /** Ring members before the change (same as `next` for a refill or a purge). */
-  previous: string[];
-  next: string[];
+  /** The ring before the change (the same as `next` for a refill or a purge). */
+  previous: RingLayout;
+  next: RingLayout;
   replicas: number;
   /** Nodes that hold all their keys: the ones that may export. */
   complete: string[];
@@ -75,7 +83,7 @@ export interface ScanPlan {
 }
 
 /** A key handed over by an export pass: value, milliseconds left (0 = no expiry), new holders. */
-export type Handoff = [key: string, value: string, ttlMs: number, targets: string[]];
+export type Handoff = [...copy: Copy, targets: string[]];
 
 /** What a scan command reports. */
 export interface ScanProgress {

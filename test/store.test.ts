@@ -148,3 +148,38 @@ t.test('a bad limit fails loudly', async (t) => {
   t.throws(() => new Store({ maxEntries: -1 }), /maxEntries/);
   t.throws(() => new Store({ maxBytes: 1.5 }), /maxBytes/);
 });
+
+t.test('the live key iterator sees every key held when it began, whatever happens meanwhile', async (t) => {
+  const store = new Store({ maxEntries: 1_000 });
+  for (let i = 0; i < 1_000; i++) store.set(`k${i}`, 'v');
+  const keys = store.keys();
+  const seen = new Set<string>();
+  for (let step = 0; ; step++) {
+    const next = keys.next();
+    if (next.done === true) break;
+    seen.add(next.value);
+    // Meanwhile: reads move keys in the LRU order, overwrites, deletes and new keys (with evictions).
+    store.get(`k${(step * 7) % 1_000}`);
+    store.set(`k${(step * 13) % 1_000}`, 'w');
+    if (step % 10 === 0) store.delete(`k${(step * 17) % 1_000}`);
+    if (step < 200) store.set(`new${step}`, 'n');
+  }
+  const missed = Array.from({ length: 1_000 }, (_, i) => `k${i}`).filter((k) => !seen.has(k) && store.entry(k) !== undefined);
+  t.same(missed, [], 'every key still held was seen');
+  t.ok(seen.has('new199'), 'keys added meanwhile are seen too');
+});
+
+t.test('restore stores a handed-over copy with its ttl, not counted as a set', async (t) => {
+  const clock = fakeClock();
+  const store = new Store({ now: clock.now });
+  t.equal(store.restore('a', 'x', 5_000), true);
+  t.equal(store.restore('b', 'y', 0), true);
+  t.same(store.entry('a'), { value: 'x', ttlMs: 5_000 });
+  t.same(store.entry('b'), { value: 'y', ttlMs: 0 });
+  clock.advance(5_001);
+  t.equal(store.entry('a'), undefined, 'expired copies are not handed on');
+  t.equal(store.stats().sets, 0);
+  t.equal(new Store({ maxBytes: 300 }).restore('big', 'v'.repeat(200), 0), false, 'larger than the share');
+  t.equal(store.drop('b'), true);
+  t.equal(store.stats().deletes, 0, 'a drop is not a client delete');
+});

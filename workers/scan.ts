@@ -6,11 +6,11 @@ import type { Store } from './store.js';
  * One pass of a node over its own keys for a membership change, in chunks the main thread asks
  * for one at a time, so that neither this thread nor the main thread is busy for long.
  *
- * The pass walks a snapshot of the keys taken when it starts (100,000 keys: about 2 ms). A key
- * written after that is written to its new owners directly, and the main thread drops the
- * handoff of any key written since the pass began; a key deleted since is not found and skipped.
- * The node works out ownership itself from the member lists (the same ring code as the main
- * thread), so only the keys that move cross to the main thread.
+ * The pass walks the store's live key iterator, so starting it costs nothing and every key held
+ * when it starts is looked at. A key written after that is written to its new owners directly,
+ * and the main thread drops the handoff of any key written since the pass began; a key deleted
+ * since is not found and skipped. The node works out ownership itself, on the rings the main
+ * thread sent (their points, not rehashed), so only the keys that move cross to the main thread.
  */
 export class Scan {
   readonly #store: Store;
@@ -20,18 +20,22 @@ export class Scan {
   readonly #next: HashRing;
   readonly #complete: ReadonlySet<string>;
   readonly #filling: ReadonlySet<string>;
-  readonly #keys: string[];
-  #at = 0;
+  readonly #keys: Iterator<string>;
+  /** Keys held when the pass began (for progress), and looked at so far. */
+  readonly #total: number;
+  #scanned = 0;
+  #done = false;
 
   constructor(store: Store, self: string, plan: ScanPlan) {
     this.#store = store;
     this.#self = self;
     this.#plan = plan;
-    this.#next = new HashRing(plan.next);
-    this.#previous = sameMembers(plan.previous, plan.next) ? this.#next : new HashRing(plan.previous);
+    this.#next = HashRing.fromLayout(plan.next);
+    this.#previous = sameMembers(plan.previous.members, plan.next.members) ? this.#next : HashRing.fromLayout(plan.previous);
     this.#complete = new Set(plan.complete);
     this.#filling = new Set(plan.filling);
     this.#keys = store.keys();
+    this.#total = store.size;
   }
 
   /** Looks at up to `maxKeys` more keys, stopping early once `maxBytes` of values are handed off. */
@@ -39,9 +43,14 @@ export class Scan {
     const handoffs: Handoff[] = [];
     let dropped = 0;
     let bytes = 0;
-    const end = Math.min(this.#keys.length, this.#at + maxKeys);
-    while (this.#at < end && bytes < maxBytes) {
-      const key = this.#keys[this.#at++]!;
+    for (let looked = 0; looked < maxKeys && bytes < maxBytes && !this.#done; looked++) {
+      const next = this.#keys.next();
+      if (next.done === true) {
+        this.#done = true;
+        break;
+      }
+      const key = next.value;
+      this.#scanned++;
       if (this.#plan.kind === 'purge') {
         if (!this.#next.owners(key, this.#plan.replicas).includes(this.#self) && this.#store.drop(key)) dropped++;
         continue;
@@ -53,7 +62,7 @@ export class Scan {
       handoffs.push([key, entry.value, entry.ttlMs, targets]);
       bytes += entry.value.length;
     }
-    return { total: this.#keys.length, scanned: this.#at, handoffs, dropped, done: this.#at >= this.#keys.length };
+    return { total: this.#total, scanned: this.#scanned, handoffs, dropped, done: this.#done };
   }
 
   /**

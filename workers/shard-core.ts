@@ -133,6 +133,11 @@ export class Shard {
         if (scan.done) this.#scan = undefined;
         return { status: Status.Ok, scan };
       }
+      case Op.Restore: {
+        let stored = 0;
+        for (const [key, value, ttlMs] of command[1]) if (this.store.restore(key, value, ttlMs)) stored++;
+        return { status: Status.Ok, size: stored };
+      }
       case Op.Crash:
         // After this batch's reply has gone out, as a fault in the middle of work would.
         setImmediate(crash, command[1]);

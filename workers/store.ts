@@ -35,6 +35,14 @@ export class Store {
   readonly maxEntries: number;
   readonly maxBytes: number;
   readonly #cache: LRUCache<string, string>;
+  /**
+   * The keys held, in the order they were first stored. A pass over a node's keys during a
+   * membership change walks this with a live iterator, a chunk at a time: unlike lru-cache's
+   * iterators, a Set's stays valid while entries come and go. Copying lru-cache's keys instead
+   * cost 0.4-0.8 us per key (66,000 keys: 25-50 ms in one go, a stall for every request to the
+   * node); the index costs about 21 bytes per key.
+   */
+  readonly #index = new Set<string>();
   readonly #wheel: ExpiryWheel;
   readonly #now: () => number;
   #hits = 0;
@@ -58,7 +66,9 @@ export class Store {
       ttl: 0,
       ttlResolution: 0,
       perf: { now: this.#now },
-      dispose: (_value, _key, reason) => {
+      dispose: (_value, key, reason) => {
+        if (reason === 'set') return;
+        this.#index.delete(key);
         if (reason === 'evict') this.#evictions++;
         else if (reason === 'expire') this.#expired++;
       },
@@ -92,11 +102,22 @@ export class Store {
       if (mode === SetMode.IfAbsent && held) return 'exists';
       if (mode === SetMode.IfPresent && !held) return 'absent';
     }
-    if (this.maxBytes > 0 && entrySize(key, value) > this.maxBytes) return 'too-large';
+    if (!this.#store(key, value, ttlMs)) return 'too-large';
     this.#sets++;
-    this.#cache.set(key, value, { ttl: ttlMs });
-    if (ttlMs > 0) this.#wheel.add(key, this.#now() + ttlMs);
     return 'stored';
+  }
+
+  /** Stores a copy handed over from another node: like an unconditional set, but not counted as a client's. */
+  restore(key: string, value: string, ttlMs: number): boolean {
+    return this.#store(key, value, ttlMs);
+  }
+
+  #store(key: string, value: string, ttlMs: number): boolean {
+    if (this.maxBytes > 0 && entrySize(key, value) > this.maxBytes) return false;
+    this.#cache.set(key, value, { ttl: ttlMs });
+    this.#index.add(key);
+    if (ttlMs > 0) this.#wheel.add(key, this.#now() + ttlMs);
+    return true;
   }
 
   /** Returns whether the key existed (and had not expired). */
@@ -125,9 +146,13 @@ export class Store {
     return left > 0 ? { value, ttlMs: Math.ceil(left) } : undefined;
   }
 
-  /** The keys held now, least recently used first: a snapshot a pass can walk in chunks. */
-  keys(): string[] {
-    return Array.from(this.#cache.rkeys());
+  /**
+   * The keys, as a live iterator: it stays valid while keys are added and removed, yields each key
+   * held from start to end once (a key removed and stored again comes again, later), and also
+   * the keys added meanwhile. Expired keys not yet removed may come too: {@link entry} skips them.
+   */
+  keys(): IterableIterator<string> {
+    return this.#index.values();
   }
 
   /** Removes a key that has moved to other nodes; not counted as a client's delete. */
@@ -137,6 +162,7 @@ export class Store {
 
   clear(): void {
     this.#cache.clear();
+    this.#index.clear();
     this.#wheel.clear();
   }
 
