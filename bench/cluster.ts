@@ -78,9 +78,10 @@ async function main(): Promise<void> {
     const check = await verify(server.url, KEYS, report);
     const nodes = await json('GET', '/nodes');
     const result = summarize(report, phases, check, nodes.body);
-    mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-    const date = new Date().toISOString().slice(0, 10);
-    writeFileSync(new URL(`./results/cluster-${date}.json`, import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
+    const resultsDir = new URL('../../bench/results/', import.meta.url);
+    mkdirSync(resultsDir, { recursive: true });
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    writeFileSync(new URL(`cluster-${stamp}.json`, resultsDir), `${JSON.stringify(result, null, 2)}\n`);
     console.log(markdown(result));
   } finally {
     admin.close();

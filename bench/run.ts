@@ -56,11 +56,23 @@ const SCENARIOS: Scenario[] = [
   { name: 'mget 100 keys', requests: [{ method: 'POST', path: '/mget', body: MGET_BODY }] },
 ];
 
-const CONFIGS: Array<{ name: string; args: string[] }> = [
-  { name: 'cache, 3 worker nodes', args: ['--nodes', '3'] },
+/** A cache configuration; `scenarios` limits it to some scenarios (all by default). */
+interface Config {
+  name: string;
+  args: string[];
+  scenarios?: string[];
+}
+const CONFIGS: Config[] = [
+  { name: 'cache, 3 nodes, 2 replicas', args: ['--nodes', '3', '--replicas', '2'] },
+  // What a second copy of every key costs: reads go to one copy, writes to both.
+  { name: 'cache, 3 nodes, 1 replica', args: ['--nodes', '3', '--replicas', '1'], scenarios: ['GET hit 10k keys', 'SET'] },
   // --piscina adds the same cluster with piscina-driven nodes, to compare the transports.
   ...(args.includes('--piscina') ? [{ name: 'cache, 3 piscina nodes', args: ['--nodes', '3', '--shard-transport', 'piscina'] }] : []),
 ];
+const runs = (target: Target, scenario: Scenario): boolean => {
+  const config = CONFIGS.find((c) => c.name === target.name);
+  return config?.scenarios === undefined || config.scenarios.includes(scenario.name);
+};
 
 async function preload(url: string): Promise<void> {
   await Promise.all(
@@ -107,13 +119,13 @@ async function main(): Promise<void> {
   }
   const targets = [floor, ...caches];
   const samples = new Map<string, Sample[]>();
-  const total = ROUNDS * SCENARIOS.length * targets.length;
+  const total = ROUNDS * SCENARIOS.reduce((n, scenario) => n + targets.filter((target) => runs(target, scenario)).length, 0);
   let done = 0;
   try {
     for (const target of targets) await measure(target, { ...SCENARIOS[0]!, name: 'warm-up' });
     for (let round = 1; round <= ROUNDS; round++) {
       for (const scenario of SCENARIOS) {
-        for (const target of targets) {
+        for (const target of targets.filter((t) => runs(t, scenario))) {
           const sample = await measure(target, scenario);
           const id = `${scenario.name}|${target.name}`;
           samples.set(id, [...(samples.get(id) ?? []), sample]);
@@ -131,7 +143,7 @@ async function main(): Promise<void> {
   const rows = SCENARIOS.flatMap((scenario) => {
     const floorList = samples.get(`${scenario.name}|${floor.name}`)!;
     const floorRps = median(floorList.map((s) => s.rps));
-    return targets.map((target) => {
+    return targets.filter((target) => runs(target, scenario)).map((target) => {
       const list = samples.get(`${scenario.name}|${target.name}`)!;
       const rps = median(list.map((s) => s.rps));
       // Each round measures the floor and then the cache back to back; the median of those
