@@ -171,8 +171,12 @@ export interface Verification {
   checked: number;
 }
 
-/** Reads back every key the load and the preload left, in /mget batches. */
-export async function verify(base: string, preloaded: number, report: LoadReport): Promise<Verification> {
+/** Reads back every key the preload and the load (if any) left, in /mget batches. */
+export async function verify(
+  base: string,
+  preloaded: number,
+  report: Pick<LoadReport, 'acked' | 'deleted'> = { acked: new Map(), deleted: new Set() },
+): Promise<Verification> {
   const expected = new Map<string, string | null>();
   for (let i = 0; i < preloaded; i++) expected.set(preloadKey(i), preloadValue(preloadKey(i)));
   for (const [key, value] of report.acked) expected.set(key, value);

@@ -87,6 +87,9 @@ export class PiscinaTransport implements ShardTransport {
   #die(reason: string): void {
     if (this.#dead || this.#closing) return;
     this.#dead = true;
+    // Piscina would keep the empty thread it starts in place of the dead one; the node is
+    // restarted as a new pool instead.
+    void this.#pool.destroy();
     for (const listener of this.#deathListeners) listener(reason);
   }
 }
