@@ -1,11 +1,12 @@
 /**
  * `npm run bench:cluster`: membership changes under load. A 3-node cache with --replicas 2 is
- * preloaded with 100,000 keys; 50 clients read and write (bench/mixed-load.ts) while a node joins,
- * one leaves and one is crashed, in turn. Reports lost writes, misses, 5xx answers, how long each
- * change took, the throughput during each change against the steady state before it, and the time
- * from a crash until the restarted node holds all its keys again.
+ * preloaded with 100,000 keys; 50 clients read and write (bench/mixed-load.ts) while, round after
+ * round, a node joins, the oldest node leaves and the first node is crashed. Reports lost
+ * writes, misses, 5xx answers, how long each change took (for a crash: until the restarted node
+ * holds all its keys again), and the throughput during each change against the steady state in
+ * the seconds before it.
  *
- *   npm run bench:cluster -- [--keys N] [--clients C] [--replicas R]
+ *   npm run bench:cluster -- [--keys N] [--clients C] [--replicas R] [--rounds N]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -20,6 +21,7 @@ const flag = (name: string, fallback: number): number => {
 const KEYS = flag('keys', 100_000);
 const CLIENTS = flag('clients', 50);
 const REPLICAS = flag('replicas', 2);
+const ROUNDS = flag('rounds', 3);
 const STEADY_MS = 3_000;
 const BUCKET_MS = 100;
 
@@ -69,9 +71,12 @@ async function main(): Promise<void> {
       phases.push({ name, from, to: now() });
       console.error(`${name}: ${Math.round(now() - from)} ms`);
     };
-    await change('join', 'POST', '/nodes', 201);
-    await change('leave', 'DELETE', '/nodes/node-2', 202);
-    await change('crash', 'POST', '/debug/crash/node-1', 202);
+    const firstNode = async (): Promise<string> => ((await json('GET', '/nodes')).body['nodes'] as Array<{ id: string }>)[0]!.id;
+    for (let round = 1; round <= ROUNDS; round++) {
+      await change('join', 'POST', '/nodes', 201);
+      await change('leave', 'DELETE', `/nodes/${await firstNode()}`, 202);
+      await change('crash', 'POST', `/debug/crash/${await firstNode()}`, 202);
+    }
     await sleep(STEADY_MS);
     stop = true;
     const report = await load;
@@ -98,8 +103,8 @@ function summarize(report: LoadReport, phases: Phase[], check: Awaited<ReturnTyp
   };
   let previousEnd = 0;
   const rows = phases.map((phase) => {
-    // The steady state: the second before the change began.
-    const steady = median(buckets(Math.max(previousEnd + 1000, phase.from - 1000), phase.from));
+    // The steady state: from half a second after the previous change ended until this one began.
+    const steady = median(buckets(previousEnd + 500, phase.from));
     const during = buckets(phase.from, Math.max(phase.to, phase.from + report.bucketMs));
     previousEnd = phase.to;
     return {
@@ -112,8 +117,17 @@ function summarize(report: LoadReport, phases: Phase[], check: Awaited<ReturnTyp
       minRatio: Number((Math.min(...during) / steady).toFixed(2)),
     };
   });
+  const byChange = (name: string, pick: (row: (typeof rows)[number]) => number): number => median(rows.filter((r) => r.change === name).map(pick));
+  const summary = ['join', 'leave', 'crash'].map((change) => ({
+    change,
+    ms: byChange(change, (r) => r.ms),
+    medianRatio: byChange(change, (r) => r.medianRatio),
+    minRatio: byChange(change, (r) => r.minRatio),
+  }));
   return {
     machine: { cpus: cpus().length, node: process.version },
+    rounds: ROUNDS,
+    summary,
     keys: KEYS,
     clients: CLIENTS,
     replicas: REPLICAS,
@@ -136,7 +150,11 @@ function summarize(report: LoadReport, phases: Phase[], check: Awaited<ReturnTyp
 
 function markdown(result: ReturnType<typeof summarize>): string {
   return [
-    `Cluster changes under load: ${result.keys} keys, ${result.clients} clients, --replicas ${result.replicas}, ${result.machine.cpus} cores, Node ${result.machine.node}`,
+    `Cluster changes under load: ${result.keys} keys, ${result.clients} clients, --replicas ${result.replicas}, ${result.rounds} rounds, ${result.machine.cpus} cores, Node ${result.machine.node}`,
+    '',
+    '| change | took (ms), median | during / steady req/s, median of rounds | lowest 100 ms / steady, median of rounds |',
+    '| --- | ---: | ---: | ---: |',
+    ...result.summary.map((s) => `| ${s.change} | ${s.ms} | ${s.medianRatio}x | ${s.minRatio}x |`),
     '',
     '| change | took (ms) | steady req/s | during: median req/s (ratio) | during: lowest 100 ms (ratio) |',
     '| --- | ---: | ---: | ---: | ---: |',
