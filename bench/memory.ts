@@ -3,7 +3,7 @@
  * Writes 1,000,000 keys with 100-byte values through `POST /set` (autocannon, 50 connections)
  * into a server started with --max-memory 64mb, sampling the process's RSS every 250 ms; then
  * reports RSS against the empty process, evictions, and whether the most recently written keys
- * all read back. KEYS and MAX_MEMORY (e.g. 128mb) in the environment change the run.
+ * all read back. KEYS, MAX_MEMORY (e.g. 128mb) and REPLICAS in the environment change the run.
  */
 import autocannon from 'autocannon';
 import { readFileSync } from 'node:fs';
@@ -11,6 +11,7 @@ import { startCache } from './targets.js';
 
 const KEYS = Number(process.env['KEYS'] ?? 1_000_000);
 const MAX_MEMORY = process.env['MAX_MEMORY'] ?? '64mb';
+const REPLICAS = process.env['REPLICAS'] ?? '2';
 const MIB = 1024 * 1024;
 
 interface Stats {
@@ -27,7 +28,7 @@ async function stats(url: string): Promise<Stats> {
   return (await (await fetch(`${url}/stats`)).json()) as Stats;
 }
 
-const target = await startCache('cache', ['--max-memory', MAX_MEMORY]);
+const target = await startCache('cache', ['--max-memory', MAX_MEMORY, '--replicas', REPLICAS]);
 try {
   await new Promise((resolve) => setTimeout(resolve, 500));
   const empty = rssOf(target.pid);
@@ -59,7 +60,7 @@ try {
   const readable = recent.filter((key) => read.values[key] === value(Number(key.slice(4)))).length;
   const bound = (parseInt(MAX_MEMORY, 10) * MIB + empty) * 1.2;
   console.log(`${KEYS} writes of 100-byte values via POST /set at ${Math.round(result.requests.average)} req/s; ${result['2xx']} answered 2xx, ${result.non2xx} other, ${result.errors} errors`);
-  console.log(`--max-memory ${MAX_MEMORY}: empty RSS ${mb(empty)}, peak ${mb(peak)}, after writing ${mb(final)}`);
+  console.log(`--max-memory ${MAX_MEMORY} --replicas ${REPLICAS}: empty RSS ${mb(empty)}, peak ${mb(peak)}, after writing ${mb(final)}`);
   console.log(`bound (limit + empty RSS) x 1.2 = ${mb(bound)}: peak ${peak <= bound ? 'within' : 'OVER'}, final ${final <= bound ? 'within' : 'OVER'}`);
   console.log(`held ${full.totals.keys} keys, ${mb(full.totals.bytes)} accounted; evictions ${full.totals.evictions}`);
   console.log(`node heaps: ${full.nodes.map((n) => `${n.id} ${mb(n.heapUsedBytes)} used / ${mb(n.heapTotalBytes)}`).join(', ')}; main heap ${mb(full.process.mainHeapUsedBytes)}`);
