@@ -1,14 +1,16 @@
 /**
- * Measures what one entry costs in a node's heap beyond its key and value bytes, the figure
- * behind ENTRY_OVERHEAD_BYTES in workers/store.ts. Run: node --expose-gc dist/bench/entry-overhead.js
+ * Measures what one entry costs a node beyond its key bytes and its value's arena slot, the figure
+ * behind ENTRY_OVERHEAD_BYTES in workers/store.ts: V8 heap per entry (the key string, the map
+ * entries, the expiry time) right after filling, and after churn (1,000,000 writes into a store
+ * capped at 100,000 entries, so that its hash tables carry the holes that evictions leave).
+ * Run: node --expose-gc dist/bench/entry-overhead.js
  */
 import { Store } from '../workers/store.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('run with node --expose-gc');
 
-const ENTRIES = 1_000_000;
-const VALUE_BYTES = 100;
+const VALUE = 'v'.repeat(100);
 
 function heapUsed(): number {
   gc!();
@@ -16,22 +18,22 @@ function heapUsed(): number {
   return process.memoryUsage().heapUsed;
 }
 
-for (const ttl of [0, 60_000]) {
-  const store = new Store();
-  // Flat one-byte strings, as values arrive in a node after crossing the thread boundary.
-  const keys = Array.from({ length: ENTRIES }, (_, i) => Buffer.from(`key-${i}`).toString('latin1'));
-  const values = Array.from({ length: ENTRIES }, (_, i) => Buffer.from(`${i}`.padStart(VALUE_BYTES, 'v')).toString('latin1'));
+function measure(label: string, entries: number, writes: number, ttl: number): void {
   const before = heapUsed();
-  for (let i = 0; i < ENTRIES; i++) store.set(keys[i]!, values[i]!, ttl);
-  const after = heapUsed();
-  // The key and value strings existed before; what the store adds is its own structures.
-  const added = (after - before) / ENTRIES;
-  const payload = (keys.reduce((n, k) => n + k.length, 0) + ENTRIES * VALUE_BYTES) / ENTRIES;
-  // A string in V8 costs its bytes plus a 16-byte header (rounded to 8): count those too.
-  const stringHeaders = 2 * 16;
+  const store = new Store({ maxEntries: entries });
+  let keyBytes = 0;
+  for (let i = 0; i < writes; i++) store.set(`key-${i}`, VALUE, ttl);
+  for (let i = writes - store.size; i < writes; i++) keyBytes += `key-${i}`.length;
+  const perEntry = (heapUsed() - before) / store.size;
+  const beyond = perEntry - keyBytes / store.size;
   console.log(
-    `ttl ${ttl ? 'set' : 'none'}: store structures ${added.toFixed(0)} B/entry; ` +
-      `with string headers ${(added + stringHeaders).toFixed(0)} B/entry beyond ${payload.toFixed(0)} B of key + value`,
+    `${label}, ttl ${ttl ? 'set' : 'none'}: ${store.size} entries, heap ${perEntry.toFixed(0)} B/entry ` +
+      `(${beyond.toFixed(0)} B beyond the key bytes), arena ${(store.arenaBytes / store.size).toFixed(0)} B/entry for 100-byte values`,
   );
   store.clear();
+}
+
+for (const ttl of [0, 3_600_000]) {
+  measure('filled', 1_000_000, 1_000_000, ttl);
+  measure('after churn', 100_000, 1_000_000, ttl);
 }

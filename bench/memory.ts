@@ -17,7 +17,7 @@ const MIB = 1024 * 1024;
 interface Stats {
   totals: { keys: number; bytes: number; evictions: number };
   process: { rssBytes: number; mainHeapUsedBytes: number };
-  nodes: Array<{ id: string; heapUsedBytes: number; heapTotalBytes: number }>;
+  nodes: Array<{ id: string; heapUsedBytes: number; heapTotalBytes: number; arenaBytes: number; restarts: number; lastFailure: { reason: string } | null }>;
 }
 
 const value = (i: number): string => `${i}`.padStart(100, 'v');
@@ -63,7 +63,9 @@ try {
   console.log(`--max-memory ${MAX_MEMORY} --replicas ${REPLICAS}: empty RSS ${mb(empty)}, peak ${mb(peak)}, after writing ${mb(final)}`);
   console.log(`bound (limit + empty RSS) x 1.2 = ${mb(bound)}: peak ${peak <= bound ? 'within' : 'OVER'}, final ${final <= bound ? 'within' : 'OVER'}`);
   console.log(`held ${full.totals.keys} keys, ${mb(full.totals.bytes)} accounted; evictions ${full.totals.evictions}`);
-  console.log(`node heaps: ${full.nodes.map((n) => `${n.id} ${mb(n.heapUsedBytes)} used / ${mb(n.heapTotalBytes)}`).join(', ')}; main heap ${mb(full.process.mainHeapUsedBytes)}`);
+  console.log(`node heaps: ${full.nodes.map((n) => `${n.id} ${mb(n.heapUsedBytes)} used / ${mb(n.heapTotalBytes)}, arena ${mb(n.arenaBytes)}`).join('; ')}; main heap ${mb(full.process.mainHeapUsedBytes)}`);
+  const restarts = full.nodes.reduce((sum, n) => sum + n.restarts, 0);
+  console.log(`node restarts: ${restarts}${restarts > 0 ? ` (${full.nodes.map((n) => n.lastFailure?.reason).filter(Boolean).join('; ')})` : ''}`);
   console.log(`most recent 1,000 keys readable: ${readable} of 1000`);
 } finally {
   await target.stop();

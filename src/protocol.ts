@@ -132,6 +132,8 @@ export interface NodeInfo extends StoreStats {
   /** This node's share of --max-memory (0 = no limit) and of --cache-size. */
   maxBytes: number;
   maxEntries: number;
+  /** Values' memory outside the V8 heap (arena pages in use or kept for reuse). */
+  arenaBytes: number;
   /** This thread's V8 heap (not the process's RSS). */
   heapUsedBytes: number;
   heapTotalBytes: number;

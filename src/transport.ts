@@ -25,26 +25,29 @@ export type TransportKind = (typeof TRANSPORTS)[number];
 
 /**
  * V8 heap limits for a node thread, from its memory share. V8 lets a heap grow to several times
- * its live data between full collections; capping it near the share is what makes --max-memory
- * bound the process's RSS (measured, 1,000,000 writes at --max-memory 64mb: 450 MB RSS with
- * V8's defaults, 166-175 MB with these limits and a 2 MB nursery for the main thread). The young
- * generation is small because a node's allocations are mostly values it keeps. A node that still
- * outgrows its heap exits with ERR_WORKER_OUT_OF_MEMORY instead of taking the process down.
- * With no memory limit, only the nursery is capped.
+ * its live data between full collections; capping it near what the node can hold live is what
+ * makes --max-memory bound the process's RSS (measured, 1,000,000 writes at --max-memory 64mb:
+ * 450 MB RSS with V8's defaults). Values live outside the heap (workers/arena.ts), so the heap
+ * holds the keys and the index: per entry at most about 190 bytes plus the key (with TTLs, after
+ * churn), against an accounted key + slot (at least 32) + 200 bytes, so under {@link HEAP_SHARE}
+ * of the share. The young generation is
+ * small because a node's allocations are short-lived messages. A node that still outgrows its
+ * heap exits with ERR_WORKER_OUT_OF_MEMORY (and is restarted) instead of taking the process
+ * down. With no memory limit, only the nursery is capped.
  */
 export function heapLimits(config: ShardConfig): ResourceLimits {
   const MIB = 1024 * 1024;
   const limits: ResourceLimits = { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB };
-  if (config.maxBytes > 0) limits.maxOldGenerationSizeMb = Math.ceil(config.maxBytes / MIB) + HEAP_HEADROOM_MB;
+  if (config.maxBytes > 0) limits.maxOldGenerationSizeMb = Math.ceil((config.maxBytes * HEAP_SHARE) / MIB) + HEAP_HEADROOM_MB;
   return limits;
 }
 const YOUNG_GENERATION_MB = 2;
+const HEAP_SHARE = 0.85;
 /**
- * Old-generation room beyond the share: the thread's own baseline (about 5 MB), the garbage of
- * recent evictions, and one message in flight (at most MAX_BATCH_BYTES of values, see
- * src/shard-client.ts) with its copy.
+ * Old-generation room beyond that: the thread's own baseline (about 5 MB) and one message in
+ * flight (at most MAX_BATCH_BYTES of values, see src/shard-client.ts) with its copy.
  */
-const HEAP_HEADROOM_MB = 24;
+const HEAP_HEADROOM_MB = 16;
 
 /** How long a new shard thread may take to report ready before start-up fails. */
 export const START_TIMEOUT_MS = 10_000;

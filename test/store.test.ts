@@ -1,6 +1,6 @@
 import t from 'tap';
 import { SetMode } from '../src/protocol.js';
-import { ExpiryWheel } from '../workers/expiry.js';
+import { Arena } from '../workers/arena.js';
 import { ENTRY_OVERHEAD_BYTES, entrySize, Store } from '../workers/store.js';
 
 /** A clock the test moves by hand. */
@@ -16,7 +16,7 @@ t.test('set, get, delete and the counters', async (t) => {
   t.equal(store.set('a', '22'), 'stored');
   t.equal(store.get('a'), '22', 'a second set overwrites');
   t.equal(store.size, 1);
-  t.equal(store.bytes, 1 + 2 + ENTRY_OVERHEAD_BYTES, 'bytes are key + value + overhead');
+  t.equal(store.bytes, 1 + Arena.slotBytes(2) + ENTRY_OVERHEAD_BYTES, "bytes are key + the value's slot + overhead");
   t.equal(store.delete('a'), true);
   t.equal(store.delete('a'), false);
   t.same(store.stats(), { keys: 0, bytes: 0, hits: 1, misses: 1, evictions: 0, expired: 0, sets: 2, deletes: 1 });
@@ -30,7 +30,7 @@ t.test('byte strings of any content, and unusual keys, are ordinary values', asy
   t.equal(store.get('bin'), allBytes);
   t.equal(store.peekSize('bin'), 256);
   t.equal(store.get('ключ 😀'), 'x');
-  t.equal(entrySize('ключ 😀', 'x'), Buffer.byteLength('ключ 😀') + 1 + ENTRY_OVERHEAD_BYTES, 'keys count in UTF-8 bytes');
+  t.equal(entrySize('ключ 😀', 'x'), Buffer.byteLength('ключ 😀') + Arena.slotBytes(1) + ENTRY_OVERHEAD_BYTES, 'keys count in UTF-8 bytes');
 });
 
 t.test('with maxEntries the least recently used key is evicted', async (t) => {
@@ -103,37 +103,30 @@ t.test('active expiry frees expired keys that are never read', async (t) => {
   for (let i = 0; i < 10_000; i++) store.set(`t${i}`, 'v'.repeat(100), 1000);
   store.set('kept', 'v', 60_000);
   store.set('t0', 'again', 5000);
-  t.equal(store.expire(), 0, 'nothing is due yet');
+  t.equal(store.expire(20_000), 0, 'nothing is due yet');
   clock.advance(1100);
-  let removed = 0;
-  for (let i = 0; i < 100 && store.size > 2; i++) removed += store.expire(50);
-  t.equal(removed, 9_999, 'every expired key removed');
+  const first = store.expire(4_000);
+  t.equal(first, 4_000, 'a call looks at no more keys than asked');
+  let removed = first;
+  for (let i = 0; i < 10 && store.size > 2; i++) removed += store.expire(4_000);
+  t.equal(removed, 9_999, 'every expired key removed, the next calls going on where the last stopped');
   t.equal(store.size, 2, 'the overwritten key and the long-lived one stay');
   t.equal(store.bytes, entrySize('kept', 'v') + entrySize('t0', 'again'), 'their bytes are released');
+  t.equal(store.arenaBytes > 0, true);
   t.equal(store.stats().expired, 9_999);
   t.equal(store.get('t0'), 'again');
   clock.advance(5000);
-  t.equal(store.expire(), 1);
+  t.equal(store.expire(20_000), 1);
   t.equal(store.get('t0'), undefined);
 });
 
-t.test('the expiry wheel visits due keys in time order and respects its budget', async (t) => {
-  const wheel = new ExpiryWheel();
-  wheel.add('late', 950);
-  wheel.add('early', 120);
-  wheel.add('middle', 480);
-  const seen: string[] = [];
-  wheel.due(500, 10, (key) => seen.push(key));
-  t.same(seen, ['early', 'middle']);
-  t.equal(wheel.pending, 1);
-  for (let i = 0; i < 1000; i++) wheel.add(`k${i}`, 2000);
-  const visited: string[] = [];
-  wheel.due(5000, 0, (key) => visited.push(key));
-  t.ok(visited.length < 1001, `a zero budget stops early (${visited.length} visited)`);
-  wheel.due(5000, 100, (key) => visited.push(key));
-  t.equal(new Set(visited).size, 1001, 'and the next call resumes where it stopped');
-  wheel.clear();
-  t.equal(wheel.pending, 0);
+t.test('a key removed before its time leaves nothing behind for expiry', async (t) => {
+  const clock = fakeClock();
+  const store = new Store({ now: clock.now, maxEntries: 100 });
+  for (let i = 0; i < 10_000; i++) store.set(`k${i}`, 'v', 3_600_000);
+  t.equal(store.size, 100);
+  clock.advance(3_600_001);
+  t.equal(store.expire(1_000_000), 100, 'only the 100 held keys were left to expire');
 });
 
 t.test('clear empties everything', async (t) => {

@@ -25,6 +25,8 @@ export class Scan {
   readonly #total: number;
   #scanned = 0;
   #done = false;
+  /** When the main thread last asked for a chunk: a pass it gave up on is ended after a while. */
+  lastUsed = performance.now();
 
   constructor(store: Store, self: string, plan: ScanPlan) {
     this.#store = store;
@@ -38,15 +40,22 @@ export class Scan {
     this.#total = store.size;
   }
 
+  /** Ends the pass (it ran to its end, or is given up); reads order the keys again. */
+  end(): void {
+    this.#done = true;
+    this.#store.endScan();
+  }
+
   /** Looks at up to `maxKeys` more keys, stopping early once `maxBytes` of values are handed off. */
   next(maxKeys: number, maxBytes: number): ScanProgress {
+    this.lastUsed = performance.now();
     const handoffs: Handoff[] = [];
     let dropped = 0;
     let bytes = 0;
     for (let looked = 0; looked < maxKeys && bytes < maxBytes && !this.#done; looked++) {
       const next = this.#keys.next();
       if (next.done === true) {
-        this.#done = true;
+        this.end();
         break;
       }
       const key = next.value;

@@ -1,12 +1,12 @@
-import { LRUCache } from 'lru-cache';
 import { SetMode, type StoreStats } from '../src/protocol.js';
-import { ExpiryWheel } from './expiry.js';
+import { Arena, MAX_PAGE_BYTES } from './arena.js';
 
 /**
- * Bytes an entry costs beyond its key and value, as measured on Node 20 (x64) by
- * bench/entry-overhead.ts: heap growth per entry for 1,000,000 entries, minus the key and
- * value bytes (lru-cache's index arrays, its key map, two string headers, the TTL arrays).
- * Accounting it is what lets --max-memory bound the process's real memory, not just its payload.
+ * Bytes an entry costs beyond its key and its value's slot in the arena: its two map entries and
+ * the key's string header on the V8 heap. Measured on Node 20 (x64) by bench/entry-overhead.ts:
+ * 52 bytes beyond the key bytes for a store filled once, 105 after eviction churn (the hash
+ * tables carry holes), 191 after churn with TTLs. Accounting the worst of these is what lets
+ * --max-memory bound the process's real memory, not just its payload.
  */
 export const ENTRY_OVERHEAD_BYTES = 200;
 
@@ -16,8 +16,8 @@ export interface StoreOptions {
   /** Maximum entries; one more evicts the least recently used. 0 (default) = no count limit. */
   maxEntries?: number;
   /**
-   * Maximum accounted bytes (key UTF-8 bytes + value bytes + {@link ENTRY_OVERHEAD_BYTES} per
-   * entry); a write that would pass it evicts least recently used entries first. A single entry
+   * Maximum accounted bytes (key UTF-8 bytes + the value's arena slot + {@link ENTRY_OVERHEAD_BYTES}
+   * per entry); a write that would pass it evicts least recently used entries first. A single entry
    * larger than this is refused (`too-large`). 0 (default) = no byte limit.
    */
   maxBytes?: number;
@@ -26,25 +26,41 @@ export interface StoreOptions {
 }
 
 /**
- * One node's data. Values are byte strings: one character per byte (0-255), which V8 keeps as
- * one-byte strings, so a value costs its length in bytes, clones across threads as a memcpy, and
- * its size is its `length`. Pure (no threads, no I/O), so it is unit-tested directly.
+ * One node's data. Values come and go as byte strings: one character per byte (0-255), which V8
+ * keeps as one-byte strings, so a value clones across threads as a memcpy and its size is its
+ * `length`. They are held in an {@link Arena} outside the V8 heap; one Map keeps the keys in LRU
+ * order, a second the expiry times of the keys that have one. Pure (no threads, no I/O), so it
+ * is unit-tested directly.
+ *
+ * This replaced lru-cache, for two measured reasons. Memory: lru-cache's index came to 266 bytes
+ * per entry on the heap after eviction churn (with the key index a pass needs), against 105 here;
+ * at --max-memory 64mb the node heaps went from 32-36 MB to 17 MB for the same data. Passes:
+ * lru-cache's iterators end early when the entry they stand on moves, and copying its keys cost
+ * 0.4-0.8 us a key in one go; a Map's iterator stays valid while entries come and go.
  * Expired entries are never returned; {@link expire} frees them without waiting for a read.
  */
 export class Store {
   readonly maxEntries: number;
   readonly maxBytes: number;
-  readonly #cache: LRUCache<string, string>;
   /**
-   * The keys held, in the order they were first stored. A pass over a node's keys during a
-   * membership change walks this with a live iterator, a chunk at a time: unlike lru-cache's
-   * iterators, a Set's stays valid while entries come and go. Copying lru-cache's keys instead
-   * cost 0.4-0.8 us per key (66,000 keys: 25-50 ms in one go, a stall for every request to the
-   * node); the index costs about 21 bytes per key.
+   * Key -> the value's handle in {@link #arena}, in LRU order: the first key is the least
+   * recently used; a read or a write moves its key to the end (delete + set), unless the key is
+   * among the most recent quarter already (see {@link #recent}).
    */
-  readonly #index = new Set<string>();
-  readonly #wheel: ExpiryWheel;
+  readonly #map = new Map<string, number>();
+  /** Counts moves to the end; each entry keeps the count of its last move as its arena stamp. */
+  #moves = 0;
+  /** Expiry times (on {@link #now}'s clock) of the keys that have one. */
+  readonly #expiresAt = new Map<string, number>();
+  readonly #arena: Arena;
   readonly #now: () => number;
+  /** Where active expiry goes on in {@link #expiresAt} at its next call. */
+  #sweep: Iterator<[string, number]> | undefined;
+  /** Walks the map from its least recently used key for evictions; remade when it runs out. */
+  #oldest: Iterator<string> | undefined;
+  /** While a pass walks the keys, reads leave the order alone, so that it sees each key once. */
+  #scanning = false;
+  #bytes = 0;
   #hits = 0;
   #misses = 0;
   #evictions = 0;
@@ -56,35 +72,30 @@ export class Store {
     this.maxEntries = wholeNumber('maxEntries', options.maxEntries ?? 0);
     this.maxBytes = wholeNumber('maxBytes', options.maxBytes ?? 0);
     this.#now = options.now ?? (() => performance.now());
-    this.#wheel = new ExpiryWheel();
-    this.#cache = new LRUCache<string, string>({
-      ...(this.maxEntries > 0 ? { max: this.maxEntries } : {}),
-      maxSize: this.maxBytes > 0 ? this.maxBytes : Number.MAX_SAFE_INTEGER,
-      sizeCalculation: (value, key) => entrySize(key, value),
-      // TTL bookkeeping on; per-entry TTLs are passed to set(). ttlResolution 0: read the clock
-      // on every check, so expiry is exact to the millisecond.
-      ttl: 0,
-      ttlResolution: 0,
-      perf: { now: this.#now },
-      dispose: (_value, key, reason) => {
-        if (reason === 'set') return;
-        this.#index.delete(key);
-        if (reason === 'evict') this.#evictions++;
-        else if (reason === 'expire') this.#expired++;
-      },
-    });
+    // Slots are part of every entry's accounted size, so the arena needs the share and room for
+    // partly used pages (a write that finds no slot within that evicts, see #store).
+    const pageBytes = pageBytesFor(this.maxBytes);
+    this.#arena = new Arena({ limit: this.maxBytes > 0 ? this.maxBytes + 2 * pageBytes : 0, pageBytes });
   }
 
   get(key: string): string | undefined {
-    const value = this.#cache.get(key);
-    if (value === undefined) this.#misses++;
-    else this.#hits++;
-    return value;
+    const handle = this.#live(key);
+    if (handle === undefined) {
+      this.#misses++;
+      return undefined;
+    }
+    this.#hits++;
+    if (!this.#scanning && !this.#recent(handle)) {
+      this.#map.delete(key);
+      this.#map.set(key, handle);
+      this.#arena.setStamp(handle, ++this.#moves >>> 0);
+    }
+    return this.#arena.read(handle);
   }
 
   /** Whether the key is held and not expired; counts as a read but does not touch recency. */
   has(key: string): boolean {
-    const held = this.#cache.has(key);
+    const held = this.#live(key) !== undefined;
     if (held) this.#hits++;
     else this.#misses++;
     return held;
@@ -92,13 +103,14 @@ export class Store {
 
   /** The value's size in bytes, without counting a read or touching recency. */
   peekSize(key: string): number | undefined {
-    return this.#cache.peek(key)?.length;
+    const handle = this.#live(key);
+    return handle === undefined ? undefined : this.#arena.length(handle);
   }
 
   /** Stores `value` (a byte string); `ttlMs` 0 = no expiry. */
   set(key: string, value: string, ttlMs = 0, mode: SetMode = SetMode.Always): SetOutcome {
     if (mode !== SetMode.Always) {
-      const held = this.#cache.has(key);
+      const held = this.#live(key) !== undefined;
       if (mode === SetMode.IfAbsent && held) return 'exists';
       if (mode === SetMode.IfPresent && !held) return 'absent';
     }
@@ -112,26 +124,20 @@ export class Store {
     return this.#store(key, value, ttlMs);
   }
 
-  #store(key: string, value: string, ttlMs: number): boolean {
-    if (this.maxBytes > 0 && entrySize(key, value) > this.maxBytes) return false;
-    this.#cache.set(key, value, { ttl: ttlMs });
-    this.#index.add(key);
-    if (ttlMs > 0) this.#wheel.add(key, this.#now() + ttlMs);
-    return true;
-  }
-
   /** Returns whether the key existed (and had not expired). */
   delete(key: string): boolean {
-    const existed = this.#cache.has(key) && this.#cache.delete(key);
-    if (existed) this.#deletes++;
-    return existed;
+    const handle = this.#live(key);
+    if (handle === undefined) return false;
+    this.#remove(key, handle);
+    this.#deletes++;
+    return true;
   }
 
   /** Milliseconds left before the key expires; `null` for no expiry; `undefined` if absent. */
   ttl(key: string): number | null | undefined {
-    if (!this.#cache.has(key)) return undefined;
-    const left = this.#cache.getRemainingTTL(key);
-    return left === Number.POSITIVE_INFINITY ? null : Math.max(0, left);
+    if (this.#live(key) === undefined) return undefined;
+    const at = this.#expiresAt.get(key);
+    return at === undefined ? null : Math.max(0, at - this.#now());
   }
 
   /**
@@ -139,61 +145,92 @@ export class Store {
    * recency; undefined if absent or expired. What a handoff copies.
    */
   entry(key: string): { value: string; ttlMs: number } | undefined {
-    const value = this.#cache.peek(key);
-    if (value === undefined) return undefined;
-    const left = this.#cache.getRemainingTTL(key);
-    if (left === Number.POSITIVE_INFINITY) return { value, ttlMs: 0 };
-    return left > 0 ? { value, ttlMs: Math.ceil(left) } : undefined;
+    const handle = this.#live(key);
+    if (handle === undefined) return undefined;
+    const at = this.#expiresAt.get(key);
+    return { value: this.#arena.read(handle), ttlMs: at === undefined ? 0 : Math.max(1, Math.ceil(at - this.#now())) };
   }
 
   /**
-   * The keys, as a live iterator: it stays valid while keys are added and removed, yields each key
-   * held from start to end once (a key removed and stored again comes again, later), and also
-   * the keys added meanwhile. Expired keys not yet removed may come too: {@link entry} skips them.
+   * The keys, as a live iterator for a pass over them: it stays valid while keys are added and
+   * removed and yields every key held when it began (a key stored again meanwhile moves to the
+   * end and comes again, later, as do keys added meanwhile). Until {@link endScan}, reads leave
+   * the LRU order alone, so that the pass cannot chase keys that reads keep moving to the end.
    */
   keys(): IterableIterator<string> {
-    return this.#index.values();
+    this.#scanning = true;
+    return this.#map.keys();
+  }
+
+  endScan(): void {
+    this.#scanning = false;
   }
 
   /** Removes a key that has moved to other nodes; not counted as a client's delete. */
   drop(key: string): boolean {
-    return this.#cache.delete(key);
+    const handle = this.#map.get(key);
+    if (handle === undefined) return false;
+    this.#remove(key, handle);
+    return true;
   }
 
   clear(): void {
-    this.#cache.clear();
-    this.#index.clear();
-    this.#wheel.clear();
+    this.#map.clear();
+    this.#expiresAt.clear();
+    this.#arena.clear();
+    this.#bytes = 0;
+    this.#oldest = undefined;
+    this.#sweep = undefined;
   }
 
   /**
-   * Active expiry: removes keys whose time has passed without waiting for a read, for at most
-   * `budgetMs`. Returns how many were removed. Called on a timer by the shard.
+   * Active expiry: looks at up to `maxKeys` of the keys that have an expiry time, going on from
+   * where the previous call stopped and starting over after the last, and removes those whose
+   * time has passed, without waiting for a read. Returns how many it removed. Called on a timer
+   * by the shard. Unlike a queue ordered by time, this holds nothing for a key once it is gone
+   * (a queue kept every TTL'd write until its time came: with one-hour TTLs under eviction churn
+   * that was 470 bytes per live key).
    */
-  expire(budgetMs = 5): number {
+  expire(maxKeys: number): number {
     const before = this.#expired;
-    this.#wheel.due(this.#now(), budgetMs, (key) => {
-      // The wheel may hold a key since overwritten with a later expiry, or deleted: has() is
-      // false only for a stale or absent key, and get() removes a stale one (dispose() counts it
-      // as 'expire') and does nothing for an absent one. A live key is not touched.
-      if (!this.#cache.has(key)) this.#cache.get(key);
-    });
+    const now = this.#now();
+    for (let looked = 0; looked < maxKeys && this.#expiresAt.size > 0; looked++) {
+      let next = this.#sweep?.next();
+      if (next === undefined || next.done === true) {
+        // A lap ends here; the next one starts with this call only if nothing was looked at yet.
+        this.#sweep = undefined;
+        if (looked > 0) break;
+        this.#sweep = this.#expiresAt.entries();
+        next = this.#sweep.next();
+        if (next.done === true) break;
+      }
+      const [key, at] = next.value;
+      if (at <= now) {
+        this.#remove(key, this.#map.get(key)!);
+        this.#expired++;
+      }
+    }
     return this.#expired - before;
   }
 
   get size(): number {
-    return this.#cache.size;
+    return this.#map.size;
   }
 
   /** Accounted bytes held. */
   get bytes(): number {
-    return this.#cache.calculatedSize;
+    return this.#bytes;
+  }
+
+  /** Bytes of arena pages, in use or kept for reuse: the values' memory outside the V8 heap. */
+  get arenaBytes(): number {
+    return this.#arena.bytes;
   }
 
   stats(): StoreStats {
     return {
-      keys: this.#cache.size,
-      bytes: this.#cache.calculatedSize,
+      keys: this.#map.size,
+      bytes: this.#bytes,
       hits: this.#hits,
       misses: this.#misses,
       evictions: this.#evictions,
@@ -202,11 +239,93 @@ export class Store {
       deletes: this.#deletes,
     };
   }
+
+  /** The key's handle if it is held and has not expired; an expired key is removed on the way. */
+  #live(key: string): number | undefined {
+    const handle = this.#map.get(key);
+    if (handle === undefined || this.#expiresAt.size === 0) return handle;
+    const at = this.#expiresAt.get(key);
+    if (at !== undefined && at <= this.#now()) {
+      this.#remove(key, handle);
+      this.#expired++;
+      return undefined;
+    }
+    return handle;
+  }
+
+  #store(key: string, value: string, ttlMs: number): boolean {
+    const size = entrySize(key, value);
+    if (this.maxBytes > 0 && size > this.maxBytes) return false;
+    let handle = this.#arena.store(value);
+    // No slot within the share: pages are held by other sizes' slots. Evict least recently used
+    // entries until one frees up (with values of one size, the first eviction does it).
+    while (handle < 0 && this.#evictOldest()) handle = this.#arena.store(value);
+    if (handle < 0) return false;
+    // An overwrite replaces the handle in place when the key is recent: deleting and adding the
+    // same key again and again is what makes a hot key slow (below).
+    const old = this.#map.get(key);
+    if (old !== undefined && this.#recent(old)) {
+      this.#arena.setStamp(handle, this.#arena.stamp(old));
+      this.#bytes -= this.#sizeOf(key, old);
+      this.#arena.free(old);
+    } else {
+      if (old !== undefined) this.#remove(key, old);
+      this.#arena.setStamp(handle, ++this.#moves >>> 0);
+    }
+    this.#map.set(key, handle);
+    this.#bytes += size;
+    if (ttlMs > 0) this.#expiresAt.set(key, this.#now() + ttlMs);
+    else if (old !== undefined) this.#expiresAt.delete(key);
+    while ((this.maxBytes > 0 && this.#bytes > this.maxBytes) || (this.maxEntries > 0 && this.#map.size > this.maxEntries)) {
+      if (!this.#evictOldest()) break;
+    }
+    return true;
+  }
+
+  #evictOldest(): boolean {
+    let next = this.#oldest?.next();
+    if (next === undefined || next.done === true) {
+      this.#oldest = this.#map.keys();
+      next = this.#oldest.next();
+    }
+    if (next.done === true) return false;
+    this.#remove(next.value, this.#map.get(next.value)!);
+    this.#evictions++;
+    return true;
+  }
+
+  /**
+   * Whether the entry is among the most recent quarter of moves. A V8 Map keeps a deleted entry in
+   * its bucket's chain until the table is rebuilt, so deleting and re-adding one hot key on every
+   * read made each look-up walk thousands of dead entries (26 us per read of one key among
+   * 11,000, against 0.4 us). Moving a key only once it has left the newest quarter bounds that,
+   * and eviction, which takes from the old end, still finds the keys in LRU order there.
+   */
+  #recent(handle: number): boolean {
+    return ((this.#moves - this.#arena.stamp(handle)) >>> 0) <= this.#map.size >>> 2;
+  }
+
+  #sizeOf(key: string, handle: number): number {
+    return Buffer.byteLength(key) + Arena.slotBytes(this.#arena.length(handle)) + ENTRY_OVERHEAD_BYTES;
+  }
+
+  #remove(key: string, handle: number): void {
+    this.#bytes -= this.#sizeOf(key, handle);
+    this.#arena.free(handle);
+    this.#map.delete(key);
+    this.#expiresAt.delete(key);
+  }
 }
 
-/** Accounted size of one entry. Keys are counted in UTF-8 bytes; values are byte strings. */
+/** Accounted size of one entry: the key in UTF-8 bytes, the value's slot, the overhead. */
 export function entrySize(key: string, value: string): number {
-  return Buffer.byteLength(key) + value.length + ENTRY_OVERHEAD_BYTES;
+  return Buffer.byteLength(key) + Arena.slotBytes(value.length) + ENTRY_OVERHEAD_BYTES;
+}
+
+/** Pages of 1 MiB, or smaller for a small share: about a sixteenth of it, at least 4 KiB. */
+function pageBytesFor(maxBytes: number): number {
+  if (maxBytes === 0 || maxBytes >= 16 * MAX_PAGE_BYTES) return MAX_PAGE_BYTES;
+  return Math.max(4096, 2 ** Math.floor(Math.log2(maxBytes / 16)));
 }
 
 function wholeNumber(name: string, value: number): number {
