@@ -196,3 +196,22 @@ t.test('piscina-driven nodes recover from a crash too', async (t) => {
   t.match(node, { state: 'up', restarts: 1, keys: 1_000 }, 'restarted and refilled');
   t.equal((await verify(server.url, 1_000)).lost.length, 0);
 });
+
+t.test('/health is 503 while some key has no live copy, then counts what was lost', async (t) => {
+  const server = await startTestServer({ nodes: 3, replicas: 2, enableDebug: true });
+  t.teardown(() => server.close());
+  await preload(server.url, 3_000);
+  // Both copies of the keys owned by node-1 and node-2 go at once.
+  t.equal((await request(server.url, 'POST', '/debug/crash/node-1')).status, 202);
+  t.equal((await request(server.url, 'POST', '/debug/crash/node-2')).status, 202);
+  const during = await request(server.url, 'GET', '/health');
+  t.equal(during.status, 503, 'no live copy of some keys');
+  t.match(during.json, { status: 'degraded' });
+  await server.cluster.settled();
+  const after = await request(server.url, 'GET', '/health');
+  t.equal(after.status, 200, 'every range has a live node again');
+  const lost = (await verify(server.url, 3_000)).lost.length;
+  const reported = (after.json as { lostKeys: number }).lostKeys;
+  t.ok(lost > 0, `${lost} keys had both copies on the two nodes`);
+  t.ok(Math.abs(reported - lost) <= lost * 0.3, `${reported} reported lost (estimated from the nodes' key counts), ${lost} actually gone`);
+});
