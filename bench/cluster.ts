@@ -10,18 +10,15 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { median, numberFlag } from './args.js';
 import { httpClient, mixedLoad, preload, verify, type LoadReport } from './mixed-load.js';
 import { startCache } from './targets.js';
 
-const args = process.argv.slice(2);
-const flag = (name: string, fallback: number): number => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
-const KEYS = flag('keys', 100_000);
-const CLIENTS = flag('clients', 50);
-const REPLICAS = flag('replicas', 2);
-const ROUNDS = flag('rounds', 3);
+const KEYS = numberFlag('keys', 100_000);
+const CLIENTS = numberFlag('clients', 50);
+const REPLICAS = numberFlag('replicas', 2);
+const ROUNDS = numberFlag('rounds', 3);
 const STEADY_MS = 3_000;
 const BUCKET_MS = 100;
 
@@ -32,12 +29,6 @@ interface Phase {
   to: number;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length === 0 ? 0 : sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 async function main(): Promise<void> {
   const server = await startCache('cache', ['--nodes', '3', '--replicas', String(REPLICAS), '--enable-debug']);

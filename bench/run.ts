@@ -8,6 +8,7 @@
 import autocannon from 'autocannon';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { median, numberFlag } from './args.js';
 import { startCache, startFloor, type Target } from './targets.js';
 
 interface Scenario {
@@ -25,14 +26,10 @@ interface Sample {
 }
 
 const args = process.argv.slice(2);
-const flag = (name: string, fallback: number): number => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
 const quick = args.includes('--quick');
-const ROUNDS = flag('rounds', quick ? 2 : 5);
-const SECONDS = flag('seconds', quick ? 3 : 5);
-const CONNECTIONS = flag('connections', 50);
+const ROUNDS = numberFlag('rounds', quick ? 2 : 5);
+const SECONDS = numberFlag('seconds', quick ? 3 : 5);
+const CONNECTIONS = numberFlag('connections', 50);
 const KEYS = 10_000;
 
 const key = (i: number): string => `key-${i % KEYS}`;
@@ -102,12 +99,6 @@ async function measure(target: Target, scenario: Scenario): Promise<Sample> {
     non2xx: scenario.name === 'GET miss' ? 0 : result.non2xx,
   };
 }
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 async function main(): Promise<void> {
   const floor = await startFloor();

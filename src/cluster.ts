@@ -269,19 +269,15 @@ export class Cluster {
       }
       this.#members.touched(key);
       const copies = this.#members.writers(key).filter((member) => member !== arbiter);
-      let pending = copies.length;
+      let pending = copies.length + 1;
       const done = (): void => {
         if (--pending > 0) return;
         unlock();
         callback(null, result, node);
       };
-      if (pending === 0) {
-        pending = 1;
-        done();
-        return;
-      }
       const copy = [Op.Set, key, command[2], command[3], SetMode.Always] as const;
       for (const member of copies) member.client.send(copy, done);
+      done();
     });
   }
 

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { BroadcastChannel } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { CacheError, ErrorCode } from './errors.js';
@@ -346,7 +347,7 @@ export class Membership {
       const completed = await this.#pass(senders, plan);
       if (this.#deaths !== deaths) continue;
       if (!completed) {
-        await new Promise((resolve) => setTimeout(resolve, RETRY_PASS_MS));
+        await sleep(RETRY_PASS_MS);
         continue;
       }
       for (const [member, client] of clients) if (member.client === client) member.state = 'up';

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Op, Status, type Copy, type ScanPlan, type ScanProgress } from './protocol.js';
 import type { ShardClient } from './shard-client.js';
 
@@ -87,7 +88,7 @@ async function scanNode(scanner: ShardClient, started: ScanProgress, context: Pa
       progress.keysMoved += list.length;
     }
     await Promise.all(writes);
-    await new Promise((resolve) => setTimeout(resolve, (performance.now() - chunkStarted) * PACE));
+    await sleep((performance.now() - chunkStarted) * PACE);
   }
 }
 

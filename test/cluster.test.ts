@@ -1,10 +1,10 @@
 import t from 'tap';
 import type { Test } from 'tap';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunningServer } from '../src/server.js';
 import { mixedLoad, preload, verify, type LoadReport } from '../bench/mixed-load.js';
 import { request, startTestServer } from './fixtures/server.js';
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const PRELOADED = 20_000;
 
 interface NodesBody {
