@@ -33,7 +33,7 @@ async function main(argv: readonly string[]): Promise<number> {
     log.fatal({ err: error }, 'could not start');
     return 1;
   }
-  log.info({ nodes: options.nodes, transport: options.shardTransport }, `${PROGRAM} listening on ${server.url}`);
+  log.info({ nodes: options.nodes, replicas: Math.min(options.replicas, options.nodes), transport: options.shardTransport }, `${PROGRAM} listening on ${server.url}`);
 
   const running = server;
   return new Promise<number>((resolve) => {
