@@ -73,7 +73,7 @@ export const OPTIONS = {
     type: 'size',
     default: 512 * MIB,
     min: 0,
-    help: 'Memory for the whole cache (kb, mb, gb), split evenly over the starting nodes; each node evicts its least recently used keys to stay within its share. Counts key + value bytes + a per-entry overhead, for every copy (with --replicas 2 it holds half as many keys). A node that joins brings one more share; one that leaves takes its share away. 0 = no limit.',
+    help: 'Memory for the whole cache (kb, mb, gb), split evenly over the starting nodes; each node evicts its least recently used keys to stay within its share. Counts key bytes + the value slot (its size rounded up by at most a fifth) + a per-entry overhead, for every copy (with --replicas 2 it holds half as many keys). A node that joins brings one more share; one that leaves takes its share away. 0 = no limit.',
   },
   replicas: {
     type: 'int',
