@@ -3,7 +3,9 @@
  * Writes 1,000,000 keys with 100-byte values through `POST /set` (autocannon, 50 connections)
  * into a server started with --max-memory 64mb, sampling the process's RSS every 250 ms; then
  * reports RSS against the empty process, evictions, and whether the most recently written keys
- * all read back. KEYS, MAX_MEMORY (e.g. 128mb) and REPLICAS in the environment change the run.
+ * all read back. KEYS, MAX_MEMORY (e.g. 128mb), REPLICAS, VALUE_BYTES and TTL (seconds) in the
+ * environment change the run; `VALUE_BYTES=1 TTL=3600` is the case that costs the heap most per
+ * accounted byte.
  */
 import autocannon from 'autocannon';
 import { readFileSync } from 'node:fs';
@@ -12,6 +14,8 @@ import { startCache } from './targets.js';
 const KEYS = Number(process.env['KEYS'] ?? 1_000_000);
 const MAX_MEMORY = process.env['MAX_MEMORY'] ?? '64mb';
 const REPLICAS = process.env['REPLICAS'] ?? '2';
+const VALUE_BYTES = Number(process.env['VALUE_BYTES'] ?? 100);
+const TTL = process.env['TTL'];
 const MIB = 1024 * 1024;
 
 interface Stats {
@@ -20,7 +24,7 @@ interface Stats {
   nodes: Array<{ id: string; heapUsedBytes: number; heapTotalBytes: number; arenaBytes: number; restarts: number; lastFailure: { reason: string } | null }>;
 }
 
-const value = (i: number): string => `${i}`.padStart(100, 'v');
+const value = (i: number): string => `${i}`.padStart(VALUE_BYTES, 'v').slice(-VALUE_BYTES);
 const mb = (bytes: number): string => `${(bytes / MIB).toFixed(1)} MB`;
 const rssOf = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
 
@@ -44,7 +48,7 @@ try {
         method: 'POST',
         setupRequest: (request) => {
           const i = next++;
-          return { ...request, path: `/set?key=key-${i}&value=${value(i)}` };
+          return { ...request, path: `/set?key=key-${i}&value=${value(i)}${TTL === undefined ? '' : `&ttl=${TTL}`}` };
         },
       },
     ],
@@ -59,7 +63,7 @@ try {
   };
   const readable = recent.filter((key) => read.values[key] === value(Number(key.slice(4)))).length;
   const bound = (parseInt(MAX_MEMORY, 10) * MIB + empty) * 1.2;
-  console.log(`${KEYS} writes of 100-byte values via POST /set at ${Math.round(result.requests.average)} req/s; ${result['2xx']} answered 2xx, ${result.non2xx} other, ${result.errors} errors`);
+  console.log(`${KEYS} writes of ${VALUE_BYTES}-byte values${TTL === undefined ? '' : ` with ttl ${TTL} s`} via POST /set at ${Math.round(result.requests.average)} req/s; ${result['2xx']} answered 2xx, ${result.non2xx} other, ${result.errors} errors`);
   console.log(`--max-memory ${MAX_MEMORY} --replicas ${REPLICAS}: empty RSS ${mb(empty)}, peak ${mb(peak)}, after writing ${mb(final)}`);
   console.log(`bound (limit + empty RSS) x 1.2 = ${mb(bound)}: peak ${peak <= bound ? 'within' : 'OVER'}, final ${final <= bound ? 'within' : 'OVER'}`);
   console.log(`held ${full.totals.keys} keys, ${mb(full.totals.bytes)} accounted; evictions ${full.totals.evictions}`);

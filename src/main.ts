@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=2
+#!/usr/bin/env -S node --max-semi-space-size=2 --heap-growing-percent=25
 // The flag is SERVER_NODE_FLAGS in src/server.ts (why, and who else passes it).
 import { pino } from 'pino';
 import { helpText, parseArgs, resolveOptions, UsageError, type Parsed } from './options.js';

@@ -2,7 +2,7 @@ import { nodeUnavailable, type CacheError } from './errors.js';
 import { Op, type BatchReply, type Command, type Result } from './protocol.js';
 
 /** Most value bytes in one message to a node; see {@link ShardClient.send}. */
-export const MAX_BATCH_BYTES = 4 * 1024 * 1024;
+export const MAX_BATCH_BYTES = 2 * 1024 * 1024;
 import type { ShardTransport } from './transport.js';
 
 /** Receives one command's outcome, and the id of the node that gave it. */

@@ -28,9 +28,9 @@ export type TransportKind = (typeof TRANSPORTS)[number];
  * its live data between full collections; capping it near what the node can hold live is what
  * makes --max-memory bound the process's RSS (measured, 1,000,000 writes at --max-memory 64mb:
  * 450 MB RSS with V8's defaults). Values live outside the heap (workers/arena.ts), so the heap
- * holds the keys and the index: per entry at most about 190 bytes plus the key (with TTLs, after
- * churn), against an accounted key + slot (at least 32) + 200 bytes, so under {@link HEAP_SHARE}
- * of the share. The young generation is
+ * holds the keys and the index: per entry at most 105 bytes plus the key after churn (191 with a
+ * TTL), against an accounted key + slot (at least 32) + 200 bytes (+ 100 with a TTL): at most
+ * 0.58 of the share, under {@link HEAP_SHARE}. The young generation is
  * small because a node's allocations are short-lived messages. A node that still outgrows its
  * heap exits with ERR_WORKER_OUT_OF_MEMORY (and is restarted) instead of taking the process
  * down. With no memory limit, only the nursery is capped.
@@ -42,12 +42,12 @@ export function heapLimits(config: ShardConfig): ResourceLimits {
   return limits;
 }
 const YOUNG_GENERATION_MB = 2;
-const HEAP_SHARE = 0.85;
+const HEAP_SHARE = 0.6;
 /**
  * Old-generation room beyond that: the thread's own baseline (about 5 MB) and one message in
  * flight (at most MAX_BATCH_BYTES of values, see src/shard-client.ts) with its copy.
  */
-const HEAP_HEADROOM_MB = 16;
+const HEAP_HEADROOM_MB = 12;
 
 /** How long a new shard thread may take to report ready before start-up fails. */
 export const START_TIMEOUT_MS = 10_000;

@@ -2,13 +2,15 @@ import { SetMode, type StoreStats } from '../src/protocol.js';
 import { Arena, MAX_PAGE_BYTES } from './arena.js';
 
 /**
- * Bytes an entry costs beyond its key and its value's slot in the arena: its two map entries and
- * the key's string header on the V8 heap. Measured on Node 20 (x64) by bench/entry-overhead.ts:
- * 52 bytes beyond the key bytes for a store filled once, 105 after eviction churn (the hash
- * tables carry holes), 191 after churn with TTLs. Accounting the worst of these is what lets
- * --max-memory bound the process's real memory, not just its payload.
+ * Bytes an entry costs beyond its key and its value's slot in the arena: its map entry and the
+ * key's string header on the V8 heap, and room for the garbage churn leaves. Measured on Node 20
+ * (x64) by bench/entry-overhead.ts: 52 bytes beyond the key bytes for a store filled once, 105
+ * after eviction churn (the hash table carries holes). Accounting it is what lets --max-memory
+ * bound the process's real memory, not just its payload.
  */
 export const ENTRY_OVERHEAD_BYTES = 200;
+/** What an expiry time adds to an entry: a second map entry (191 bytes in all after churn, same bench). */
+export const TTL_OVERHEAD_BYTES = 100;
 
 export type SetOutcome = 'stored' | 'exists' | 'absent' | 'too-large';
 
@@ -17,7 +19,7 @@ export interface StoreOptions {
   maxEntries?: number;
   /**
    * Maximum accounted bytes (key UTF-8 bytes + the value's arena slot + {@link ENTRY_OVERHEAD_BYTES}
-   * per entry); a write that would pass it evicts least recently used entries first. A single entry
+   * per entry, + {@link TTL_OVERHEAD_BYTES} with an expiry time); a write that would pass it evicts least recently used entries first. A single entry
    * larger than this is refused (`too-large`). 0 (default) = no byte limit.
    */
   maxBytes?: number;
@@ -254,7 +256,7 @@ export class Store {
   }
 
   #store(key: string, value: string, ttlMs: number): boolean {
-    const size = entrySize(key, value);
+    const size = entrySize(key, value, ttlMs);
     if (this.maxBytes > 0 && size > this.maxBytes) return false;
     let handle = this.#arena.store(value);
     // No slot within the share: pages are held by other sizes' slots. Evict least recently used
@@ -305,8 +307,10 @@ export class Store {
     return ((this.#moves - this.#arena.stamp(handle)) >>> 0) <= this.#map.size >>> 2;
   }
 
+  /** What an entry held now is accounted at (before its expiry time is changed or removed). */
   #sizeOf(key: string, handle: number): number {
-    return Buffer.byteLength(key) + Arena.slotBytes(this.#arena.length(handle)) + ENTRY_OVERHEAD_BYTES;
+    const ttl = this.#expiresAt.has(key) ? TTL_OVERHEAD_BYTES : 0;
+    return Buffer.byteLength(key) + Arena.slotBytes(this.#arena.length(handle)) + ENTRY_OVERHEAD_BYTES + ttl;
   }
 
   #remove(key: string, handle: number): void {
@@ -317,9 +321,9 @@ export class Store {
   }
 }
 
-/** Accounted size of one entry: the key in UTF-8 bytes, the value's slot, the overhead. */
-export function entrySize(key: string, value: string): number {
-  return Buffer.byteLength(key) + Arena.slotBytes(value.length) + ENTRY_OVERHEAD_BYTES;
+/** Accounted size of one entry: the key in UTF-8 bytes, the value's slot, the overheads. */
+export function entrySize(key: string, value: string, ttlMs = 0): number {
+  return Buffer.byteLength(key) + Arena.slotBytes(value.length) + ENTRY_OVERHEAD_BYTES + (ttlMs > 0 ? TTL_OVERHEAD_BYTES : 0);
 }
 
 /** Pages of 1 MiB, or smaller for a small share: about a sixteenth of it, at least 4 KiB. */
