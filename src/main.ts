@@ -1,5 +1,5 @@
 #!/usr/bin/env -S node --max-semi-space-size=2 --heap-growing-percent=25
-// The flag is SERVER_NODE_FLAGS in src/server.ts (why, and who else passes it).
+// The flags are SERVER_NODE_FLAGS in src/server.ts (why, and who else passes them).
 import { pino } from 'pino';
 import { helpText, parseArgs, resolveOptions, UsageError, type Parsed } from './options.js';
 import { startServer, VERSION } from './server.js';
