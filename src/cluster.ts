@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { CacheError, ErrorCode, nodeUnavailable } from './errors.js';
-import { Membership, type MembershipOptions, type NodeState } from './membership.js';
+import { Membership, type Health, type MembershipOptions, type NodeState } from './membership.js';
 import {
   codeNames,
   Op,
@@ -20,7 +20,7 @@ export interface ClusterOptions extends MembershipOptions {
   debug?: boolean;
 }
 
-export type { NodeState } from './membership.js';
+export type { Health, NodeState } from './membership.js';
 
 export interface NodeStatus extends Partial<NodeInfo> {
   id: string;
@@ -31,13 +31,6 @@ export interface NodeStatus extends Partial<NodeInfo> {
   /** Keys lost when it died with no other live copy (estimated from its last key count). */
   lostKeys: number;
   lastFailure: { at: string; reason: string } | null;
-}
-
-export interface Health {
-  /** Every key has a live, complete copy. */
-  ok: boolean;
-  nodes: Record<string, NodeState>;
-  lostKeys: number;
 }
 
 const OP_NAMES = codeNames(Op);

@@ -29,6 +29,14 @@ export interface MembershipOptions {
  */
 export type NodeState = 'up' | 'joining' | 'leaving' | 'recovering' | 'down';
 
+export interface Health {
+  /** Every key has a live copy that holds all its keys. */
+  ok: boolean;
+  nodes: Record<string, NodeState>;
+  /** Keys lost with nodes that died without another copy (estimated from their key counts). */
+  lostKeys: number;
+}
+
 export interface Member {
   readonly id: string;
   /** The handle on the node's current thread (a restart replaces it). */
@@ -121,10 +129,6 @@ export class Membership {
     return this.#lastProgress;
   }
 
-  get flushEpoch(): number {
-    return this.#flushEpoch;
-  }
-
   get(id: string): Member | undefined {
     return this.#members.get(id);
   }
@@ -136,6 +140,19 @@ export class Membership {
   /** Nodes that take writes. */
   live(): Member[] {
     return this.all().filter((member) => member.state !== 'down');
+  }
+
+  #addLive(targets: Member[], owners: readonly string[]): void {
+    for (const id of owners) {
+      const member = this.#liveMember(id);
+      if (member !== undefined && !targets.includes(member)) targets.push(member);
+    }
+  }
+
+  /** The node `id` if it takes writes now. */
+  #liveMember(id: string): Member | undefined {
+    const member = this.#members.get(id);
+    return member === undefined || member.state === 'down' ? undefined : member;
   }
 
   /** What a node is, as GET /nodes and /health show it. */
@@ -155,16 +172,8 @@ export class Membership {
   /** Where a write of `key` goes: every live owner, and during a change every live owner before it. */
   writers(key: string): Member[] {
     const targets: Member[] = [];
-    for (const id of this.ring.owners(key, this.replicas)) {
-      const member = this.#members.get(id);
-      if (member !== undefined && member.state !== 'down') targets.push(member);
-    }
-    if (this.#previous !== null) {
-      for (const id of this.#previous.owners(key, this.replicas)) {
-        const member = this.#members.get(id);
-        if (member !== undefined && member.state !== 'down' && !targets.includes(member)) targets.push(member);
-      }
-    }
+    this.#addLive(targets, this.ring.owners(key, this.replicas));
+    if (this.#previous !== null) this.#addLive(targets, this.#previous.owners(key, this.replicas));
     return targets;
   }
 
@@ -181,7 +190,7 @@ export class Membership {
   }
 
   /** Every key range has a live copy that holds all its keys (during a change: before the change). */
-  health(): { ok: boolean; nodes: Record<string, NodeState>; lostKeys: number } {
+  health(): Health {
     const ring = this.#previous ?? this.ring;
     const ok = ring.ownerLists(this.replicas).every((owners) => this.#firstComplete(owners) !== undefined);
     const nodes = Object.fromEntries(this.all().map((member) => [member.id, Membership.stateOf(member)]));
@@ -382,10 +391,7 @@ export class Membership {
         scanners.map((member) => member.client),
         plan,
         {
-          liveClient: (id) => {
-            const member = this.#members.get(id);
-            return member === undefined || member.state === 'down' ? undefined : member.client;
-          },
+          liveClient: (id) => this.#liveMember(id)?.client,
           dirty: this.#dirty,
           flushEpoch: () => this.#flushEpoch,
           progress: this.#progress!,
