@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Op, Status, type Copy, type ScanPlan, type ScanProgress } from './protocol.js';
+import { Op, Status, type Copy, type Result, type ScanPlan, type ScanProgress } from './protocol.js';
 import type { ShardClient } from './shard-client.js';
 
 /**
@@ -52,13 +52,18 @@ const PACE = 1;
  */
 export async function runPass(scanners: readonly ShardClient[], plan: ScanPlan, context: PassContext): Promise<void> {
   context.progress.passes++;
-  const started = await Promise.all(scanners.map(async (scanner) => scanOf(await scanner.run([Op.ScanStart, plan]))));
-  for (const scan of started) context.progress.keysTotal += scan.total;
-  for (const [i, scanner] of scanners.entries()) await scanNode(scanner, started[i]!, context);
+  for (const scanner of scanners) await scanNode(scanner, plan, context);
 }
 
-async function scanNode(scanner: ShardClient, started: ScanProgress, context: PassContext): Promise<void> {
+/**
+ * One node's part of a pass. Its scan starts only when its turn comes: while a node walks its keys
+ * reads leave its LRU order alone, so the others keep theirs meanwhile. (Keys written after the
+ * pass began are in `dirty` whenever the walk starts.) `keysTotal` grows as each node starts.
+ */
+async function scanNode(scanner: ShardClient, plan: ScanPlan, context: PassContext): Promise<void> {
   const { progress } = context;
+  const started = scanOf(await scanner.run([Op.ScanStart, plan]));
+  progress.keysTotal += started.total;
   let done = started.done;
   let scanned = 0;
   while (!done) {
@@ -92,7 +97,7 @@ async function scanNode(scanner: ShardClient, started: ScanProgress, context: Pa
   }
 }
 
-function scanOf(result: Awaited<ReturnType<ShardClient['run']>>): ScanProgress {
+function scanOf(result: Result): ScanProgress {
   if (result.status !== Status.Ok || result.scan === undefined) throw new Error('a node refused a scan');
   return result.scan;
 }
