@@ -13,6 +13,7 @@ export interface Target {
 const path = (relative: string): string => fileURLToPath(new URL(relative, import.meta.url));
 export const MAIN = path('../src/main.js');
 export const FLOOR = path('./floor.js');
+export const HONO_MAP = path('./hono-map.js');
 
 /** Starts `script args` and resolves when it prints `listening on http://...`. */
 export function startTarget(name: string, script: string, args: string[], nodeFlags: string[] = []): Promise<Target> {
@@ -43,5 +44,6 @@ export function startTarget(name: string, script: string, args: string[], nodeFl
 }
 
 export const startFloor = (): Promise<Target> => startTarget('node:http floor', FLOOR, ['0']);
+export const startHonoMap = (): Promise<Target> => startTarget('Hono + Map', HONO_MAP, ['0']);
 export const startCache = (name: string, args: string[] = []): Promise<Target> =>
   startTarget(name, MAIN, ['--port', '0', ...args], [...SERVER_NODE_FLAGS]);
