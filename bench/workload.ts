@@ -28,7 +28,7 @@ const uniform = (n: number): number => Math.floor(Math.random() * n);
  * Zipf-distributed key indexes (exponent `s`, 0.99 as in YCSB): rank r is drawn with probability
  * proportional to 1/r^s, and ranks map to keys through a shuffle, so the hot keys are spread over
  * the ring rather than being key-0, key-1, ... At 100,000 keys the hottest key gets 8% of the
- * draws and the hottest 1% of the keys 56%.
+ * draws, the hottest 100 keys 41% and the hottest 1,000 60%.
  */
 export function zipf(n: number, s = 0.99): () => number {
   const cdf = new Float64Array(n);
