@@ -1,12 +1,13 @@
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { bytesToText, textToBytes } from './bytes.js';
+import { textToBytes } from './bytes.js';
 import type { Cluster, NodeStatus } from './cluster.js';
 import { asCacheError, CacheError, checkValueSize, ErrorCode, methodNotAllowed, statusError } from './errors.js';
 import { createMetrics } from './metrics.js';
 import { CRASH_KINDS, Op, SetMode, Status, type CrashKind } from './protocol.js';
-import { checkKeyLength, parseTtl } from './query.js';
+import { parseTtl } from './query.js';
+import { checkCount, checkKey, maxBatchBody, parseJsonObject } from './batch-body.js';
 
 export interface ApiInfo {
   version: string;
@@ -19,12 +20,10 @@ export interface ApiInfo {
   enableDebug: boolean;
 }
 
-/** Most keys one /mget or /mset may name. */
-export const MAX_BATCH_KEYS = 10_000;
-
 /**
- * The Hono app: the admin and batch routes. The hot data routes, the seed's `/get`, `/set`,
- * `/del` and the resource API `/keys/...`, answer from node:http (src/seed.ts, src/key-routes.ts).
+ * The Hono app: the admin routes and /mset. The hot data routes, the seed's `/get`, `/set`,
+ * `/del`, the resource API `/keys/...` and `/mget`, answer from node:http (src/seed.ts,
+ * src/key-routes.ts, src/mget.ts).
  * Errors of any kind leave here as `{"error": "...", "code": "..."}` with the status
  * {@link CacheError.status} gives; nothing internal (stacks, paths) is sent.
  */
@@ -33,7 +32,7 @@ export function createApi(cluster: Cluster, info: ApiInfo): Hono {
   const metrics = createMetrics(cluster);
   // A batch body may carry up to MAX_BATCH_KEYS values; this bounds what is buffered for it.
   const batchLimit = bodyLimit({
-    maxSize: Math.max(64 * 1024 * 1024, 2 * info.maxValue),
+    maxSize: maxBatchBody(info.maxValue),
     onError: () => {
       throw new CacheError(ErrorCode.ValueTooLarge, 'Request body is too large');
     },
@@ -41,17 +40,6 @@ export function createApi(cluster: Cluster, info: ApiInfo): Hono {
 
   // The seed answers its root on any method, and ends each body with a newline.
   app.all('/', (c) => jsonLine(c, 200, { message: 'Distributed Cache API', version: info.version }));
-
-  app.post('/mget', batchLimit, async (c) => {
-    const keys = batchKeys(await readJson(c), 'keys');
-    const results = await Promise.all(keys.map((key) => cluster.run(key, [Op.Get, key])));
-    const values: Record<string, string | null> = Object.create(null) as Record<string, string | null>;
-    keys.forEach((key, i) => {
-      const { result } = results[i]!;
-      values[key] = result.status === Status.Ok ? bytesToText(result.value ?? '') : null;
-    });
-    return c.json({ values });
-  });
 
   app.post('/mset', batchLimit, async (c) => {
     const body = await readJson(c);
@@ -141,7 +129,6 @@ export function createApi(cluster: Cluster, info: ApiInfo): Hono {
   });
 
   for (const [path, allowed] of [
-    ['/mget', 'POST'],
     ['/mset', 'POST'],
     ['/flush', 'POST'],
     ['/nodes', 'GET, POST'],
@@ -171,38 +158,7 @@ function jsonLine(c: Context, status: 200, body: object): Response {
 }
 
 async function readJson(c: Context): Promise<Record<string, unknown>> {
-  const text = await c.req.text();
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch (error) {
-    throw new CacheError(ErrorCode.BadRequest, `The body is not valid JSON: ${(error as Error).message}`);
-  }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new CacheError(ErrorCode.BadRequest, 'The body must be a JSON object');
-  }
-  return body as Record<string, unknown>;
-}
-
-function batchKeys(body: Record<string, unknown>, field: string): string[] {
-  const keys = body[field];
-  if (!Array.isArray(keys) || !keys.every((key): key is string => typeof key === 'string')) {
-    throw new CacheError(ErrorCode.BadRequest, `"${field}" must be an array of strings`);
-  }
-  checkCount(keys.length, field);
-  keys.forEach(checkKey);
-  return keys;
-}
-
-function checkCount(count: number, field: string): void {
-  if (count > MAX_BATCH_KEYS) {
-    throw new CacheError(ErrorCode.BadRequest, `"${field}" has ${count} items; at most ${MAX_BATCH_KEYS} per request`);
-  }
-}
-
-function checkKey(key: string): void {
-  if (key === '') throw new CacheError(ErrorCode.BadRequest, 'Keys must not be empty');
-  checkKeyLength(key);
+  return parseJsonObject(await c.req.text());
 }
 
 const COUNTED = ['keys', 'bytes', 'hits', 'misses', 'evictions', 'expired', 'sets', 'deletes'] as const;

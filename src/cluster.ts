@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import { CacheError, ErrorCode, nodeUnavailable } from './errors.js';
-import { Membership, type Health, type MembershipOptions, type NodeState } from './membership.js';
+import { CacheError, ErrorCode, internalError, nodeUnavailable } from './errors.js';
+import { Membership, type Health, type Member, type MembershipOptions, type NodeState } from './membership.js';
 import {
   codeNames,
   Op,
@@ -31,6 +31,9 @@ export interface NodeStatus extends Partial<NodeInfo> {
   /** Keys lost when it died with no other live copy (estimated from its last key count). */
   lostKeys: number;
   lastFailure: { at: string; reason: string } | null;
+  /** Messages sent to the node and the commands they carried (commands per batch: the batching factor). */
+  batches: number;
+  batchedCommands: number;
 }
 
 const OP_NAMES = codeNames(Op);
@@ -102,9 +105,62 @@ export class Cluster {
     return new Promise((resolve, reject) => {
       this.dispatch(key, command, (error, result, node) => {
         if (error !== null) reject(error);
-        else if (result!.status === Status.Failed) reject(new CacheError(ErrorCode.Internal, 'Internal server error'));
+        else if (result!.status === Status.Failed) reject(internalError());
         else resolve({ result: result!, node });
       });
+    });
+  }
+
+  /**
+   * The values of many keys (undefined where absent), for /mget: one GetMany command per node
+   * that a read of those keys goes to, and one promise for them all. Keys of a node that dies
+   * meanwhile are read again one by one, as {@link dispatch} would (with its retries).
+   * Against a Get command and a promise per key, 50 clients reading 100 keys each went from
+   * 0.9-1.1k to 1.2k requests/s (both through Hono; see src/mget.ts for the rest): the main
+   * thread had spent 40-47% of its time collecting the garbage of the reads in flight.
+   */
+  getMany(keys: readonly string[]): Promise<Array<string | undefined>> {
+    return new Promise((resolve, reject) => {
+      const values = new Array<string | undefined>(keys.length);
+      const groups = new Map<Member, number[]>();
+      const single: number[] = [];
+      for (let i = 0; i < keys.length; i++) {
+        const member = this.#members.reader(keys[i]!);
+        if (member === undefined) single.push(i);
+        else if (groups.has(member)) groups.get(member)!.push(i);
+        else groups.set(member, [i]);
+      }
+      let pending = groups.size + single.length;
+      let failed = false;
+      const fail = (error: CacheError): void => {
+        if (!failed) reject(error);
+        failed = true;
+      };
+      const done = (): void => {
+        if (--pending === 0 && !failed) resolve(values);
+      };
+      const readOne = (i: number): void => {
+        this.dispatch(keys[i]!, [Op.Get, keys[i]!], (error, result) => {
+          if (error !== null) return fail(error);
+          if (result!.status === Status.Failed) return fail(internalError());
+          if (result!.status === Status.Ok) values[i] = result!.value;
+          done();
+        });
+      };
+      if (pending === 0) return resolve(values);
+      single.forEach(readOne);
+      for (const [member, indexes] of groups) {
+        member.client.send([Op.GetMany, indexes.map((i) => keys[i]!)], (error, result) => {
+          if (error !== null) {
+            pending += indexes.length - 1;
+            return indexes.forEach(readOne);
+          }
+          if (result!.status !== Status.Ok) return fail(internalError());
+          const found = result!.values!;
+          for (let j = 0; j < indexes.length; j++) values[indexes[j]!] = found[j] ?? undefined;
+          done();
+        });
+      }
     });
   }
 
@@ -144,6 +200,8 @@ export class Cluster {
           restarts: member.restarts,
           lostKeys: member.lostKeys,
           lastFailure: member.lastFailure,
+          batches: member.client.batchesSent,
+          batchedCommands: member.client.commandsSent,
         };
         if (member.state === 'down') return { ...base, state: 'down' };
         try {

@@ -66,6 +66,11 @@ export class CacheError extends Error {
 /** Any thrown value as a CacheError; unknown errors become INTERNAL with no detail leaked. */
 export function asCacheError(error: unknown): CacheError {
   if (error instanceof CacheError) return error;
+  return internalError();
+}
+
+/** A 500 that says nothing about its cause. */
+export function internalError(): CacheError {
   return new CacheError(ErrorCode.Internal, 'Internal server error');
 }
 
@@ -92,7 +97,7 @@ export function statusError(status: Status): CacheError {
     case Status.TooLarge:
       return new CacheError(ErrorCode.ValueTooLarge, "Value is larger than a cache node's memory share");
     default:
-      return new CacheError(ErrorCode.Internal, 'Internal server error');
+      return internalError();
   }
 }
 

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CacheError, ErrorCode, methodNotAllowed, valueTooLarge } from './errors.js';
 import { Op, SetMode, Status } from './protocol.js';
 import { checkKeyLength, parseQuery, parseTtl } from './query.js';
-import { RawRoutes, send, sendEmpty } from './raw-http.js';
+import { RawRoutes, readBody, send, sendEmpty } from './raw-http.js';
 
 const PREFIX = '/keys/';
 const ALLOW = 'GET, HEAD, PUT, DELETE';
@@ -66,27 +66,8 @@ export class KeyRoutes extends RawRoutes {
   #put(req: IncomingMessage, res: ServerResponse, key: string, params: Map<string, string>): void {
     const mode = setMode(params);
     const ttlMs = parseTtl(params.get('ttl'));
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let refused = false;
-    req.on('data', (chunk: Buffer) => {
-      if (refused) return;
-      size += chunk.length;
-      if (size > this.maxValue) {
-        refused = true;
-        chunks.length = 0;
-        this.fail(res, valueTooLarge(this.maxValue));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    // A client that goes away mid-body just leaves: nothing was stored, nobody is waiting.
-    req.on('error', () => undefined);
-    req.on('end', () => {
-      if (refused) return;
-      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-      const value = body.toString('latin1');
-      this.cluster.dispatch(key, [Op.Set, key, value, ttlMs, mode], this.whenOk(res, (_result, node) => {
+    readBody(req, this.maxValue, () => this.fail(res, valueTooLarge(this.maxValue)), (body) => {
+      this.cluster.dispatch(key, [Op.Set, key, body.toString('latin1'), ttlMs, mode], this.whenOk(res, (_result, node) => {
         this.json(res, 201, `{"message":"Value set successfully","key":${JSON.stringify(key)},"node":"${node}"}`);
       }));
     });

@@ -48,6 +48,8 @@ export function createMetrics(cluster: Cluster): Registry {
   perNode('counter', 'cache_deletes_total', 'Keys deleted by a client', 'deletes');
   perNode('counter', 'cache_evictions_total', 'Keys evicted to stay within memory or entry limits', 'evictions');
   perNode('counter', 'cache_expired_total', 'Keys removed because their TTL passed', 'expired');
+  perNode('counter', 'cache_batches_total', 'Messages sent to the node, each carrying the commands of one event-loop turn', 'batches');
+  perNode('counter', 'cache_batched_commands_total', 'Commands those messages carried', 'batchedCommands');
   new Gauge({
     name: 'cache_node_up',
     help: '1 when the node thread is running, else 0',

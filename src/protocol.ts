@@ -28,6 +28,8 @@ export const Op = {
   Crash: 10,
   /** Stores keys handed over from other nodes (a chunk of a pass); Ok carries their count as `size`. */
   Restore: 11,
+  /** The values of several keys (for /mget); Ok carries `values`, null where a key is absent. */
+  GetMany: 12,
 } as const;
 export type Op = (typeof Op)[keyof typeof Op];
 
@@ -56,7 +58,8 @@ export type Command =
   | readonly [op: typeof Op.ScanStart, plan: ScanPlan]
   | readonly [op: typeof Op.ScanNext, maxKeys: number, maxBytes: number]
   | readonly [op: typeof Op.Crash, how: CrashKind]
-  | readonly [op: typeof Op.Restore, entries: Copy[]];
+  | readonly [op: typeof Op.Restore, entries: Copy[]]
+  | readonly [op: typeof Op.GetMany, keys: string[]];
 
 /** A key's copy: value and milliseconds left (0 = no expiry). */
 export type Copy = [key: string, value: string, ttlMs: number];
@@ -140,7 +143,15 @@ export interface NodeInfo extends StoreStats {
 }
 
 export type Result =
-  | { status: typeof Status.Ok; value?: string; size?: number; ttl?: number | null; info?: NodeInfo; scan?: ScanProgress }
+  | {
+      status: typeof Status.Ok;
+      value?: string;
+      values?: Array<string | null>;
+      size?: number;
+      ttl?: number | null;
+      info?: NodeInfo;
+      scan?: ScanProgress;
+    }
   | { status: typeof Status.NotFound }
   | { status: typeof Status.Exists }
   | { status: typeof Status.TooLarge }

@@ -1,4 +1,4 @@
-import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Cluster } from './cluster.js';
 import { asCacheError, statusError } from './errors.js';
 import { Status, type OkResult, type Result } from './protocol.js';
@@ -38,6 +38,32 @@ export function send(
 export function sendError(state: ServerState, res: ServerResponse, error: unknown, suffix = ''): void {
   const cacheError = asCacheError(error);
   send(state, res, cacheError.status, JSON.stringify(cacheError) + suffix);
+}
+
+/**
+ * Reads a request body, counting as it streams: past `limit` bytes `onTooLarge` runs once and the
+ * rest is read and dropped (closing under a client that is still sending would reset the
+ * connection and lose the answer). A client that goes away mid-body just leaves.
+ */
+export function readBody(req: IncomingMessage, limit: number, onTooLarge: () => void, onBody: (body: Buffer) => void): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let refused = false;
+  req.on('data', (chunk: Buffer) => {
+    if (refused) return;
+    size += chunk.length;
+    if (size > limit) {
+      refused = true;
+      chunks.length = 0;
+      onTooLarge();
+      return;
+    }
+    chunks.push(chunk);
+  });
+  req.on('error', () => undefined);
+  req.on('end', () => {
+    if (!refused) onBody(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+  });
 }
 
 /** An answer with no body (HEAD, 204). */

@@ -75,9 +75,11 @@ t.test('mget, mset, flush, stats and metrics', async (t) => {
     t.ok(stats.totals['expired']! >= 2, 'expired entries are counted');
     t.equal(stats.totals['ops'], stats.nodes.reduce((n, node) => n + (node['ops'] as number), 0));
     t.ok(stats.process.rssBytes > 0);
-    for (const field of ['keys', 'bytes', 'hits', 'misses', 'evictions', 'expired', 'ops', 'heapUsedBytes']) {
+    for (const field of ['keys', 'bytes', 'hits', 'misses', 'evictions', 'expired', 'ops', 'heapUsedBytes', 'batches', 'batchedCommands']) {
       t.type(stats.nodes[0]![field], 'number', `per node ${field}`);
     }
+    const node = stats.nodes[0]!;
+    t.ok((node['batchedCommands'] as number) >= (node['batches'] as number) && (node['batches'] as number) > 0, `${node['batches']} batches carried ${node['batchedCommands']} commands`);
   });
 
   t.test('metrics are Prometheus text with per-node series', async (t) => {
@@ -88,6 +90,7 @@ t.test('mget, mset, flush, stats and metrics', async (t) => {
     t.match(r.text, /cache_keys\{node="node-1"\} \d+/);
     t.match(r.text, /cache_hits_total\{node="node-2"\} \d+/);
     t.match(r.text, /cache_node_up\{node="node-3"\} 1/);
+    t.match(r.text, /cache_batched_commands_total\{node="node-1"\} [1-9]\d*/);
     t.match(r.text, /cache_process_resident_memory_bytes \d+/);
   });
 

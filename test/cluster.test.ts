@@ -2,7 +2,7 @@ import t from 'tap';
 import type { Test } from 'tap';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunningServer } from '../src/server.js';
-import { mixedLoad, preload, verify, type LoadReport } from '../bench/mixed-load.js';
+import { mixedLoad, preload, preloadKey, preloadValue, verify, type LoadReport } from '../bench/mixed-load.js';
 import { request, startTestServer } from './fixtures/server.js';
 
 const PRELOADED = 20_000;
@@ -92,6 +92,36 @@ t.test('crash under load: detected, restarted, refilled; 0 lost writes, 0 misses
   const health = await request(server.url, 'GET', '/health');
   t.equal(health.status, 200);
   t.match(health.json, { status: 'ok', lostKeys: 0, nodes: { 'node-1': 'up' } });
+});
+
+t.test('mget reads every key while a node crashes and another joins', async (t) => {
+  const server = await startTestServer({ nodes: 3, replicas: 2, enableDebug: true });
+  t.teardown(() => server.close());
+  await preload(server.url, PRELOADED);
+  let stop = false;
+  const wrong: string[] = [];
+  const failures: number[] = [];
+  let answered = 0;
+  const reader = async (): Promise<void> => {
+    while (!stop) {
+      const keys = Array.from({ length: 1000 }, () => preloadKey(Math.floor(Math.random() * PRELOADED)));
+      const got = await request(server.url, 'POST', '/mget', JSON.stringify({ keys }));
+      if (got.status !== 200) failures.push(got.status);
+      else for (const key of keys) if ((got.json as { values: Record<string, string | null> }).values[key] !== preloadValue(key)) wrong.push(key);
+      answered++;
+    }
+  };
+  const readers = Array.from({ length: 10 }, reader);
+  await sleep(200);
+  t.equal((await request(server.url, 'POST', '/debug/crash/node-1')).status, 202);
+  t.equal((await request(server.url, 'POST', '/nodes')).status, 201);
+  await server.cluster.settled();
+  await sleep(200);
+  stop = true;
+  await Promise.all(readers);
+  t.ok(answered > 50, `${answered} mgets of 1,000 keys`);
+  t.same(failures, [], 'every mget answered 200');
+  t.same(wrong.slice(0, 5), [], `${wrong.length} keys missing or wrong`);
 });
 
 t.test('each kind of fault is detected and the node refilled', async (t) => {

@@ -154,6 +154,12 @@ export class Shard {
         for (const [key, value, ttlMs] of command[1]) if (this.store.restore(key, value, ttlMs)) stored++;
         return { status: Status.Ok, size: stored };
       }
+      case Op.GetMany: {
+        const keys = command[1];
+        const values = new Array<string | null>(keys.length);
+        for (let i = 0; i < keys.length; i++) values[i] = this.store.get(keys[i]!) ?? null;
+        return { status: Status.Ok, values };
+      }
       case Op.Crash:
         // After this batch's reply has gone out, as a fault in the middle of work would.
         setImmediate(crash, command[1]);
