@@ -40,10 +40,9 @@ export class Scan {
     this.#total = store.size;
   }
 
-  /** Ends the pass (it ran to its end, or is given up); reads order the keys again. */
+  /** Ends the pass (it ran to its end, or is given up). */
   end(): void {
     this.#done = true;
-    this.#store.endScan();
   }
 
   /** Looks at up to `maxKeys` more keys, stopping early once `maxBytes` of values are handed off. */

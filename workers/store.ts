@@ -30,9 +30,9 @@ export interface StoreOptions {
 /**
  * One node's data. Values come and go as byte strings: one character per byte (0-255), which V8
  * keeps as one-byte strings, so a value clones across threads as a memcpy and its size is its
- * `length`. They are held in an {@link Arena} outside the V8 heap; one Map keeps the keys in LRU
- * order, a second the expiry times of the keys that have one. Pure (no threads, no I/O), so it
- * is unit-tested directly.
+ * `length`. They are held in an {@link Arena} outside the V8 heap, which also keeps them in LRU
+ * order; one Map keeps the keys (a read leaves it alone), a second the expiry times of the keys
+ * that have one. Pure (no threads, no I/O), so it is unit-tested directly.
  *
  * This replaced lru-cache, for two measured reasons. Memory: lru-cache's index came to 266 bytes
  * per entry on the heap after eviction churn (with the key index a pass needs), against 105 here;
@@ -44,24 +44,14 @@ export interface StoreOptions {
 export class Store {
   readonly maxEntries: number;
   readonly maxBytes: number;
-  /**
-   * Key -> the value's handle in {@link #arena}, in LRU order: the first key is the least
-   * recently used; a read or a write moves its key to the end (delete + set), unless the key is
-   * among the most recent quarter already (see {@link #recent}).
-   */
+  /** Key -> the value's handle in {@link #arena}, in the order the keys were added. */
   readonly #map = new Map<string, number>();
-  /** Counts moves to the end; each entry keeps the count of its last move as its arena stamp. */
-  #moves = 0;
   /** Expiry times (on {@link #now}'s clock) of the keys that have one. */
   readonly #expiresAt = new Map<string, number>();
   readonly #arena: Arena;
   readonly #now: () => number;
   /** Where active expiry goes on in {@link #expiresAt} at its next call. */
   #sweep: Iterator<[string, number]> | undefined;
-  /** Walks the map from its least recently used key for evictions; remade when it runs out. */
-  #oldest: Iterator<string> | undefined;
-  /** While a pass walks the keys, reads leave the order alone, so that it sees each key once. */
-  #scanning = false;
   #bytes = 0;
   #hits = 0;
   #misses = 0;
@@ -87,11 +77,7 @@ export class Store {
       return undefined;
     }
     this.#hits++;
-    if (!this.#scanning && !this.#recent(handle)) {
-      this.#map.delete(key);
-      this.#map.set(key, handle);
-      this.#arena.setStamp(handle, ++this.#moves >>> 0);
-    }
+    this.#arena.touch(handle);
     return this.#arena.read(handle);
   }
 
@@ -155,17 +141,11 @@ export class Store {
 
   /**
    * The keys, as a live iterator for a pass over them: it stays valid while keys are added and
-   * removed and yields every key held when it began (a key stored again meanwhile moves to the
-   * end and comes again, later, as do keys added meanwhile). Until {@link endScan}, reads leave
-   * the LRU order alone, so that the pass cannot chase keys that reads keep moving to the end.
+   * removed and yields every key held when it began, and the keys added meanwhile (reads and
+   * overwrites leave a key where it is; one deleted and added again comes again, later).
    */
   keys(): IterableIterator<string> {
-    this.#scanning = true;
     return this.#map.keys();
-  }
-
-  endScan(): void {
-    this.#scanning = false;
   }
 
   /** Removes a key that has moved to other nodes; not counted as a client's delete. */
@@ -181,7 +161,6 @@ export class Store {
     this.#expiresAt.clear();
     this.#arena.clear();
     this.#bytes = 0;
-    this.#oldest = undefined;
     this.#sweep = undefined;
   }
 
@@ -258,21 +237,16 @@ export class Store {
   #store(key: string, value: string, ttlMs: number): boolean {
     const size = entrySize(key, value, ttlMs);
     if (this.maxBytes > 0 && size > this.maxBytes) return false;
-    let handle = this.#arena.store(value);
+    let handle = this.#arena.store(value, key);
     // No slot within the share: pages are held by other sizes' slots. Evict least recently used
     // entries until one frees up (with values of one size, the first eviction does it).
-    while (handle < 0 && this.#evictOldest()) handle = this.#arena.store(value);
+    while (handle < 0 && this.#evictOldest()) handle = this.#arena.store(value, key);
     if (handle < 0) return false;
-    // An overwrite replaces the handle in place when the key is recent: deleting and adding the
-    // same key again and again is what makes a hot key slow (below).
+    // An overwrite replaces the handle in place: the key keeps its place in the Map.
     const old = this.#map.get(key);
-    if (old !== undefined && this.#recent(old)) {
-      this.#arena.setStamp(handle, this.#arena.stamp(old));
+    if (old !== undefined) {
       this.#bytes -= this.#sizeOf(key, old);
       this.#arena.free(old);
-    } else {
-      if (old !== undefined) this.#remove(key, old);
-      this.#arena.setStamp(handle, ++this.#moves >>> 0);
     }
     this.#map.set(key, handle);
     this.#bytes += size;
@@ -285,26 +259,11 @@ export class Store {
   }
 
   #evictOldest(): boolean {
-    let next = this.#oldest?.next();
-    if (next === undefined || next.done === true) {
-      this.#oldest = this.#map.keys();
-      next = this.#oldest.next();
-    }
-    if (next.done === true) return false;
-    this.#remove(next.value, this.#map.get(next.value)!);
+    const handle = this.#arena.oldest();
+    if (handle < 0) return false;
+    this.#remove(this.#arena.keyOf(handle), handle);
     this.#evictions++;
     return true;
-  }
-
-  /**
-   * Whether the entry is among the most recent quarter of moves. A V8 Map keeps a deleted entry in
-   * its bucket's chain until the table is rebuilt, so deleting and re-adding one hot key on every
-   * read made each look-up walk thousands of dead entries (26 us per read of one key among
-   * 11,000, against 0.4 us). Moving a key only once it has left the newest quarter bounds that,
-   * and eviction, which takes from the old end, still finds the keys in LRU order there.
-   */
-  #recent(handle: number): boolean {
-    return ((this.#moves - this.#arena.stamp(handle)) >>> 0) <= this.#map.size >>> 2;
   }
 
   /** What an entry held now is accounted at (before its expiry time is changed or removed). */
