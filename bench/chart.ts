@@ -15,11 +15,11 @@ const LABEL = 300;
 const PLOT = 420;
 const escape = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-export function chart(title: string, bars: readonly Bar[], colours: ReadonlyMap<string, string>): string {
+export function chart(title: string, subtitle: string, bars: readonly Bar[], colours: ReadonlyMap<string, string>): string {
   const max = Math.max(1.25, ...bars.map((b) => b.ratio));
   const x = (ratio: number): number => LABEL + (ratio / max) * PLOT;
   const parts: string[] = [];
-  let y = 44;
+  let y = 62;
   for (const scenario of [...new Set(bars.map((b) => b.scenario))]) {
     parts.push(`<text x="8" y="${y + 12}" font-weight="bold">${escape(scenario)}</text>`);
     y += ROW;
@@ -40,8 +40,9 @@ export function chart(title: string, bars: readonly Bar[], colours: ReadonlyMap<
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="8" y="20" font-size="14" font-weight="bold">${escape(title)}</text>`,
-    `<line x1="${x(1)}" y1="30" x2="${x(1)}" y2="${height - 10}" stroke="#c00" stroke-dasharray="4 3"/>`,
-    `<text x="${x(1) + 4}" y="38" fill="#c00">node:http floor = 1.0x</text>`,
+    `<text x="8" y="38" fill="#555">${escape(subtitle)}</text>`,
+    `<line x1="${x(1)}" y1="48" x2="${x(1)}" y2="${height - 10}" stroke="#c00" stroke-dasharray="4 3"/>`,
+    `<text x="${x(1) + 4}" y="56" fill="#c00">node:http floor = 1.0x</text>`,
     ...parts,
     '</svg>',
     '',

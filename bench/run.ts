@@ -108,8 +108,8 @@ async function main(): Promise<void> {
     const perRound = scenarios.reduce((n, scenario) => n + targets.filter((t) => runs(t, scenario)).length, 0);
     const total = ROUNDS * perRound;
     let done = 0;
-    const measuring = Date.now();
     for (const target of targets) await measure(target, { ...scenarios[0]!, name: 'warm-up' });
+    const measuring = Date.now();
     for (let round = 0; round < ROUNDS; round++) {
       for (const scenario of scenarios) {
         const here = targets.filter((t) => runs(t, scenario));
@@ -209,7 +209,8 @@ async function main(): Promise<void> {
   const colours = new Map(targets.map((t, i) => [t.name, palette[i % palette.length]!]));
   writeFileSync(new URL(`${stamp}.json`, resultsDir), `${JSON.stringify({ machine, rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS, rows, verdicts }, null, 2)}\n`);
   writeFileSync(new URL(`${stamp}.md`, resultsDir), `${table}\n`);
-  writeFileSync(new URL(`${stamp}.svg`, resultsDir), chart(`req/s as a ratio of the node:http floor (${setup})`, rows.map((r) => ({ ...r, ratio: r.pairedRatio })), colours));
+  const title = 'req/s against the node:http floor (median of the per-round ratios; the median req/s)';
+  writeFileSync(new URL(`${stamp}.svg`, resultsDir), chart(title, setup, rows.map((r) => ({ ...r, ratio: r.pairedRatio })), colours));
   process.stdout.write(`results: bench/results/${stamp}.json, .md, .svg\n`);
 }
 
