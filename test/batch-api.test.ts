@@ -34,6 +34,18 @@ t.test('mget, mset, flush, stats and metrics', async (t) => {
     t.same((await post(base, '/mget', { keys: ['e1', 'e2'] })).json, { values: { e1: null, e2: null } });
   });
 
+  t.test('mget reads a key named many times once', async (t) => {
+    const big = 'b'.repeat(100_000);
+    t.equal((await request(base, 'PUT', '/keys/big', big)).status, 201);
+    const hits = async (): Promise<number> => ((await request(base, 'GET', '/stats')).json as { totals: { hits: number } }).totals.hits;
+    const before = await hits();
+    const got = await post(base, '/mget', { keys: [...Array.from({ length: 5_000 }, () => 'big'), 'nope'] });
+    t.equal(got.status, 200);
+    t.same(Object.keys((got.json as { values: object }).values), ['big', 'nope']);
+    t.equal((got.json as { values: Record<string, string> }).values['big'], big);
+    t.equal((await hits()) - before, 1, 'one read of big (and a miss of nope)');
+  });
+
   t.test('bad batch bodies are 400s that say why', async (t) => {
     const cases: Array<[string, string, RegExp]> = [
       ['/mget', '{bad json', /not valid JSON/],
