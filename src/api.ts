@@ -1,13 +1,9 @@
 import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { textToBytes } from './bytes.js';
 import type { Cluster, NodeStatus } from './cluster.js';
-import { asCacheError, CacheError, checkValueSize, ErrorCode, methodNotAllowed, statusError } from './errors.js';
+import { asCacheError, CacheError, ErrorCode, methodNotAllowed } from './errors.js';
 import { createMetrics } from './metrics.js';
-import { CRASH_KINDS, Op, SetMode, Status, type CrashKind } from './protocol.js';
-import { parseTtl } from './query.js';
-import { checkCount, checkKey, maxBatchBody, parseJsonObject } from './batch-body.js';
+import { CRASH_KINDS, type CrashKind } from './protocol.js';
 
 export interface ApiInfo {
   version: string;
@@ -21,47 +17,17 @@ export interface ApiInfo {
 }
 
 /**
- * The Hono app: the admin routes and /mset. The hot data routes, the seed's `/get`, `/set`,
- * `/del`, the resource API `/keys/...` and `/mget`, answer from node:http (src/seed.ts,
- * src/key-routes.ts, src/mget.ts).
+ * The Hono app: the admin routes. The data routes, the seed's `/get`, `/set`, `/del`, the
+ * resource API `/keys/...`, `/mget` and `/mset`, answer from node:http (src/seed.ts,
+ * src/key-routes.ts, src/batch-routes.ts).
  * Errors of any kind leave here as `{"error": "...", "code": "..."}` with the status
  * {@link CacheError.status} gives; nothing internal (stacks, paths) is sent.
  */
 export function createApi(cluster: Cluster, info: ApiInfo): Hono {
   const app = new Hono();
   const metrics = createMetrics(cluster);
-  // A batch body may carry up to MAX_BATCH_KEYS values; this bounds what is buffered for it.
-  const batchLimit = bodyLimit({
-    maxSize: maxBatchBody(info.maxValue),
-    onError: () => {
-      throw new CacheError(ErrorCode.ValueTooLarge, 'Request body is too large');
-    },
-  });
-
   // The seed answers its root on any method, and ends each body with a newline.
   app.all('/', (c) => jsonLine(c, 200, { message: 'Distributed Cache API', version: info.version }));
-
-  app.post('/mset', batchLimit, async (c) => {
-    const body = await readJson(c);
-    const entries = body['entries'];
-    if (typeof entries !== 'object' || entries === null || Array.isArray(entries)) {
-      throw new CacheError(ErrorCode.BadRequest, '"entries" must be an object of key: string value pairs');
-    }
-    const pairs = Object.entries(entries as Record<string, unknown>);
-    checkCount(pairs.length, 'entries');
-    const ttlMs = parseTtl(body['ttl'] as string | number | undefined);
-    const commands = pairs.map(([key, value]) => {
-      checkKey(key);
-      if (typeof value !== 'string') throw new CacheError(ErrorCode.BadRequest, `The value of "${key}" must be a string`);
-      const bytes = textToBytes(value);
-      checkValueSize(bytes.length, info.maxValue);
-      return [key, bytes] as const;
-    });
-    const results = await Promise.all(commands.map(([key, bytes]) => cluster.run(key, [Op.Set, key, bytes, ttlMs, SetMode.Always])));
-    const refused = results.find(({ result }) => result.status !== Status.Ok);
-    if (refused !== undefined) throw statusError(refused.result.status);
-    return c.json({ stored: results.length });
-  });
 
   app.post('/flush', async (c) => {
     await cluster.flush();
@@ -129,7 +95,6 @@ export function createApi(cluster: Cluster, info: ApiInfo): Hono {
   });
 
   for (const [path, allowed] of [
-    ['/mset', 'POST'],
     ['/flush', 'POST'],
     ['/nodes', 'GET, POST'],
     ['/nodes/:id', 'DELETE'],
@@ -155,10 +120,6 @@ function errorResponse(c: Context, error: unknown): Response {
 
 function jsonLine(c: Context, status: 200, body: object): Response {
   return c.body(`${JSON.stringify(body)}\n`, status, { 'content-type': 'application/json' });
-}
-
-async function readJson(c: Context): Promise<Record<string, unknown>> {
-  return parseJsonObject(await c.req.text());
 }
 
 const COUNTED = ['keys', 'bytes', 'hits', 'misses', 'evictions', 'expired', 'sets', 'deletes'] as const;

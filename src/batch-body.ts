@@ -1,5 +1,6 @@
-import { CacheError, ErrorCode } from './errors.js';
-import { checkKeyLength } from './query.js';
+import { textToBytes } from './bytes.js';
+import { CacheError, checkValueSize, ErrorCode } from './errors.js';
+import { checkKeyLength, parseTtl } from './query.js';
 
 /** Most keys one /mget or /mset may name. */
 export const MAX_BATCH_KEYS = 10_000;
@@ -41,4 +42,25 @@ export function checkCount(count: number, field: string): void {
 export function checkKey(key: string): void {
   if (key === '') throw new CacheError(ErrorCode.BadRequest, 'Keys must not be empty');
   checkKeyLength(key);
+}
+
+/** An /mset body's entries as [key, byte string] pairs, and its ttl in milliseconds (0 = none). */
+export function parseMset(body: Record<string, unknown>, maxValue: number): { entries: Array<[string, string]>; ttlMs: number } {
+  const entries = body['entries'];
+  if (typeof entries !== 'object' || entries === null || Array.isArray(entries)) {
+    throw new CacheError(ErrorCode.BadRequest, '"entries" must be an object of key: string value pairs');
+  }
+  const pairs = Object.entries(entries as Record<string, unknown>);
+  checkCount(pairs.length, 'entries');
+  const ttlMs = parseTtl(body['ttl'] as string | number | undefined);
+  return {
+    ttlMs,
+    entries: pairs.map(([key, value]) => {
+      checkKey(key);
+      if (typeof value !== 'string') throw new CacheError(ErrorCode.BadRequest, `The value of "${key}" must be a string`);
+      const bytes = textToBytes(value);
+      checkValueSize(bytes.length, maxValue);
+      return [key, bytes];
+    }),
+  };
 }

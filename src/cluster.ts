@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { CacheError, ErrorCode, internalError, nodeUnavailable } from './errors.js';
+import { CacheError, internalError, nodeUnavailable, statusError } from './errors.js';
 import { Membership, type Health, type Member, type MembershipOptions, type NodeState } from './membership.js';
 import {
   codeNames,
@@ -159,6 +159,28 @@ export class Cluster {
           const found = result!.values!;
           for (let j = 0; j < indexes.length; j++) values[indexes[j]!] = found[j] ?? undefined;
           done();
+        });
+      }
+    });
+  }
+
+  /**
+   * Writes many keys (for /mset), each as {@link dispatch} would, with one promise for them all:
+   * resolves with their count once every copy is written, or fails with the first error.
+   */
+  setMany(entries: ReadonlyArray<readonly [key: string, value: string]>, ttlMs: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      let pending = entries.length;
+      let failed = false;
+      if (pending === 0) return resolve(0);
+      for (const [key, value] of entries) {
+        this.dispatch(key, [Op.Set, key, value, ttlMs, SetMode.Always], (error, result) => {
+          if (failed) return;
+          if (error !== null || result!.status !== Status.Ok) {
+            failed = true;
+            return reject(error ?? statusError(result!.status));
+          }
+          if (--pending === 0) resolve(entries.length);
         });
       }
     });

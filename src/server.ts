@@ -8,7 +8,7 @@ import { createApi } from './api.js';
 import { Cluster } from './cluster.js';
 import type { Options } from './options.js';
 import { KeyRoutes } from './key-routes.js';
-import { MgetRoute } from './mget.js';
+import { BatchRoutes } from './batch-routes.js';
 import { sendError, type ServerState } from './raw-http.js';
 import { SEED_PATHS, SeedRoutes } from './seed.js';
 import { CacheError, ErrorCode, valueTooLarge } from './errors.js';
@@ -65,7 +65,7 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
   const context = { cluster, maxValue: options.maxValue, state };
   const seed = new SeedRoutes(context);
   const keys = new KeyRoutes(context);
-  const mget = new MgetRoute(context);
+  const batch = new BatchRoutes(context);
 
   const tooLarge = (req: IncomingMessage): boolean =>
     req.method === 'PUT' && Number(req.headers['content-length']) > options.maxValue;
@@ -90,8 +90,8 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
       seed.handle(req, res, path, query);
     } else if (KeyRoutes.matches(path)) {
       keys.handle(req, res, path, query);
-    } else if (path === MgetRoute.PATH) {
-      mget.handle(req, res);
+    } else if (BatchRoutes.matches(path)) {
+      batch.handle(req, res, path);
     } else {
       // While draining, every response closes its connection, so keep-alive clients let go.
       // (The node:http routes check the flag when they write, as they may wait for a node.)

@@ -68,6 +68,12 @@ t.test('mget, mset, flush, stats and metrics', async (t) => {
     const ok = await post(base, '/mget', { keys: Array.from({ length: 10_000 }, (_, i) => `k${i}`) });
     t.equal(ok.status, 200, '10,000 keys is allowed');
     t.equal((await request(base, 'GET', '/mget')).status, 405);
+    const getMset = await request(base, 'GET', '/mset');
+    t.equal(getMset.status, 405);
+    t.equal(getMset.headers.get('allow'), 'POST');
+    const huge = await request(base, 'POST', '/mset', ' '.repeat(64 * 1024 * 1024 + 1));
+    t.equal(huge.status, 413, 'a batch body over 64 MiB is refused');
+    t.match(huge.json, { code: 'VALUE_TOO_LARGE' });
   });
 
   t.test('stats count operations per node and in total', async (t) => {
