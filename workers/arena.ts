@@ -111,19 +111,19 @@ export class Arena {
   }
 
   read(handle: number): string {
-    const page = this.#pages[Math.floor(handle / (SLOT_MASK + 1))]!;
+    const page = this.#pageOf(handle);
     const slot = handle & SLOT_MASK;
     const start = slot * page.slotBytes;
     return page.buffer.toString('latin1', start, start + page.lengths[slot]!);
   }
 
   length(handle: number): number {
-    const page = this.#pages[Math.floor(handle / (SLOT_MASK + 1))]!;
+    const page = this.#pageOf(handle);
     return page.lengths[handle & SLOT_MASK]!;
   }
 
   keyOf(handle: number): string {
-    return this.#pages[Math.floor(handle / (SLOT_MASK + 1))]!.keys[handle & SLOT_MASK]!;
+    return this.#pageOf(handle).keys[handle & SLOT_MASK]!;
   }
 
   /** The least recently used slot's handle, or -1 when none is in use. */
@@ -140,7 +140,7 @@ export class Arena {
 
   free(handle: number): void {
     this.#unlink(handle);
-    const page = this.#pages[Math.floor(handle / (SLOT_MASK + 1))]!;
+    const page = this.#pageOf(handle);
     page.keys[handle & SLOT_MASK] = undefined;
     page.free.push(handle & SLOT_MASK);
     page.used--;
@@ -154,24 +154,28 @@ export class Arena {
     this.#tail = NONE;
   }
 
+  #pageOf(handle: number): Page {
+    return this.#pages[Math.floor(handle / (SLOT_MASK + 1))]!;
+  }
+
   #linkAtHead(handle: number): void {
-    const page = this.#pages[Math.floor(handle / (SLOT_MASK + 1))]!;
+    const page = this.#pageOf(handle);
     const slot = handle & SLOT_MASK;
     page.newer[slot] = NONE;
     page.older[slot] = this.#head;
-    if (this.#head !== NONE) this.#pages[Math.floor(this.#head / (SLOT_MASK + 1))]!.newer[this.#head & SLOT_MASK] = handle;
+    if (this.#head !== NONE) this.#pageOf(this.#head).newer[this.#head & SLOT_MASK] = handle;
     else this.#tail = handle;
     this.#head = handle;
   }
 
   #unlink(handle: number): void {
-    const page = this.#pages[Math.floor(handle / (SLOT_MASK + 1))]!;
+    const page = this.#pageOf(handle);
     const slot = handle & SLOT_MASK;
     const newer = page.newer[slot]!;
     const older = page.older[slot]!;
-    if (newer !== NONE) this.#pages[Math.floor(newer / (SLOT_MASK + 1))]!.older[newer & SLOT_MASK] = older;
+    if (newer !== NONE) this.#pageOf(newer).older[newer & SLOT_MASK] = older;
     else this.#head = older;
-    if (older !== NONE) this.#pages[Math.floor(older / (SLOT_MASK + 1))]!.newer[older & SLOT_MASK] = newer;
+    if (older !== NONE) this.#pageOf(older).newer[older & SLOT_MASK] = newer;
     else this.#tail = newer;
   }
 
