@@ -116,7 +116,7 @@ export class Cluster {
    * that a read of those keys goes to, and one promise for them all. Keys of a node that dies
    * meanwhile are read again one by one, as {@link dispatch} would (with its retries).
    * Against a Get command and a promise per key, 50 clients reading 100 keys each went from
-   * 0.9-1.1k to 1.2k requests/s (both through Hono; see src/mget.ts for the rest): the main
+   * 0.9-1.1k to 1.2k requests/s (both through Hono; see src/batch-routes.ts for the rest): the main
    * thread had spent 40-47% of its time collecting the garbage of the reads in flight.
    */
   getMany(keys: readonly string[]): Promise<Array<string | undefined>> {
