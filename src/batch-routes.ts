@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { batchKeys, maxBatchBody, parseJsonObject, parseMset } from './batch-body.js';
 import { bytesToText } from './bytes.js';
-import { CacheError, ErrorCode, methodNotAllowed } from './errors.js';
+import { batchTooLarge, methodNotAllowed } from './errors.js';
 import { RawRoutes, readBody } from './raw-http.js';
 
 /**
@@ -23,8 +23,7 @@ export class BatchRoutes extends RawRoutes {
       res.setHeader('allow', 'POST');
       return this.fail(res, methodNotAllowed());
     }
-    const tooLarge = (): void => this.fail(res, new CacheError(ErrorCode.ValueTooLarge, 'Request body is too large'));
-    readBody(req, maxBatchBody(this.maxValue), tooLarge, (body) => {
+    readBody(req, maxBatchBody(this.maxValue), () => this.fail(res, batchTooLarge()), (body) => {
       try {
         const json = parseJsonObject(body.toString('utf8'));
         if (path === '/mget') this.#mget(res, json);

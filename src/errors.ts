@@ -108,6 +108,10 @@ export function statusError(status: Status): CacheError {
   }
 }
 
+export function batchTooLarge(): CacheError {
+  return new CacheError(ErrorCode.ValueTooLarge, 'Request body is too large');
+}
+
 export function valueTooLarge(maxValue: number): CacheError {
   return new CacheError(ErrorCode.ValueTooLarge, `Value is larger than the limit of ${maxValue} bytes (--max-value)`);
 }

@@ -11,7 +11,8 @@ import { KeyRoutes } from './key-routes.js';
 import { BatchRoutes } from './batch-routes.js';
 import { sendError, type ServerState } from './raw-http.js';
 import { SEED_PATHS, SeedRoutes } from './seed.js';
-import { CacheError, ErrorCode, valueTooLarge } from './errors.js';
+import { batchTooLarge, CacheError, ErrorCode, valueTooLarge } from './errors.js';
+import { maxBatchBody } from './batch-body.js';
 
 export const VERSION: string = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -67,25 +68,37 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
   const keys = new KeyRoutes(context);
   const batch = new BatchRoutes(context);
 
-  const tooLarge = (req: IncomingMessage): boolean =>
-    req.method === 'PUT' && Number(req.headers['content-length']) > options.maxValue;
+  // A body whose declared length is over its route's limit: a value past --max-value, or an
+  // /mget or /mset body past the batch limit.
+  const batchLimit = maxBatchBody(options.maxValue);
+  // (The method is looked at first: node builds `req.headers` only when it is asked for.)
+  const tooLarge = (req: IncomingMessage): CacheError | undefined => {
+    if (req.method === 'PUT') {
+      return Number(req.headers['content-length']) > options.maxValue ? valueTooLarge(options.maxValue) : undefined;
+    }
+    if (req.method === 'POST' && BatchRoutes.matches(pathOf(req.url ?? '/')) && Number(req.headers['content-length']) > batchLimit) {
+      return batchTooLarge();
+    }
+    return undefined;
+  };
   const authorized = bearerCheck(options.authToken);
 
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
-    const path = q < 0 ? url : url.slice(0, q);
+    const path = pathOf(url);
     const query = q < 0 ? '' : url.slice(q + 1);
+    const refused = tooLarge(req);
     if (!authorized(req) && !(path === '/health' && (req.method === 'GET' || req.method === 'HEAD'))) {
       res.setHeader('www-authenticate', 'Bearer');
       sendError(state, res, new CacheError(ErrorCode.Unauthorized, 'Missing or wrong bearer token'));
-    } else if (tooLarge(req)) {
+    } else if (refused !== undefined) {
       // Refused on its declared length, before anything buffers it. Clients that send
       // `Expect: 100-continue` (curl does above 1 MB) are refused before they send the body at all
       // (checkContinue below). Others get this answer at once while node reads and drops the
       // rest in passing: closing under a client that is still sending would reset the connection
       // and lose the answer. Bodies without a length are counted as they stream.
-      sendError(state, res, valueTooLarge(options.maxValue));
+      sendError(state, res, refused);
     } else if (SEED_PATHS.has(path)) {
       seed.handle(req, res, path, query);
     } else if (KeyRoutes.matches(path)) {
@@ -106,7 +119,7 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
   // this it answers them and closes after the last.
   Object.assign(http, { httpAllowHalfOpen: true });
   http.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
-    if (!tooLarge(req) && authorized(req)) res.writeContinue();
+    if (tooLarge(req) === undefined && authorized(req)) res.writeContinue();
     listener(req, res);
   });
 
@@ -148,6 +161,11 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
   };
 
   return { url: `http://${host}:${port}`, port, cluster, http, drain, close };
+}
+
+function pathOf(url: string): string {
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
 }
 
 /**

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { connect } from 'node:net';
 import { request, startTestServer } from './fixtures/server.js';
 
 const post = (base: string, path: string, body: unknown) => request(base, 'POST', path, JSON.stringify(body));
@@ -74,6 +75,18 @@ t.test('mget, mset, flush, stats and metrics', async (t) => {
     const huge = await request(base, 'POST', '/mset', ' '.repeat(64 * 1024 * 1024 + 1));
     t.equal(huge.status, 413, 'a batch body over 64 MiB is refused');
     t.match(huge.json, { code: 'VALUE_TOO_LARGE' });
+    // Declared over the limit with Expect: 100-continue: refused before the body is sent.
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(server.port, '127.0.0.1', () => {
+        socket.write('POST /mget HTTP/1.1\r\nHost: x\r\nContent-Length: 70000000\r\nExpect: 100-continue\r\n\r\n');
+      });
+      socket.once('data', (data) => {
+        resolve(data.toString().split('\r\n')[0]!);
+        socket.destroy();
+      });
+      socket.once('error', reject);
+    });
+    t.equal(answer, 'HTTP/1.1 413 Payload Too Large', 'no 100 Continue for a body declared over the limit');
   });
 
   t.test('stats count operations per node and in total', async (t) => {
