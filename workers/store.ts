@@ -5,8 +5,9 @@ import { Arena, MAX_PAGE_BYTES } from './arena.js';
  * Bytes an entry costs beyond its key and its value's slot in the arena: its map entry and the
  * key's string header on the V8 heap, and room for the garbage churn leaves. Measured on Node 20
  * (x64) by bench/entry-overhead.ts: 52 bytes beyond the key bytes for a store filled once, 105
- * after eviction churn (the hash table carries holes). Accounting it is what lets --max-memory
- * bound the process's real memory, not just its payload.
+ * after eviction churn (the hash table carries holes), and 16 for the slot's place in the arena's
+ * LRU list (two links and the key's reference). Accounting it is what lets --max-memory bound the
+ * process's real memory, not just its payload.
  */
 export const ENTRY_OVERHEAD_BYTES = 200;
 /** What an expiry time adds to an entry: a second map entry (191 bytes in all after churn, same bench). */
