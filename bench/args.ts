@@ -1,4 +1,4 @@
-/** What the bench scripts share: their numeric flags and the median of their samples. */
+/** What the bench scripts share: their flags and the median of their samples. */
 
 /** `--name N` from the command line, or `fallback`; a value that is not a number is an error. */
 export function numberFlag(name: string, fallback: number, argv: readonly string[] = process.argv.slice(2)): number {
@@ -7,6 +7,12 @@ export function numberFlag(name: string, fallback: number, argv: readonly string
   const value = Number(argv[i + 1]);
   if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} needs a positive number, got '${argv[i + 1]}'`);
   return value;
+}
+
+/** `--name VALUE` from the command line, or undefined when the flag is absent. */
+export function textFlag(name: string, argv: readonly string[] = process.argv.slice(2)): string | undefined {
+  const i = argv.indexOf(`--${name}`);
+  return i < 0 ? undefined : argv[i + 1];
 }
 
 export function median(values: readonly number[]): number {

@@ -15,13 +15,11 @@
 import autocannon from 'autocannon';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { textFlag } from './args.js';
 import { startCache, type Target } from './targets.js';
 
 const MIB = 1024 * 1024;
-const only = ((): string | undefined => {
-  const i = process.argv.indexOf('--only');
-  return i < 0 ? undefined : process.argv[i + 1];
-})();
+const only = textFlag('only');
 const PARTS = ['bound', 'per-key', 'leak'];
 if (only !== undefined && !PARTS.includes(only)) throw new Error(`--only takes one of ${PARTS.join(', ')}; got '${only}'`);
 

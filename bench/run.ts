@@ -15,7 +15,7 @@
 import autocannon, { type Request } from 'autocannon';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { median, numberFlag } from './args.js';
+import { median, numberFlag, textFlag } from './args.js';
 import { chart } from './chart.js';
 import { startCache, startFloor, startHonoMap, type Target } from './targets.js';
 import { KEYS, preload, SCENARIOS, type Scenario } from './workload.js';
@@ -29,10 +29,6 @@ interface Sample {
 }
 
 const args = process.argv.slice(2);
-const textFlag = (name: string): string | undefined => {
-  const i = args.indexOf(`--${name}`);
-  return i < 0 ? undefined : args[i + 1];
-};
 const quick = args.includes('--quick');
 const ROUNDS = numberFlag('rounds', quick ? 1 : 3);
 const SECONDS = numberFlag('seconds', quick ? 1 : 4);
