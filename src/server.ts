@@ -72,11 +72,11 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
   // /mget or /mset body past the batch limit.
   const batchLimit = maxBatchBody(options.maxValue);
   // (The method is looked at first: node builds `req.headers` only when it is asked for.)
-  const tooLarge = (req: IncomingMessage): CacheError | undefined => {
+  const tooLarge = (req: IncomingMessage, path: string): CacheError | undefined => {
     if (req.method === 'PUT') {
       return Number(req.headers['content-length']) > options.maxValue ? valueTooLarge(options.maxValue) : undefined;
     }
-    if (req.method === 'POST' && BatchRoutes.matches(pathOf(req.url ?? '/')) && Number(req.headers['content-length']) > batchLimit) {
+    if (req.method === 'POST' && BatchRoutes.matches(path) && Number(req.headers['content-length']) > batchLimit) {
       return batchTooLarge();
     }
     return undefined;
@@ -86,9 +86,9 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
-    const path = pathOf(url);
+    const path = q < 0 ? url : url.slice(0, q);
     const query = q < 0 ? '' : url.slice(q + 1);
-    const refused = tooLarge(req);
+    const refused = tooLarge(req, path);
     if (!authorized(req) && !(path === '/health' && (req.method === 'GET' || req.method === 'HEAD'))) {
       res.setHeader('www-authenticate', 'Bearer');
       sendError(state, res, new CacheError(ErrorCode.Unauthorized, 'Missing or wrong bearer token'));
@@ -119,7 +119,7 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
   // this it answers them and closes after the last.
   Object.assign(http, { httpAllowHalfOpen: true });
   http.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
-    if (tooLarge(req) === undefined && authorized(req)) res.writeContinue();
+    if (tooLarge(req, pathOf(req.url ?? '/')) === undefined && authorized(req)) res.writeContinue();
     listener(req, res);
   });
 
