@@ -100,17 +100,6 @@ export class Cluster {
     else this.#read(key, command, callback, 0);
   }
 
-  /** {@link dispatch} as a promise; a command the node could not apply is an INTERNAL error. */
-  run(key: string, command: Command): Promise<{ result: Result; node: string }> {
-    return new Promise((resolve, reject) => {
-      this.dispatch(key, command, (error, result, node) => {
-        if (error !== null) reject(error);
-        else if (result!.status === Status.Failed) reject(internalError());
-        else resolve({ result: result!, node });
-      });
-    });
-  }
-
   /**
    * The values of many keys (undefined where absent), for /mget: one GetMany command per node
    * that a read of those keys goes to, and one promise for them all. Keys of a node that dies
