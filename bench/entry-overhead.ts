@@ -1,6 +1,6 @@
 /**
  * Measures what one entry costs a node beyond its key bytes and its value's arena slot, the figure
- * behind ENTRY_OVERHEAD_BYTES in workers/store.ts: V8 heap per entry (the key string, the map
+ * behind ENTRY_OVERHEAD_BYTES and INDEX_HEAP_BYTES in src/core/limits.ts: V8 heap per entry (the key string, the map
  * entries, the expiry time) right after filling, and after churn (1,000,000 writes into a store
  * capped at 100,000 entries, so that its hash tables carry the holes that evictions leave).
  * Run: node --expose-gc dist/bench/entry-overhead.js

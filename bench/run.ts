@@ -55,7 +55,7 @@ const CONFIGS: Config[] = [
   // More nodes must not cost throughput: the same load over 1 to 8 nodes.
   ...(quick ? [1, 8] : [1, 2, 4, 8]).map((n) => ({ name: sweepName(n, 1), args: ['--nodes', `${n}`, '--replicas', '1'], scenarios: SWEEP })),
   ...(quick ? [] : [2, 4, 8].map((n) => ({ name: sweepName(n, 2), args: ['--nodes', `${n}`, '--replicas', '2'], scenarios: SWEEP }))),
-  ...(args.includes('--piscina') ? [{ name: 'cache: 3 piscina nodes', args: ['--shard-transport', 'piscina'], scenarios: ALL }] : []),
+  ...(args.includes('--piscina') ? [{ name: 'cache: 3 piscina nodes', args: ['--node-transport', 'piscina'], scenarios: ALL }] : []),
 ].filter((c) => c.name.includes(textFlag('target') ?? ''));
 const scenarios = SCENARIOS.filter((s) => s.name.includes(textFlag('scenario') ?? ''));
 const runs = (target: Target, scenario: Scenario): boolean =>
@@ -197,7 +197,7 @@ async function main(): Promise<void> {
   ].join('\n');
   process.stdout.write(`\n${table}\n\ntook ${Math.round((Date.now() - started) / 1000)} s\n`);
 
-  const resultsDir = new URL('../../bench/results/', import.meta.url);
+  const resultsDir = new URL('../../bench/results', import.meta.url);
   mkdirSync(resultsDir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const palette = ['#c00', '#e69f00', '#0072b2', '#56b4e9', '#009e73', '#66c2a5', '#8da0cb', '#cc79a7', '#999', '#555', '#b15928', '#333'];

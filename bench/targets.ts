@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { SERVER_NODE_FLAGS } from '../src/server.js';
+import { SERVER_NODE_FLAGS } from '../src/http/server.js';
 
 /** A server under test, running as its own process so the load generator has its own core. */
 export interface Target {

@@ -1,4 +1,4 @@
-import { Status } from './protocol.js';
+import { Status } from './core/protocol.js';
 
 /**
  * Every failure a client can see has one of these codes. The HTTP status for each is chosen in

@@ -2,7 +2,7 @@
 // The flags are SERVER_NODE_FLAGS in src/server.ts (why, and who else passes them).
 import { pino } from 'pino';
 import { helpText, parseArgs, resolveOptions, UsageError, type Parsed } from './options.js';
-import { startServer, VERSION } from './server.js';
+import { startServer, VERSION } from './http/server.js';
 
 const PROGRAM = 'distributed-cache';
 
@@ -33,7 +33,7 @@ async function main(argv: readonly string[]): Promise<number> {
     log.fatal({ err: error }, 'could not start');
     return 1;
   }
-  log.info({ nodes: options.nodes, replicas: Math.min(options.replicas, options.nodes), transport: options.shardTransport }, `${PROGRAM} listening on ${server.url}`);
+  log.info({ nodes: options.nodes, replicas: Math.min(options.replicas, options.nodes), transport: options.nodeTransport }, `${PROGRAM} listening on ${server.url}`);
 
   const running = server;
   return new Promise<number>((resolve) => {

@@ -1,5 +1,6 @@
-import { MAX_NODES } from './membership.js';
-import { TRANSPORTS } from './transport.js';
+import { MAX_NODES } from './core/limits.js';
+import { TRANSPORTS } from './nodes/start.js';
+import { formatSize, parseSize } from './sizes.js';
 
 /**
  * Every command-line option, declared once: the parser, the defaults and `--help` are all derived
@@ -34,13 +35,12 @@ interface ChoiceSpec<C extends string = string> {
   choices: readonly C[];
   default: C;
   help: string;
+  /** An earlier name of the flag, still accepted. */
+  alias?: string;
 }
 type Spec = IntSpec | SizeSpec | StringSpec | BoolSpec | ChoiceSpec;
 
-const KIB = 1024;
-const MIB = 1024 * KIB;
-const GIB = 1024 * MIB;
-const UNITS: Record<string, number> = { '': 1, b: 1, k: KIB, kb: KIB, m: MIB, mb: MIB, g: GIB, gb: GIB };
+const MIB = 1024 * 1024;
 
 export const OPTIONS = {
   port: {
@@ -88,11 +88,12 @@ export const OPTIONS = {
     min: 1,
     help: 'Largest value accepted (kb, mb, gb); a larger body is refused with 413 before it is read whole.',
   },
-  shardTransport: {
+  nodeTransport: {
     type: 'choice',
     choices: TRANSPORTS,
     default: 'worker',
-    help: 'How nodes are driven: plain worker threads, or one-thread piscina pools (slower; see bench/README.md).',
+    alias: 'shard-transport',
+    help: 'How nodes are driven: plain worker threads, or one-thread piscina pools (slower; see bench/README.md). --shard-transport is its earlier name.',
   },
   authToken: {
     type: 'string',
@@ -176,7 +177,13 @@ export class UsageError extends Error {
 export type Parsed = { kind: 'run'; options: Options } | { kind: 'help' } | { kind: 'version' };
 
 const flagOf = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-const BY_FLAG = new Map<string, Name>((Object.keys(OPTIONS) as Name[]).map((name) => [flagOf(name), name]));
+const BY_FLAG = new Map<string, Name>(
+  (Object.keys(OPTIONS) as Name[]).flatMap((name) => {
+    const spec: Spec = OPTIONS[name];
+    const alias = 'alias' in spec ? spec.alias : undefined;
+    return alias === undefined ? [[flagOf(name), name] as const] : [[flagOf(name), name] as const, [alias, name] as const];
+  }),
+);
 
 /** Parses `--flag value` and `--flag=value` forms; booleans take no value (or `=true|false`). */
 export function parseArgs(argv: readonly string[]): Parsed {
@@ -257,22 +264,6 @@ export function resolveOptions(options: Options, env: Record<string, string | un
 
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
-}
-
-/** Bytes in `64mb`, `512KB`, `1g`, `1048576`; undefined if it is not such a size. */
-export function parseSize(raw: string): number | undefined {
-  const match = /^(\d+)\s*([kmg]?b?)$/i.exec(raw.trim());
-  if (match === null) return undefined;
-  const value = Number(match[1]) * UNITS[match[2]!.toLowerCase()]!;
-  return Number.isSafeInteger(value) ? value : undefined;
-}
-
-/** A byte count as the largest whole unit that divides it: 536870912 -> 512mb. */
-export function formatSize(bytes: number): string {
-  for (const [unit, size] of [['gb', GIB], ['mb', MIB], ['kb', KIB]] as const) {
-    if (bytes >= size && bytes % size === 0) return `${bytes / size}${unit}`;
-  }
-  return `${bytes}b`;
 }
 
 export function helpText(program: string, version: string): string {

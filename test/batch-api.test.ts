@@ -1,6 +1,6 @@
 import t from 'tap';
 import { connect } from 'node:net';
-import { request, startTestServer } from './fixtures/server.js';
+import { batchesSent, ownerOf, request, startTestServer } from './fixtures/server.js';
 
 const post = (base: string, path: string, body: unknown) => request(base, 'POST', path, JSON.stringify(body));
 
@@ -15,16 +15,16 @@ t.test('mget, mset, flush, stats and metrics', async (t) => {
     t.equal(set.status, 200);
     t.same(set.json, { stored: 300 });
     const keys = [...Object.keys(entries), 'missing-1', 'missing-2'];
-    const before = server.cluster.batching().reduce((n, s) => n + s.batches, 0);
+    const before = batchesSent(server);
     const got = await post(base, '/mget', { keys });
-    const after = server.cluster.batching().reduce((n, s) => n + s.batches, 0);
+    const after = batchesSent(server);
     t.equal(got.status, 200);
     const values = (got.json as { values: Record<string, string | null> }).values;
     t.equal(values['m7'], 'value 7 ✓');
     t.equal(values['missing-1'], null);
     t.equal(Object.keys(values).length, 302);
     t.ok(after - before <= 3, `302 keys over 3 nodes took ${after - before} batches, one per node`);
-    const owners = new Set(Object.keys(entries).map((k) => server.cluster.ownerOf(k)));
+    const owners = new Set(Object.keys(entries).map((k) => ownerOf(server, k)));
     t.equal(owners.size, 3, 'the keys span all nodes');
   });
 
@@ -166,7 +166,7 @@ t.test('100,000 keys with ttl=1, never read, are freed within 5 s of expiring', 
   }
   const expiresBy = Date.now() + 1000;
   t.ok(Date.now() - written < 5000, 'written quickly enough for the test to mean something');
-  const copies = 100_000 * server.cluster.replicas;
+  const copies = 100_000 * server.cluster.membership.placement.replicas;
   let stats = (await request(server.url, 'GET', '/stats')).json as { totals: { keys: number; bytes: number; expired: number } };
   t.equal(stats.totals.keys + stats.totals.expired, copies, 'each copy is either held or counted as expired');
   while (Date.now() < expiresBy + 5000) {

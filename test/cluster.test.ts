@@ -1,7 +1,7 @@
 import t from 'tap';
 import type { Test } from 'tap';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { RunningServer } from '../src/server.js';
+import type { RunningServer } from '../src/http/server.js';
 import { mixedLoad, preload, preloadKey, preloadValue, verify, type LoadReport } from '../bench/mixed-load.js';
 import { request, startTestServer } from './fixtures/server.js';
 
@@ -28,7 +28,7 @@ async function underLoad(t: Test, server: RunningServer, change: () => Promise<v
   const load = mixedLoad({ base: server.url, clients: 50, preloaded: PRELOADED, stop: () => stop });
   await sleep(300);
   await change();
-  await server.cluster.settled();
+  await server.cluster.membership.settled();
   await sleep(300);
   stop = true;
   const report = await load;
@@ -115,7 +115,7 @@ t.test('mget reads every key while a node crashes and another joins', async (t) 
   await sleep(200);
   t.equal((await request(server.url, 'POST', '/debug/crash/node-1')).status, 202);
   t.equal((await request(server.url, 'POST', '/nodes')).status, 201);
-  await server.cluster.settled();
+  await server.cluster.membership.settled();
   await sleep(200);
   stop = true;
   await Promise.all(readers);
@@ -140,7 +140,7 @@ t.test('each kind of fault is detected and the node refilled', async (t) => {
       await sleep(10);
       state = (await nodesOf(server)).nodes.find((n) => n.id === node)!.state;
     }
-    await server.cluster.settled();
+    await server.cluster.membership.settled();
     const after = (await nodesOf(server)).nodes.find((n) => n.id === node)!;
     t.equal(after.restarts, 1, `${how}: restarted`);
     t.match(after.lastFailure?.reason, reason, `${how}: ${after.lastFailure?.reason}`);
@@ -157,10 +157,10 @@ t.test('a node that keeps dying is restarted with back-off', async (t) => {
   t.teardown(() => server.close());
   const recoveries: number[] = [];
   for (let i = 0; i < 3; i++) {
-    await server.cluster.settled();
+    await server.cluster.membership.settled();
     const started = Date.now();
     t.equal((await request(server.url, 'POST', '/debug/crash/node-1')).status, 202);
-    await server.cluster.settled();
+    await server.cluster.membership.settled();
     recoveries.push(Date.now() - started);
   }
   t.ok(recoveries[2]! >= 200, `third restart after ${recoveries[2]} ms (>= 200 ms back-off); first ${recoveries[0]} ms`);
@@ -173,7 +173,7 @@ t.test('with --replicas 1 a crash loses the node keys, and /health and /nodes sa
   await preload(server.url, 1_000);
   const held = (await nodesOf(server)).nodes[0]!.keys;
   t.equal((await request(server.url, 'POST', '/debug/crash/node-1')).status, 202);
-  await server.cluster.settled();
+  await server.cluster.membership.settled();
   const node = (await nodesOf(server)).nodes[0]!;
   t.equal(node.state, 'up', 'restarted');
   t.equal(node.keys, 0, 'empty: there was no copy');
@@ -194,9 +194,9 @@ t.test('membership errors, and fault injection needs --enable-debug', async (t) 
   t.equal((await request(server.url, 'POST', '/debug/crash/node-1')).status, 404);
   t.equal((await request(server.url, 'PUT', '/nodes')).status, 405);
   t.equal((await request(server.url, 'POST', '/nodes')).status, 201);
-  await server.cluster.settled();
+  await server.cluster.membership.settled();
   t.equal((await request(server.url, 'DELETE', '/nodes/node-1')).status, 202, 'two nodes: one may leave');
-  await server.cluster.settled();
+  await server.cluster.membership.settled();
   t.same((await nodesOf(server)).nodes.map((n) => n.id), ['node-2']);
 });
 
@@ -208,7 +208,7 @@ t.test('NX and XX stay exact with replicas, after a join', async (t) => {
   t.equal((await put('a', 'nx', '2')).status, 409);
   t.equal((await put('b', 'xx', '1')).status, 404);
   t.equal((await request(server.url, 'POST', '/nodes')).status, 201);
-  await server.cluster.settled();
+  await server.cluster.membership.settled();
   t.equal((await put('a', 'nx', '3')).status, 409, 'still present after the join');
   t.equal((await put('a', 'xx', '4')).status, 201);
   const copies = (await nodesOf(server)).nodes.reduce((sum, n) => sum + n.keys, 0);
@@ -217,11 +217,11 @@ t.test('NX and XX stay exact with replicas, after a join', async (t) => {
 });
 
 t.test('piscina-driven nodes recover from a crash too', async (t) => {
-  const server = await startTestServer({ nodes: 2, replicas: 2, enableDebug: true, shardTransport: 'piscina' });
+  const server = await startTestServer({ nodes: 2, replicas: 2, enableDebug: true, nodeTransport: 'piscina' });
   t.teardown(() => server.close());
   await preload(server.url, 1_000);
   t.equal((await request(server.url, 'POST', '/debug/crash/node-1?how=throw')).status, 202);
-  await server.cluster.settled();
+  await server.cluster.membership.settled();
   const node = (await nodesOf(server)).nodes[0]!;
   t.match(node, { state: 'up', restarts: 1, keys: 1_000 }, 'restarted and refilled');
   t.equal((await verify(server.url, 1_000)).lost.length, 0);
@@ -237,7 +237,7 @@ t.test('/health is 503 while some key has no live copy, then counts what was los
   const during = await request(server.url, 'GET', '/health');
   t.equal(during.status, 503, 'no live copy of some keys');
   t.match(during.json, { status: 'degraded' });
-  await server.cluster.settled();
+  await server.cluster.membership.settled();
   const after = await request(server.url, 'GET', '/health');
   t.equal(after.status, 200, 'every range has a live node again');
   const lost = (await verify(server.url, 3_000)).lost.length;

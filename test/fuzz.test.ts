@@ -111,7 +111,7 @@ t.test(`${RUNS} hostile requests: no 5xx, no crash, no key lost`, async (t) => {
   t.comment(`status codes: ${JSON.stringify(Object.fromEntries([...statuses].sort((a, b) => a[0] - b[0])))}`);
   t.equal([...statuses.values()].reduce((a, b) => a + b, 0), RUNS, 'every request accounted for');
   // The fuzz may add and remove nodes (POST /nodes, DELETE /nodes/:id are open here): none may die.
-  await server.cluster.settled();
+  await server.cluster.membership.settled();
   const nodes = (await request(server.url, 'GET', '/nodes')).json as { nodes: Array<{ id: string; state: string; restarts: number }> };
   t.ok(nodes.nodes.length >= 1, `${nodes.nodes.length} nodes`);
   t.same(nodes.nodes.filter((n) => n.state !== 'up' || n.restarts !== 0), [], 'no node crashed');

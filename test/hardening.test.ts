@@ -161,7 +161,7 @@ t.test('shutdown under load: every acknowledged write is applied, no request han
   const settled = await Promise.race([Promise.all(clients).then(() => true), sleep(5000).then(() => false)]);
   t.ok(settled, 'every client request settled: answered or refused');
   t.ok(drainedIn < 5000, `drained in ${drainedIn} ms (--shutdown-timeout 5 s)`);
-  const values = await server.cluster.getMany(acknowledged);
+  const values = await server.cluster.data.getMany(acknowledged);
   const applied = values.filter((value) => value !== undefined).length;
   t.ok(acknowledged.length > 100, `${acknowledged.length} writes acknowledged`);
   t.equal(applied, acknowledged.length, `${applied} of ${acknowledged.length} acknowledged writes are in the nodes`);

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { connect } from 'node:net';
-import { request, startTestServer } from './fixtures/server.js';
+import { ownerOf, request, startTestServer } from './fixtures/server.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -13,11 +13,11 @@ t.test('resource API', async (t) => {
     const bytes = Buffer.from(Array.from({ length: 1024 }, (_, i) => i % 256));
     const put = await fetch(`${base}/keys/bin`, { method: 'PUT', body: bytes });
     t.equal(put.status, 201);
-    t.same(await put.json(), { message: 'Value set successfully', key: 'bin', node: server.cluster.ownerOf('bin') });
+    t.same(await put.json(), { message: 'Value set successfully', key: 'bin', node: ownerOf(server, 'bin') });
     const got = await fetch(`${base}/keys/bin`);
     t.equal(got.status, 200);
     t.equal(got.headers.get('content-type'), 'application/octet-stream');
-    t.equal(got.headers.get('x-cache-node'), server.cluster.ownerOf('bin'));
+    t.equal(got.headers.get('x-cache-node'), ownerOf(server, 'bin'));
     t.same(Buffer.from(await got.arrayBuffer()), bytes, 'identical bytes 0x00-0xFF');
     const empty = await fetch(`${base}/keys/empty`, { method: 'PUT', body: '' });
     t.equal(empty.status, 201, 'an empty value is a value');

@@ -15,7 +15,7 @@ t.test('defaults', async (t) => {
     cacheSize: 0,
     maxMemory: 512 * 1024 * 1024,
     maxValue: 1024 * 1024,
-    shardTransport: 'worker',
+    nodeTransport: 'worker',
     authToken: '',
     insecure: false,
     maxConnections: 10_000,
@@ -38,7 +38,8 @@ t.test('--flag value and --flag=value both work', async (t) => {
   t.equal(options.cacheSize, 1000);
   t.equal(options.debug, true);
   t.equal(run(['--debug=false']).debug, false);
-  t.equal(run(['--shard-transport', 'piscina']).shardTransport, 'piscina');
+  t.equal(run(['--node-transport', 'piscina']).nodeTransport, 'piscina');
+  t.equal(run(['--shard-transport', 'piscina']).nodeTransport, 'piscina', 'the flag\'s earlier name still works');
   t.equal(run(['--max-memory', '64mb']).maxMemory, 64 * 1024 * 1024);
   t.equal(run(['--max-memory=2GB']).maxMemory, 2 * 1024 ** 3);
   t.equal(run(['--max-memory', '0']).maxMemory, 0, '0 = no limit');
@@ -79,7 +80,7 @@ t.test('bad input names the problem', async (t) => {
     [['nodes'], /unexpected argument 'nodes'/],
     [['--debug=yes'], /--debug takes no value/],
     [['--host='], /--host must not be empty/],
-    [['--shard-transport', 'tcp'], /must be one of worker, piscina/],
+    [['--node-transport', 'tcp'], /must be one of worker, piscina/],
     [['--max-memory', 'lots'], /--max-memory must be a size such as 64mb/],
     [['--max-memory', '1.5gb'], /--max-memory must be a size/],
     [['--max-value', '0'], /--max-value must be a size .*at least 1 bytes/],

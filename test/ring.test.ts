@@ -1,6 +1,6 @@
 import t from 'tap';
-import { fmix32, hash32 } from '../src/hash.js';
-import { HashRing } from '../src/ring.js';
+import { fmix32, hash32 } from '../src/core/hash.js';
+import { HashRing } from '../src/core/ring.js';
 
 const nodes = (n: number): string[] => Array.from({ length: n }, (_, i) => `node-${i + 1}`);
 const keys = (n: number, prefix = 'key-'): string[] => Array.from({ length: n }, (_, i) => `${prefix}${i}`);

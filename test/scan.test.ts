@@ -1,6 +1,6 @@
 import t from 'tap';
-import type { Handoff, ScanPlan } from '../src/protocol.js';
-import { HashRing } from '../src/ring.js';
+import type { Handoff, ScanPlan } from '../src/core/protocol.js';
+import { HashRing } from '../src/core/ring.js';
 import { Scan } from '../workers/scan.js';
 import { Store } from '../workers/store.js';
 

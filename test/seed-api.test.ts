@@ -1,5 +1,5 @@
 import t from 'tap';
-import { request, startTestServer } from './fixtures/server.js';
+import { ownerOf, request, startTestServer } from './fixtures/server.js';
 
 // The seed's own API test cases, and the rest of its contract, against a real server.
 t.test('seed-compatible API', async (t) => {
@@ -20,14 +20,14 @@ t.test('seed-compatible API', async (t) => {
     t.equal(r.status, 201);
     t.same(Object.keys(r.json as object), ['message', 'key', 'node'], 'field order as in the seed README');
     t.match(r.json, { message: 'Value set successfully', key: 'testKey', node: /^node-[1-3]$/ });
-    t.equal(r.text, `{"message":"Value set successfully","key":"testKey","node":"${server.cluster.ownerOf('testKey')}"}\n`);
+    t.equal(r.text, `{"message":"Value set successfully","key":"testKey","node":"${ownerOf(server, 'testKey')}"}\n`);
   });
 
   t.test('GET /get returns key, value and the owning node', async (t) => {
     await call('POST', '/set?key=foo&value=bar');
     const r = await call('GET', '/get?key=foo');
     t.equal(r.status, 200);
-    t.equal(r.text, `{"key":"foo","value":"bar","node":"${server.cluster.ownerOf('foo')}"}\n`);
+    t.equal(r.text, `{"key":"foo","value":"bar","node":"${ownerOf(server, 'foo')}"}\n`);
   });
 
   t.test('a missing key is 404 at once', async (t) => {
@@ -98,7 +98,7 @@ t.test('seed-compatible API', async (t) => {
     await call('POST', '/set?key=gone&value=1');
     const r = await call('DELETE', '/del?key=gone');
     t.equal(r.status, 201);
-    t.same(r.json, { message: 'Value deleted successfully', key: 'gone', node: server.cluster.ownerOf('gone') });
+    t.same(r.json, { message: 'Value deleted successfully', key: 'gone', node: ownerOf(server, 'gone') });
     t.equal((await call('GET', '/get?key=gone')).status, 404);
   });
 
@@ -141,7 +141,7 @@ t.test('--cache-size caps entries per node', async (t) => {
 });
 
 t.test('the piscina transport serves the same API', async (t) => {
-  const server = await startTestServer({ shardTransport: 'piscina' });
+  const server = await startTestServer({ nodeTransport: 'piscina' });
   t.teardown(() => server.close());
   t.equal((await request(server.url, 'POST', '/set?key=p&value=q')).status, 201);
   t.match((await request(server.url, 'GET', '/get?key=p')).json, { key: 'p', value: 'q' });

@@ -1,19 +1,19 @@
 import t from 'tap';
-import { textToBytes } from '../src/bytes.js';
+import { textToBytes } from '../src/http/bytes.js';
 import { BroadcastChannel } from 'node:worker_threads';
 import { CacheError } from '../src/errors.js';
-import { CLUSTER_CHANNEL, Op, SetMode, Status, type RingAnnouncement, type Result } from '../src/protocol.js';
-import { ShardClient } from '../src/shard-client.js';
-import { startTransport, TRANSPORTS } from '../src/transport.js';
+import { CLUSTER_CHANNEL, Op, SetMode, Status, type RingAnnouncement, type Result } from '../src/core/protocol.js';
+import { NodeClient } from '../src/nodes/node-client.js';
+import { startTransport, TRANSPORTS } from '../src/nodes/start.js';
 
 const ring: RingAnnouncement = { type: 'ring', version: 7, nodes: ['node-1'], replicas: 1 };
 
 async function open(kind: (typeof TRANSPORTS)[number], maxEntries = 0) {
   const transport = await startTransport(kind, { id: 'node-1', maxEntries, maxBytes: 0, ring });
-  return new ShardClient('node-1', transport, () => ring.version);
+  return new NodeClient('node-1', transport, () => ring.version);
 }
 
-async function info(client: ShardClient) {
+async function info(client: NodeClient) {
   const result = await client.run([Op.Info]);
   if (result.status !== Status.Ok || result.info === undefined) throw new Error('no info');
   return result.info;
@@ -34,7 +34,7 @@ for (const kind of TRANSPORTS) {
       t.same(await client.run([Op.Delete, 'a']), { status: Status.NotFound });
       const node = await info(client);
       t.equal(node.id, 'node-1');
-      t.equal(node.threadId, client.transport.threadId);
+      t.equal(node.threadId, client.threadId);
       t.ok(node.threadId > 0, 'runs in its own thread');
     });
 
@@ -73,9 +73,9 @@ for (const kind of TRANSPORTS) {
       t.teardown(() => client.close());
       await client.run([Op.Set, 'a', '1', 0, SetMode.Always]);
       let died = '';
-      client.transport.onDeath((reason) => (died = reason));
+      client.onDeath((reason) => (died = reason));
       const inFlight = client.run([Op.Get, 'a']);
-      client.transport.kill();
+      client.crash('terminate');
       const outcome = await inFlight.then(
         (result) => result,
         (error: unknown) => error,

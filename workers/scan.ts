@@ -1,5 +1,6 @@
-import type { Handoff, ScanPlan, ScanProgress } from '../src/protocol.js';
-import { HashRing } from '../src/ring.js';
+import { Placement } from '../src/core/placement.js';
+import type { Handoff, ScanPlan, ScanProgress } from '../src/core/protocol.js';
+import { HashRing } from '../src/core/ring.js';
 import type { Store } from './store.js';
 
 /**
@@ -16,9 +17,8 @@ export class Scan {
   readonly #store: Store;
   readonly #self: string;
   readonly #plan: ScanPlan;
-  readonly #previous: HashRing;
-  readonly #next: HashRing;
-  readonly #complete: ReadonlySet<string>;
+  /** The rings of the plan, read as the main thread reads them: the sender of a key is its reader. */
+  readonly #placement: Placement<string>;
   readonly #filling: ReadonlySet<string>;
   readonly #keys: Iterator<string>;
   /** Keys held when the pass began (for progress), and looked at so far. */
@@ -32,9 +32,12 @@ export class Scan {
     this.#store = store;
     this.#self = self;
     this.#plan = plan;
-    this.#next = HashRing.fromLayout(plan.next);
-    this.#previous = sameMembers(plan.previous.members, plan.next.members) ? this.#next : HashRing.fromLayout(plan.previous);
-    this.#complete = new Set(plan.complete);
+    const next = HashRing.fromLayout(plan.next);
+    const previous = sameMembers(plan.previous.members, plan.next.members) ? null : HashRing.fromLayout(plan.previous);
+    const complete = new Set(plan.complete);
+    const isComplete = (id: string): string | undefined => (complete.has(id) ? id : undefined);
+    // Live is not asked for: a scan decides who sends, not who receives.
+    this.#placement = new Placement(next, plan.replicas, { complete: isComplete, live: isComplete }, previous);
     this.#filling = new Set(plan.filling);
     this.#keys = store.keys();
     this.#total = store.size;
@@ -60,7 +63,7 @@ export class Scan {
       const key = next.value;
       this.#scanned++;
       if (this.#plan.kind === 'purge') {
-        if (!this.#next.owners(key, this.#plan.replicas).includes(this.#self) && this.#store.drop(key)) dropped++;
+        if (!this.#placement.ring.owners(key, this.#plan.replicas).includes(this.#self) && this.#store.drop(key)) dropped++;
         continue;
       }
       const targets = this.#targets(key);
@@ -74,16 +77,15 @@ export class Scan {
   }
 
   /**
-   * The owners under the new ring that lack `key`, if this node is the one to send it: the first
-   * complete node among its owners before the change (then after it). Exactly one node sends
-   * each key, and only to owners that did not hold it before or are being filled from scratch.
+   * The owners under the new ring that lack `key`, if this node is the one to send it: the node
+   * a read of the key goes to ({@link Placement.reader}). Exactly one node sends each key, and
+   * only to owners that did not hold it before or are being filled from scratch.
    */
   #targets(key: string): string[] {
+    if (this.#placement.reader(key) !== this.#self) return [];
     const replicas = this.#plan.replicas;
-    const before = this.#previous.owners(key, replicas);
-    const after = this.#next.owners(key, replicas);
-    const sender = before.find((id) => this.#complete.has(id)) ?? after.find((id) => this.#complete.has(id));
-    if (sender !== this.#self) return [];
+    const before = (this.#placement.previous ?? this.#placement.ring).owners(key, replicas);
+    const after = this.#placement.ring.owners(key, replicas);
     return after.filter((id) => id !== this.#self && (this.#filling.has(id) || !before.includes(id)));
   }
 }

@@ -1,17 +1,7 @@
-import { SetMode, type StoreStats } from '../src/protocol.js';
+import { ENTRY_OVERHEAD_BYTES, TTL_OVERHEAD_BYTES } from '../src/core/limits.js';
+import { SetMode, type StoreStats } from '../src/core/protocol.js';
 import { Arena, MAX_PAGE_BYTES } from './arena.js';
-
-/**
- * Bytes an entry costs beyond its key and its value's slot in the arena: its map entry and the
- * key's string header on the V8 heap, and room for the garbage churn leaves. Measured on Node 20
- * (x64) by bench/entry-overhead.ts: 52 bytes beyond the key bytes for a store filled once, 105
- * after eviction churn (the hash table carries holes), and 16 for the slot's place in the arena's
- * LRU list (two links and the key's reference). Accounting it is what lets --max-memory bound the
- * process's real memory, not just its payload.
- */
-export const ENTRY_OVERHEAD_BYTES = 200;
-/** What an expiry time adds to an entry: a second map entry (191 bytes in all after churn, same bench). */
-export const TTL_OVERHEAD_BYTES = 100;
+import { ExpiryIndex } from './expiry.js';
 
 export type SetOutcome = 'stored' | 'exists' | 'absent' | 'too-large';
 
@@ -48,18 +38,11 @@ export class Store {
   /** Key -> the value's handle in {@link #arena}, in the order the keys were added. */
   readonly #map = new Map<string, number>();
   /** Expiry times (on {@link #now}'s clock) of the keys that have one. */
-  readonly #expiresAt = new Map<string, number>();
+  readonly #expiresAt = new ExpiryIndex();
   readonly #arena: Arena;
   readonly #now: () => number;
-  /** Where active expiry goes on in {@link #expiresAt} at its next call. */
-  #sweep: Iterator<[string, number]> | undefined;
   #bytes = 0;
-  #hits = 0;
-  #misses = 0;
-  #evictions = 0;
-  #expired = 0;
-  #sets = 0;
-  #deletes = 0;
+  readonly #counts = { hits: 0, misses: 0, evictions: 0, expired: 0, sets: 0, deletes: 0 };
 
   constructor(options: StoreOptions = {}) {
     this.maxEntries = wholeNumber('maxEntries', options.maxEntries ?? 0);
@@ -74,25 +57,19 @@ export class Store {
   get(key: string): string | undefined {
     const handle = this.#live(key);
     if (handle === undefined) {
-      this.#misses++;
+      this.#counts.misses++;
       return undefined;
     }
-    this.#hits++;
+    this.#counts.hits++;
     this.#arena.touch(handle);
     return this.#arena.read(handle);
   }
 
-  /** Whether the key is held and not expired; counts as a read but does not touch recency. */
-  has(key: string): boolean {
-    const held = this.#live(key) !== undefined;
-    if (held) this.#hits++;
-    else this.#misses++;
-    return held;
-  }
-
-  /** The value's size in bytes, without counting a read or touching recency. */
-  peekSize(key: string): number | undefined {
+  /** The value's size in bytes if the key is held and not expired; counts as a read but does not touch recency. */
+  valueBytes(key: string): number | undefined {
     const handle = this.#live(key);
+    if (handle === undefined) this.#counts.misses++;
+    else this.#counts.hits++;
     return handle === undefined ? undefined : this.#arena.length(handle);
   }
 
@@ -104,7 +81,7 @@ export class Store {
       if (mode === SetMode.IfPresent && !held) return 'absent';
     }
     if (!this.#store(key, value, ttlMs)) return 'too-large';
-    this.#sets++;
+    this.#counts.sets++;
     return 'stored';
   }
 
@@ -118,7 +95,7 @@ export class Store {
     const handle = this.#live(key);
     if (handle === undefined) return false;
     this.#remove(key, handle);
-    this.#deletes++;
+    this.#counts.deletes++;
     return true;
   }
 
@@ -162,37 +139,20 @@ export class Store {
     this.#expiresAt.clear();
     this.#arena.clear();
     this.#bytes = 0;
-    this.#sweep = undefined;
   }
 
   /**
    * Active expiry: looks at up to `maxKeys` of the keys that have an expiry time, going on from
-   * where the previous call stopped and starting over after the last, and removes those whose
-   * time has passed, without waiting for a read. Returns how many it removed. Called on a timer
-   * by the shard. Unlike a queue ordered by time, this holds nothing for a key once it is gone
-   * (a queue kept every TTL'd write until its time came: with one-hour TTLs under eviction churn
-   * that was 470 bytes per live key).
+   * where the previous call stopped, and removes those whose time has passed without waiting for
+   * a read. Returns how many it removed. Called on a timer by the node.
    */
   expire(maxKeys: number): number {
-    const before = this.#expired;
-    const now = this.#now();
-    for (let looked = 0; looked < maxKeys && this.#expiresAt.size > 0; looked++) {
-      let next = this.#sweep?.next();
-      if (next === undefined || next.done === true) {
-        // A lap ends here; the next one starts with this call only if nothing was looked at yet.
-        this.#sweep = undefined;
-        if (looked > 0) break;
-        this.#sweep = this.#expiresAt.entries();
-        next = this.#sweep.next();
-        if (next.done === true) break;
-      }
-      const [key, at] = next.value;
-      if (at <= now) {
-        this.#remove(key, this.#map.get(key)!);
-        this.#expired++;
-      }
-    }
-    return this.#expired - before;
+    const before = this.#counts.expired;
+    this.#expiresAt.sweep(maxKeys, this.#now(), (key) => {
+      this.#remove(key, this.#map.get(key)!);
+      this.#counts.expired++;
+    });
+    return this.#counts.expired - before;
   }
 
   get size(): number {
@@ -210,16 +170,7 @@ export class Store {
   }
 
   stats(): StoreStats {
-    return {
-      keys: this.#map.size,
-      bytes: this.#bytes,
-      hits: this.#hits,
-      misses: this.#misses,
-      evictions: this.#evictions,
-      expired: this.#expired,
-      sets: this.#sets,
-      deletes: this.#deletes,
-    };
+    return { keys: this.#map.size, bytes: this.#bytes, ...this.#counts };
   }
 
   /** The key's handle if it is held and has not expired; an expired key is removed on the way. */
@@ -229,7 +180,7 @@ export class Store {
     const at = this.#expiresAt.get(key);
     if (at !== undefined && at <= this.#now()) {
       this.#remove(key, handle);
-      this.#expired++;
+      this.#counts.expired++;
       return undefined;
     }
     return handle;
@@ -263,7 +214,7 @@ export class Store {
     const handle = this.#arena.oldest();
     if (handle < 0) return false;
     this.#remove(this.#arena.keyOf(handle), handle);
-    this.#evictions++;
+    this.#counts.evictions++;
     return true;
   }
 

@@ -1,23 +1,23 @@
-import { nodeUnavailable, type CacheError } from './errors.js';
-import { Op, type BatchReply, type Command, type Result } from './protocol.js';
+import { nodeUnavailable, type CacheError } from '../errors.js';
+import { Op, type BatchReply, type Command, type CrashKind, type RingAnnouncement, type Result } from '../core/protocol.js';
 
-/** Most value bytes in one message to a node; see {@link ShardClient.send}. */
+/** Most value bytes in one message to a node; see {@link NodeClient.send}. */
 export const MAX_BATCH_BYTES = 2 * 1024 * 1024;
-import type { ShardTransport } from './transport.js';
+import type { NodeTransport } from './transport.js';
 
 /** Receives one command's outcome, and the id of the node that gave it. */
 export type ResultCallback = (error: CacheError | null, result: Result | undefined, node: string) => void;
 
 /**
- * The main thread's handle on one shard. Commands issued during one event-loop turn are queued and
+ * The main thread's handle on one node. Commands issued during one event-loop turn are queued and
  * sent as one batch from a setImmediate callback, that is after the poll phase has handed every
  * readable socket its request; one reply then settles them all. (A microtask would flush after
  * each request instead: node runs microtasks between I/O callbacks.)
  * The hot path is callback-based: no promise per command.
  */
-export class ShardClient {
+export class NodeClient {
   readonly id: string;
-  readonly transport: ShardTransport;
+  readonly #transport: NodeTransport;
   readonly #ringVersion: () => number;
   #commands: Command[] = [];
   #callbacks: ResultCallback[] = [];
@@ -30,11 +30,11 @@ export class ShardClient {
   batchesSent = 0;
   commandsSent = 0;
   /** Keys the node held after its latest reply. */
-  keys = 0;
+  keysHeld = 0;
 
-  constructor(id: string, transport: ShardTransport, ringVersion: () => number) {
+  constructor(id: string, transport: NodeTransport, ringVersion: () => number) {
     this.id = id;
-    this.transport = transport;
+    this.#transport = transport;
     this.#ringVersion = ringVersion;
     transport.onDeath(() => {
       this.#alive = false;
@@ -43,6 +43,29 @@ export class ShardClient {
 
   get alive(): boolean {
     return this.#alive;
+  }
+
+  get threadId(): number {
+    return this.#transport.threadId;
+  }
+
+  /** Tells the thread the current ring directly (it may have started after the broadcast). */
+  announce(ring: RingAnnouncement): void {
+    this.#transport.announce(ring);
+  }
+
+  /** `listener` runs once if this thread dies (not when it is closed). */
+  onDeath(listener: (reason: string) => void): void {
+    this.#transport.onDeath(listener);
+  }
+
+  /**
+   * Makes the thread die the way `how` says (POST /debug/crash): `terminate` from here, the
+   * others from inside the thread.
+   */
+  crash(how: CrashKind): void {
+    if (how === 'terminate') this.#transport.kill();
+    else this.send([Op.Crash, how], () => undefined);
   }
 
   send(command: Command, callback: ResultCallback): void {
@@ -73,7 +96,7 @@ export class ShardClient {
   /** Stops the thread; queued and in-flight commands fail with NODE_UNAVAILABLE. */
   async close(): Promise<void> {
     this.#alive = false;
-    await this.transport.close();
+    await this.#transport.close();
   }
 
   readonly #onImmediate = (): void => {
@@ -94,11 +117,11 @@ export class ShardClient {
     }
     this.batchesSent++;
     this.commandsSent += commands.length;
-    this.transport
+    this.#transport
       .exchange({ type: 'batch', id: this.#nextBatchId++, ringVersion: this.#ringVersion(), commands })
       .then(
         (reply: BatchReply) => {
-          this.keys = reply.keys;
+          this.keysHeld = reply.keysHeld;
           for (let i = 0; i < callbacks.length; i++) callbacks[i]!(null, reply.results[i], this.id);
         },
         () => this.#failAll(callbacks),

@@ -1,25 +1,28 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import type { Cluster } from './cluster.js';
-import { asCacheError, statusError } from './errors.js';
-import { Status, type OkResult, type Result } from './protocol.js';
-import type { ResultCallback } from './shard-client.js';
+import type { DataPath } from '../cluster/data-path.js';
+import { asCacheError, statusError } from '../errors.js';
+import { Status, type OkResult, type Result } from '../core/protocol.js';
+import type { ResultCallback } from '../nodes/node-client.js';
 
 /**
  * Writing answers straight from node:http, for the routes that bypass the Hono app because they
- * are the hot path (src/seed.ts, src/key-routes.ts).
+ * are the hot path (src/http/seed.ts, key-routes.ts, batch-routes.ts).
  */
 export interface ServerState {
   /** Set at shutdown: from then on every response closes its connection. */
   draining: boolean;
 }
 
-/** What the node:http routes share: the cluster, the value limit and the server's state. */
+/** What the node:http routes share: the data path, the value limit and the server's state. */
 export interface RouteContext {
-  cluster: Cluster;
+  data: DataPath;
   /** --max-value in bytes. */
   maxValue: number;
   state: ServerState;
 }
+
+/** A node:http route's handler: its `:name` path segments (still encoded) and its query string. */
+export type RawHandler = (req: IncomingMessage, res: ServerResponse, params: readonly string[], query: string) => void;
 
 export function send(
   state: ServerState,
@@ -77,15 +80,15 @@ export function sendEmpty(state: ServerState, res: ServerResponse, status: numbe
  * node's outcome becomes either the route's answer or an error answer.
  */
 export abstract class RawRoutes {
-  protected readonly cluster: Cluster;
+  protected readonly data: DataPath;
   /** --max-value in bytes. */
   protected readonly maxValue: number;
   protected readonly state: ServerState;
   /** Appended to every JSON body (the seed's encoder ends each with a newline). */
   readonly #suffix: string;
 
-  constructor({ cluster, maxValue, state }: RouteContext, suffix = '') {
-    this.cluster = cluster;
+  constructor({ data, maxValue, state }: RouteContext, suffix = '') {
+    this.data = data;
     this.maxValue = maxValue;
     this.state = state;
     this.#suffix = suffix;

@@ -1,25 +1,24 @@
 import { Worker } from 'node:worker_threads';
-import { nodeUnavailable } from './errors.js';
-import type { BatchReply, BatchRequest, FromWorker, RingAnnouncement, ShardConfig } from './protocol.js';
-import { heapLimits, START_TIMEOUT_MS, type ShardTransport } from './transport.js';
+import { nodeUnavailable } from '../errors.js';
+import type { BatchReply, BatchRequest, FromWorker, NodeConfig, RingAnnouncement } from '../core/protocol.js';
+import { heapLimits } from './heap-limits.js';
+import { START_TIMEOUT_MS, TransportLifecycle, type NodeTransport } from './transport.js';
 
-const SHARD_SCRIPT = new URL('../workers/shard.js', import.meta.url);
+const ENTRY_SCRIPT = new URL('../../workers/worker-entry.js', import.meta.url);
 
 interface Pending {
   resolve: (reply: BatchReply) => void;
   reject: (error: Error) => void;
 }
 
-/** A shard as a plain worker_thread; replies are matched to requests by batch id. */
-export class WorkerTransport implements ShardTransport {
+/** A node as a plain worker_thread; replies are matched to requests by batch id. */
+export class WorkerTransport extends TransportLifecycle implements NodeTransport {
   readonly threadId: number;
   readonly #worker: Worker;
   readonly #pending = new Map<number, Pending>();
-  readonly #deathListeners: Array<(reason: string) => void> = [];
-  #closing = false;
-  #dead = false;
 
   private constructor(worker: Worker) {
+    super();
     this.#worker = worker;
     this.threadId = worker.threadId;
     worker.on('message', (message: FromWorker) => {
@@ -29,14 +28,14 @@ export class WorkerTransport implements ShardTransport {
       this.#pending.delete(message.id);
       pending.resolve(message);
     });
-    worker.on('error', (error) => this.#die(`crashed: ${error.message}`));
-    worker.on('exit', (code) => this.#die(`exited with code ${code}`));
+    worker.on('error', (error) => this.die(`crashed: ${error.message}`));
+    worker.on('exit', (code) => this.die(`exited with code ${code}`));
   }
 
-  static start(config: ShardConfig): Promise<WorkerTransport> {
+  static start(config: NodeConfig): Promise<WorkerTransport> {
     // An explicit execArgv: otherwise the thread inherits the parent's loaders and flags (under
     // a test runner that makes start-up several times slower).
-    const worker = new Worker(SHARD_SCRIPT, { workerData: config, execArgv: [], resourceLimits: heapLimits(config) });
+    const worker = new Worker(ENTRY_SCRIPT, { workerData: config, execArgv: [], resourceLimits: heapLimits(config) });
     return new Promise((resolve, reject) => {
       const fail = (reason: string): void => {
         clearTimeout(timer);
@@ -59,7 +58,7 @@ export class WorkerTransport implements ShardTransport {
   }
 
   exchange(request: BatchRequest): Promise<BatchReply> {
-    if (this.#dead) return Promise.reject(nodeUnavailable());
+    if (this.dead) return Promise.reject(nodeUnavailable());
     return new Promise((resolve, reject) => {
       this.#pending.set(request.id, { resolve, reject });
       this.#worker.postMessage(request);
@@ -67,28 +66,20 @@ export class WorkerTransport implements ShardTransport {
   }
 
   announce(ring: RingAnnouncement): void {
-    if (!this.#dead) this.#worker.postMessage(ring);
-  }
-
-  onDeath(listener: (reason: string) => void): void {
-    this.#deathListeners.push(listener);
+    if (!this.dead) this.#worker.postMessage(ring);
   }
 
   kill(): void {
     void this.#worker.terminate();
   }
 
-  async close(): Promise<void> {
-    this.#closing = true;
+  protected async stop(): Promise<void> {
     await this.#worker.terminate();
   }
 
-  #die(reason: string): void {
-    if (this.#dead) return;
-    this.#dead = true;
+  protected released(): void {
     const error = nodeUnavailable();
     for (const pending of this.#pending.values()) pending.reject(error);
     this.#pending.clear();
-    if (!this.#closing) for (const listener of this.#deathListeners) listener(reason);
   }
 }

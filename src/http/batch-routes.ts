@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { batchKeys, maxBatchBody, parseJsonObject, parseMset } from './batch-body.js';
 import { bytesToText } from './bytes.js';
-import { batchTooLarge, methodNotAllowed } from './errors.js';
-import { RawRoutes, readBody } from './raw-http.js';
+import { batchTooLarge } from '../errors.js';
+import { RawRoutes, readBody, type RawHandler } from './respond.js';
 
 /**
  * `POST /mget` and `POST /mset`, straight from node:http. Through Hono, each request built a web
@@ -14,20 +14,14 @@ import { RawRoutes, readBody } from './raw-http.js';
  * here (1.3-1.5 ms); what is left is mostly collecting the garbage of the writes in flight.
  */
 export class BatchRoutes extends RawRoutes {
-  static matches(path: string): boolean {
-    return path === '/mget' || path === '/mset';
-  }
+  readonly mget: RawHandler = (req, res) => this.#withBody(req, res, (json) => this.#mget(res, json));
 
-  handle(req: IncomingMessage, res: ServerResponse, path: string): void {
-    if (req.method !== 'POST') {
-      res.setHeader('allow', 'POST');
-      return this.fail(res, methodNotAllowed());
-    }
+  readonly mset: RawHandler = (req, res) => this.#withBody(req, res, (json) => this.#mset(res, json));
+
+  #withBody(req: IncomingMessage, res: ServerResponse, handle: (json: Record<string, unknown>) => void): void {
     readBody(req, maxBatchBody(this.maxValue), () => this.fail(res, batchTooLarge()), (body) => {
       try {
-        const json = parseJsonObject(body.toString('utf8'));
-        if (path === '/mget') this.#mget(res, json);
-        else this.#mset(res, json);
+        handle(parseJsonObject(body.toString('utf8')));
       } catch (error) {
         this.fail(res, error);
       }
@@ -39,7 +33,7 @@ export class BatchRoutes extends RawRoutes {
     // Each key once: the answer is an object by key anyway, and a list naming one large value
     // thousands of times must not make a node copy it thousands of times.
     const keys = [...new Set(batchKeys(body, 'keys'))];
-    this.cluster.getMany(keys).then(
+    this.data.getMany(keys).then(
       (found) => {
         const values: Record<string, string | null> = Object.create(null) as Record<string, string | null>;
         for (let i = 0; i < keys.length; i++) {
@@ -55,7 +49,7 @@ export class BatchRoutes extends RawRoutes {
   /** `{"entries": {"k": "v"}, "ttl": s}` -> `{"stored": n}`; every entry is checked before any is written. */
   #mset(res: ServerResponse, body: Record<string, unknown>): void {
     const { entries, ttlMs } = parseMset(body, this.maxValue);
-    this.cluster.setMany(entries, ttlMs).then(
+    this.data.setMany(entries, ttlMs).then(
       (stored) => this.json(res, 200, `{"stored":${stored}}`),
       (error: unknown) => this.fail(res, error),
     );

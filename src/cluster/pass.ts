@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Op, Status, type Copy, type Result, type ScanPlan, type ScanProgress } from './protocol.js';
-import type { ShardClient } from './shard-client.js';
+import { Op, Status, type Copy, type Handoff, type Result, type ScanPlan, type ScanProgress } from '../core/protocol.js';
+import type { NodeClient } from '../nodes/node-client.js';
 
 /**
  * Keys looked at per chunk of a pass, and the most value bytes one chunk hands off. A chunk of
@@ -29,7 +29,7 @@ export interface MigrationProgress {
 
 export interface PassContext {
   /** The client of a node that can take writes now, or undefined if it is down or gone. */
-  liveClient(id: string): ShardClient | undefined;
+  liveClient(id: string): NodeClient | undefined;
   /** Keys written since the pass began: the write reached the new owners, the older copy must not. */
   readonly dirty: ReadonlySet<string>;
   /** Changes at every flush: a chunk read before a flush is stale. */
@@ -50,7 +50,7 @@ const PACE = 1;
  * a time; an export pass writes each handed-off key to its new owners before asking for the next
  * chunk. Rejects if a node it talks to dies.
  */
-export async function runPass(scanners: readonly ShardClient[], plan: ScanPlan, context: PassContext): Promise<void> {
+export async function runPass(scanners: readonly NodeClient[], plan: ScanPlan, context: PassContext): Promise<void> {
   context.progress.passes++;
   for (const scanner of scanners) await scanNode(scanner, plan, context);
 }
@@ -60,7 +60,7 @@ export async function runPass(scanners: readonly ShardClient[], plan: ScanPlan, 
  * reads leave its LRU order alone, so the others keep theirs meanwhile. (Keys written after the
  * pass began are in `dirty` whenever the walk starts.) `keysTotal` grows as each node starts.
  */
-async function scanNode(scanner: ShardClient, plan: ScanPlan, context: PassContext): Promise<void> {
+async function scanNode(scanner: NodeClient, plan: ScanPlan, context: PassContext): Promise<void> {
   const { progress } = context;
   const started = scanOf(await scanner.run([Op.ScanStart, plan]));
   progress.keysTotal += started.total;
@@ -75,18 +75,8 @@ async function scanNode(scanner: ShardClient, plan: ScanPlan, context: PassConte
     progress.keysDropped += chunk.dropped;
     done = chunk.done;
     if (context.flushEpoch() !== epoch) continue;
-    // One Restore command per target and chunk: the copies cross the main thread as one message.
-    const copies = new Map<string, Copy[]>();
-    for (const [key, value, ttlMs, targets] of chunk.handoffs) {
-      if (context.dirty.has(key)) continue;
-      for (const id of targets) {
-        let list = copies.get(id);
-        if (list === undefined) copies.set(id, (list = []));
-        list.push([key, value, ttlMs]);
-      }
-    }
     const writes: Array<Promise<unknown>> = [];
-    for (const [id, list] of copies) {
+    for (const [id, list] of copiesByTarget(chunk.handoffs, context.dirty)) {
       const target = context.liveClient(id);
       if (target === undefined) continue;
       writes.push(target.run([Op.Restore, list]));
@@ -95,6 +85,24 @@ async function scanNode(scanner: ShardClient, plan: ScanPlan, context: PassConte
     await Promise.all(writes);
     await sleep((performance.now() - chunkStarted) * PACE);
   }
+}
+
+/**
+ * A chunk's handoffs grouped by the node they go to, leaving out keys written since the pass
+ * began: one Restore command per target and chunk, so the copies cross the main thread as one
+ * message each.
+ */
+export function copiesByTarget(handoffs: readonly Handoff[], dirty: ReadonlySet<string>): Map<string, Copy[]> {
+  const copies = new Map<string, Copy[]>();
+  for (const [key, value, ttlMs, targets] of handoffs) {
+    if (dirty.has(key)) continue;
+    for (const id of targets) {
+      let list = copies.get(id);
+      if (list === undefined) copies.set(id, (list = []));
+      list.push([key, value, ttlMs]);
+    }
+  }
+  return copies;
 }
 
 function scanOf(result: Result): ScanProgress {

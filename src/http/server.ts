@@ -1,26 +1,27 @@
 import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import { Server as NetServer, type AddressInfo } from 'node:net';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { getRequestListener } from '@hono/node-server';
 import type { Logger } from 'pino';
-import { createApi } from './api.js';
-import { Cluster } from './cluster.js';
-import type { Options } from './options.js';
-import { KeyRoutes } from './key-routes.js';
-import { BatchRoutes } from './batch-routes.js';
-import { sendError, type ServerState } from './raw-http.js';
-import { SEED_PATHS, SeedRoutes } from './seed.js';
-import { batchTooLarge, CacheError, ErrorCode, valueTooLarge } from './errors.js';
+import { Cluster } from '../cluster/cluster.js';
+import { batchTooLarge, CacheError, ErrorCode, methodNotAllowed, valueTooLarge } from '../errors.js';
+import type { Options } from '../options.js';
+import { createApi } from './admin.js';
+import { bearerCheck } from './auth.js';
 import { maxBatchBody } from './batch-body.js';
+import { BatchRoutes } from './batch-routes.js';
+import { KeyRoutes } from './key-routes.js';
+import { sendError, type RawHandler, type ServerState } from './respond.js';
+import { allowHeader, allows, RouteTable, type RawRouteName, type RouteSpec } from './routes.js';
+import { SeedRoutes } from './seed.js';
 
 export const VERSION: string = (
-  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+  JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 
 /**
  * The Node flags the server runs with, to keep RSS near the live data (see heapLimits in
- * src/transport.ts): a 2 MB nursery, and heaps that grow by a quarter of their live size between
+ * src/nodes/heap-limits.ts): a 2 MB nursery, and heaps that grow by a quarter of their live size between
  * full collections instead of V8's up to 4x (the main thread's heap swung from 10 to 37 MB under
  * a write load). With both, 1,000,000 writes at --max-memory 64mb peak at 172.5 MB against
  * 183-190 MB with the nursery alone (bench/README.md, "Memory"). The shebang of src/main.ts and
@@ -50,7 +51,7 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
     maxEntriesPerNode: options.cacheSize,
     replicas: options.replicas,
     maxBytesPerNode: Math.floor(options.maxMemory / options.nodes),
-    transport: options.shardTransport,
+    transport: options.nodeTransport,
     log,
     debug: options.debug,
   });
@@ -59,27 +60,33 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
     startedAt: Date.now(),
     maxValue: options.maxValue,
     maxMemory: options.maxMemory,
-    enableDebug: options.enableDebug,
   });
   const honoListener = getRequestListener(api.fetch);
   const state: ServerState = { draining: false };
-  const context = { cluster, maxValue: options.maxValue, state };
+  const context = { data: cluster.data, maxValue: options.maxValue, state };
   const seed = new SeedRoutes(context);
   const keys = new KeyRoutes(context);
   const batch = new BatchRoutes(context);
+  const raw: Record<RawRouteName, RawHandler> = {
+    seedGet: seed.get,
+    seedSet: seed.set,
+    seedDelete: seed.delete,
+    key: keys.key,
+    keyTtl: keys.ttl,
+    mget: batch.mget,
+    mset: batch.mset,
+  };
+  const routes = new RouteTable({ debug: options.enableDebug });
 
   // A body whose declared length is over its route's limit: a value past --max-value, or an
-  // /mget or /mset body past the batch limit.
+  // /mget or /mset body past the batch limit. (The method is looked at first: node builds
+  // `req.headers` only when it is asked for.)
   const batchLimit = maxBatchBody(options.maxValue);
-  // (The method is looked at first: node builds `req.headers` only when it is asked for.)
-  const tooLarge = (req: IncomingMessage, path: string): CacheError | undefined => {
-    if (req.method === 'PUT') {
-      return Number(req.headers['content-length']) > options.maxValue ? valueTooLarge(options.maxValue) : undefined;
-    }
-    if (req.method === 'POST' && BatchRoutes.matches(path) && Number(req.headers['content-length']) > batchLimit) {
-      return batchTooLarge();
-    }
-    return undefined;
+  const tooLarge = (req: IncomingMessage, route: RouteSpec | undefined): CacheError | undefined => {
+    if (route?.body === undefined || (req.method !== 'PUT' && req.method !== 'POST')) return undefined;
+    const limit = route.body === 'value' ? options.maxValue : batchLimit;
+    if (!(Number(req.headers['content-length']) > limit)) return undefined;
+    return route.body === 'value' ? valueTooLarge(options.maxValue) : batchTooLarge();
   };
   const authorized = bearerCheck(options.authToken);
 
@@ -87,30 +94,29 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
-    const query = q < 0 ? '' : url.slice(q + 1);
-    const refused = tooLarge(req, path);
-    if (!authorized(req) && !(path === '/health' && (req.method === 'GET' || req.method === 'HEAD'))) {
+    const match = routes.match(path);
+    const method = req.method ?? 'GET';
+    if (match?.route.open !== true && !authorized(req)) {
       res.setHeader('www-authenticate', 'Bearer');
-      sendError(state, res, new CacheError(ErrorCode.Unauthorized, 'Missing or wrong bearer token'));
-    } else if (refused !== undefined) {
-      // Refused on its declared length, before anything buffers it. Clients that send
-      // `Expect: 100-continue` (curl does above 1 MB) are refused before they send the body at all
-      // (checkContinue below). Others get this answer at once while node reads and drops the
-      // rest in passing: closing under a client that is still sending would reset the connection
-      // and lose the answer. Bodies without a length are counted as they stream.
-      sendError(state, res, refused);
-    } else if (SEED_PATHS.has(path)) {
-      seed.handle(req, res, path, query);
-    } else if (KeyRoutes.matches(path)) {
-      keys.handle(req, res, path, query);
-    } else if (BatchRoutes.matches(path)) {
-      batch.handle(req, res, path);
-    } else {
-      // While draining, every response closes its connection, so keep-alive clients let go.
-      // (The node:http routes check the flag when they write, as they may wait for a node.)
-      if (state.draining) res.shouldKeepAlive = false;
-      void honoListener(req, res);
+      return sendError(state, res, new CacheError(ErrorCode.Unauthorized, 'Missing or wrong bearer token'));
     }
+    if (match === undefined) return sendError(state, res, new CacheError(ErrorCode.NotFound, RouteTable.notFoundMessage(path)));
+    if (!allows(match.route, method)) {
+      res.setHeader('allow', allowHeader(match.route));
+      return sendError(state, res, methodNotAllowed(), match.route.newline === true ? '\n' : '');
+    }
+    const refused = tooLarge(req, match.route);
+    // Refused on its declared length, before anything buffers it. Clients that send
+    // `Expect: 100-continue` (curl does above 1 MB) are refused before they send the body at all
+    // (checkContinue below). Others get this answer at once while node reads and drops the
+    // rest in passing: closing under a client that is still sending would reset the connection
+    // and lose the answer. Bodies without a length are counted as they stream.
+    if (refused !== undefined) return sendError(state, res, refused);
+    if (match.route.front === 'raw') return raw[match.name as RawRouteName](req, res, match.params, q < 0 ? '' : url.slice(q + 1));
+    // While draining, every response closes its connection, so keep-alive clients let go.
+    // (The node:http routes check the flag when they write, as they may wait for a node.)
+    if (state.draining) res.shouldKeepAlive = false;
+    void honoListener(req, res);
   };
   const http = createServer(timeouts(options), listener);
   if (options.maxConnections > 0) http.maxConnections = options.maxConnections;
@@ -119,7 +125,7 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
   // this it answers them and closes after the last.
   Object.assign(http, { httpAllowHalfOpen: true });
   http.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
-    if (tooLarge(req, pathOf(req.url ?? '/')) === undefined && authorized(req)) res.writeContinue();
+    if (tooLarge(req, routes.match(pathOf(req.url ?? '/'))?.route) === undefined && authorized(req)) res.writeContinue();
     listener(req, res);
   });
 
@@ -166,17 +172,6 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
 function pathOf(url: string): string {
   const q = url.indexOf('?');
   return q < 0 ? url : url.slice(0, q);
-}
-
-/**
- * Whether a request carries `Authorization: Bearer <token>`. Both sides are hashed first, so the
- * comparison takes the same time whatever the header's length and content. No token: all pass.
- */
-function bearerCheck(token: string): (req: IncomingMessage) => boolean {
-  if (token === '') return () => true;
-  const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
-  const expected = digest(`Bearer ${token}`);
-  return (req) => timingSafeEqual(digest(req.headers.authorization ?? ''), expected);
 }
 
 /**

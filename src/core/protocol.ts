@@ -1,11 +1,11 @@
 import type { RingLayout } from './ring.js';
 
 /**
- * The messages between the main thread and a shard worker: one module imported by both sides.
+ * The messages between the main thread and a node thread: one module imported by both sides.
  *
  * Every operation a worker receives in one event-loop turn of the main thread travels in one
  * {@link BatchRequest}, and all of their results come back in one {@link BatchReply}, in order.
- * A postMessage costs more than the map lookup it carries, so batching is what lets the shards
+ * A postMessage costs more than the map lookup it carries, so batching is what lets the nodes
  * keep up with the HTTP layer. Messages hold plain data only: errors cross as a {@link Status}.
  */
 
@@ -14,7 +14,7 @@ export const Op = {
   Set: 2,
   Delete: 3,
   Info: 4,
-  /** Whether the key is held; Ok carries the value's size. */
+  /** Whether the key is held; Ok carries the value's length as `valueBytes`. */
   Exists: 5,
   /** Milliseconds left; Ok carries `ttl` (null = no expiry). */
   Ttl: 6,
@@ -26,7 +26,7 @@ export const Op = {
   ScanNext: 9,
   /** Ends the thread the way a fault would (only sent with --enable-debug). */
   Crash: 10,
-  /** Stores keys handed over from other nodes (a chunk of a pass); Ok carries their count as `size`. */
+  /** Stores keys handed over from other nodes (a chunk of a pass); Ok carries how many were stored as `stored`. */
   Restore: 11,
   /** The values of several keys (for /mget); Ok carries `values`, null where a key is absent. */
   GetMany: 12,
@@ -147,7 +147,10 @@ export type Result =
       status: typeof Status.Ok;
       value?: string;
       values?: Array<string | null>;
-      size?: number;
+      /** Exists: the value's length in bytes. */
+      valueBytes?: number;
+      /** Restore: copies stored. */
+      stored?: number;
       ttl?: number | null;
       info?: NodeInfo;
       scan?: ScanProgress;
@@ -172,7 +175,7 @@ export interface BatchReply {
   id: number;
   results: Result[];
   /** Keys the node holds after the batch: what a crash would lose without replicas. */
-  keys: number;
+  keysHeld: number;
 }
 
 /** Membership as the main thread announces it on the cluster channel and to new workers. */
@@ -186,7 +189,7 @@ export interface RingAnnouncement {
   previous?: string[];
 }
 
-/** What a plain shard worker posts once its store and channel are set up. */
+/** What a plain node thread posts once its store and channel are set up. */
 export interface ReadyMessage {
   type: 'ready';
   id: string;
@@ -207,8 +210,8 @@ export type ClusterEvent = RingAnnouncement | FlushAnnouncement;
 
 export const CLUSTER_CHANNEL = 'cluster';
 
-/** What every shard worker is started with. */
-export interface ShardConfig {
+/** What every node thread is started with. */
+export interface NodeConfig {
   id: string;
   /** Maximum entries held; least recently used are evicted beyond it. 0 = no count limit. */
   maxEntries: number;

@@ -11,8 +11,8 @@ import {
   type CrashKind,
   type NodeInfo,
   type Result,
-  type ShardConfig,
-} from '../src/protocol.js';
+  type NodeConfig,
+} from '../src/core/protocol.js';
 import { Scan } from './scan.js';
 import { Store } from './store.js';
 
@@ -32,10 +32,10 @@ const EXPIRY_KEYS_PER_TICK = 20_000;
 const ABANDONED_SCAN_MS = 10_000;
 
 /**
- * What runs inside a shard thread, whichever way the thread is driven (a plain Worker or a
+ * What runs inside a node thread, whichever way the thread is driven (a plain Worker or a
  * one-thread piscina pool): the node's store, its view of the ring, and the cluster channel.
  */
-export class Shard {
+export class NodeCore {
   readonly id: string;
   readonly store: Store;
   #ringVersion: number;
@@ -45,7 +45,7 @@ export class Shard {
   readonly #channel: BroadcastChannel;
   readonly #expiryTimer: NodeJS.Timeout;
 
-  constructor(config: ShardConfig) {
+  constructor(config: NodeConfig) {
     this.id = config.id;
     this.store = new Store({ maxEntries: config.maxEntries, maxBytes: config.maxBytes });
     this.#ringVersion = config.ring.version;
@@ -84,7 +84,7 @@ export class Shard {
     for (let i = 0; i < request.commands.length; i++) {
       results[i] = this.#apply(request.commands[i]!);
     }
-    return { type: 'batch', id: request.id, results, keys: this.store.size };
+    return { type: 'batch', id: request.id, results, keysHeld: this.store.size };
   }
 
   info(): NodeInfo {
@@ -127,8 +127,8 @@ export class Shard {
       case Op.Delete:
         return this.store.delete(command[1]) ? OK : NOT_FOUND;
       case Op.Exists: {
-        const value = this.store.has(command[1]) ? this.store.peekSize(command[1]) : undefined;
-        return value === undefined ? NOT_FOUND : { status: Status.Ok, size: value };
+        const value = this.store.valueBytes(command[1]);
+        return value === undefined ? NOT_FOUND : { status: Status.Ok, valueBytes: value };
       }
       case Op.Ttl: {
         const ttl = this.store.ttl(command[1]);
@@ -152,7 +152,7 @@ export class Shard {
       case Op.Restore: {
         let stored = 0;
         for (const [key, value, ttlMs] of command[1]) if (this.store.restore(key, value, ttlMs)) stored++;
-        return { status: Status.Ok, size: stored };
+        return { status: Status.Ok, stored };
       }
       case Op.GetMany: {
         const keys = command[1];

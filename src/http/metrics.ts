@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
-import type { Cluster, NodeStatus } from './cluster.js';
+import type { Cluster } from '../cluster/cluster.js';
+import type { NodeStatus } from '../cluster/admin.js';
 
 /**
  * `GET /metrics`: the /stats figures in Prometheus text format, gathered from the nodes at scrape
@@ -12,7 +13,7 @@ export function createMetrics(cluster: Cluster): Registry {
   let snapshot: Promise<NodeStatus[]> | undefined;
   // Every metric's collect() shares one round of Info commands per scrape.
   const nodes = (): Promise<NodeStatus[]> => {
-    snapshot ??= cluster.nodes().finally(() => setImmediate(() => (snapshot = undefined)));
+    snapshot ??= cluster.admin.nodes().finally(() => setImmediate(() => (snapshot = undefined)));
     return snapshot;
   };
   const perNode = <K extends keyof NodeStatus>(
@@ -65,7 +66,7 @@ export function createMetrics(cluster: Cluster): Registry {
     help: 'Version of the ring membership',
     registers: [registry],
     collect() {
-      this.set(cluster.version);
+      this.set(cluster.membership.placement.version);
     },
   });
   return registry;

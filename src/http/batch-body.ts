@@ -1,5 +1,5 @@
 import { textToBytes } from './bytes.js';
-import { CacheError, checkValueSize, ErrorCode } from './errors.js';
+import { CacheError, checkValueSize, ErrorCode } from '../errors.js';
 import { checkKeyLength, parseTtl } from './query.js';
 
 /** Most keys one /mget or /mset may name. */

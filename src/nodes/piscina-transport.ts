@@ -1,34 +1,33 @@
 import { Piscina } from 'piscina';
-import { nodeUnavailable } from './errors.js';
-import { Op, type BatchReply, type BatchRequest, type RingAnnouncement, type ShardConfig } from './protocol.js';
-import { heapLimits, START_TIMEOUT_MS, type ShardTransport } from './transport.js';
+import { nodeUnavailable } from '../errors.js';
+import { Op, type BatchReply, type BatchRequest, type NodeConfig, type RingAnnouncement } from '../core/protocol.js';
+import { heapLimits } from './heap-limits.js';
+import { START_TIMEOUT_MS, TransportLifecycle, type NodeTransport } from './transport.js';
 
-const SHARD_SCRIPT = new URL('../workers/piscina-shard.js', import.meta.url).href;
+const ENTRY_SCRIPT = new URL('../../workers/piscina-entry.js', import.meta.url).href;
 
 /**
- * A shard as a one-thread piscina pool. The store lives in the thread, so the pool runs exactly
+ * A node as a one-thread piscina pool. The store lives in the thread, so the pool runs exactly
  * one thread that never idles out. `atomics: 'disabled'`: with piscina's default 'sync' an idle
  * thread blocks in Atomics.wait and its cluster-channel messages never run.
  * Piscina replaces a dead thread with an empty one; that replacement is treated as the node's
  * death, so a lost store is never mistaken for a live one.
  */
-export class PiscinaTransport implements ShardTransport {
+export class PiscinaTransport extends TransportLifecycle implements NodeTransport {
   readonly threadId: number;
   readonly #pool: Piscina<BatchRequest, BatchReply>;
-  readonly #deathListeners: Array<(reason: string) => void> = [];
-  #closing = false;
-  #dead = false;
 
   private constructor(pool: Piscina<BatchRequest, BatchReply>, threadId: number) {
+    super();
     this.#pool = pool;
     this.threadId = threadId;
-    pool.on('workerDestroy', () => this.#die('thread destroyed'));
-    pool.on('error', (error: Error) => this.#die(`crashed: ${error.message}`));
+    pool.on('workerDestroy', () => this.die('thread destroyed'));
+    pool.on('error', (error: Error) => this.die(`crashed: ${error.message}`));
   }
 
-  static async start(config: ShardConfig): Promise<PiscinaTransport> {
+  static async start(config: NodeConfig): Promise<PiscinaTransport> {
     const pool = new Piscina<BatchRequest, BatchReply>({
-      filename: SHARD_SCRIPT,
+      filename: ENTRY_SCRIPT,
       minThreads: 1,
       maxThreads: 1,
       idleTimeout: Number.POSITIVE_INFINITY,
@@ -59,9 +58,9 @@ export class PiscinaTransport implements ShardTransport {
   }
 
   exchange(request: BatchRequest): Promise<BatchReply> {
-    if (this.#dead) return Promise.reject(nodeUnavailable());
+    if (this.dead) return Promise.reject(nodeUnavailable());
     return this.#pool.run(request).catch(() => {
-      this.#die('task failed');
+      this.die('task failed');
       throw nodeUnavailable();
     });
   }
@@ -71,25 +70,17 @@ export class PiscinaTransport implements ShardTransport {
     // the ring from the cluster channel and from the version every batch carries.
   }
 
-  onDeath(listener: (reason: string) => void): void {
-    this.#deathListeners.push(listener);
-  }
-
   kill(): void {
     for (const thread of this.#pool.threads) void thread.terminate();
   }
 
-  async close(): Promise<void> {
-    this.#closing = true;
+  protected async stop(): Promise<void> {
     await this.#pool.destroy();
   }
 
-  #die(reason: string): void {
-    if (this.#dead || this.#closing) return;
-    this.#dead = true;
+  protected released(closing: boolean): void {
     // Piscina would keep the empty thread it starts in place of the dead one; the node is
-    // restarted as a new pool instead.
-    void this.#pool.destroy();
-    for (const listener of this.#deathListeners) listener(reason);
+    // restarted as a new pool instead. (While closing, the pool is being destroyed already.)
+    if (!closing) void this.#pool.destroy();
   }
 }

@@ -1,4 +1,4 @@
-import { CacheError, ErrorCode } from './errors.js';
+import { CacheError, ErrorCode } from '../errors.js';
 
 /**
  * The first value of each parameter of a query string (without the `?`), decoded as

@@ -1,0 +1,97 @@
+import type { Logger } from 'pino';
+import { Op, Status, type CrashKind, type NodeInfo } from '../core/protocol.js';
+import { Members, type NodeState } from './members.js';
+import type { Membership } from './membership.js';
+
+export interface NodeStatus extends Partial<NodeInfo> {
+  id: string;
+  state: NodeState;
+  threadId: number;
+  /** Times the node was restarted after dying. */
+  restarts: number;
+  /** Keys lost when it died with no other live copy (estimated from its last key count). */
+  lostKeys: number;
+  lastFailure: { at: string; reason: string } | null;
+  /** Messages sent to the node and the commands they carried (commands per batch: the batching factor). */
+  batches: number;
+  batchedCommands: number;
+}
+
+export interface Health {
+  /** Every key has a live copy that holds all its keys. */
+  ok: boolean;
+  nodes: Record<string, NodeState>;
+  /** Keys lost with nodes that died without another copy (estimated from their key counts). */
+  lostKeys: number;
+}
+
+/**
+ * The admin side of the cluster: what the nodes report, health, flush, and fault injection.
+ * Changes to membership itself (join, leave) are {@link Membership}'s.
+ */
+export class Admin {
+  readonly #membership: Membership;
+  readonly #log: Logger | undefined;
+
+  constructor(membership: Membership, log: Logger | undefined) {
+    this.#membership = membership;
+    this.#log = log;
+  }
+
+  /**
+   * Empties every node: the epoch goes out on the cluster channel, and also in each node's next
+   * batch, so that the call returns only once every node has applied it (the channel gives no
+   * acknowledgement and no ordering with the batches).
+   */
+  async flush(): Promise<void> {
+    const epoch = this.#membership.channel.flush();
+    this.#log?.debug({ op: 'flush', epoch }, 'flush');
+    await Promise.all(this.#membership.members.live().map((node) => node.client.run([Op.Flush, epoch]).catch(() => undefined)));
+  }
+
+  /** Every node's figures, gathered with one Info command per node (it rides that node's batch). */
+  async nodes(): Promise<NodeStatus[]> {
+    return Promise.all(
+      this.#membership.members.all().map(async (node): Promise<NodeStatus> => {
+        const base = {
+          id: node.id,
+          threadId: node.client.threadId,
+          restarts: node.restarts,
+          lostKeys: node.lostKeys,
+          lastFailure: node.lastFailure,
+          batches: node.client.batchesSent,
+          batchedCommands: node.client.commandsSent,
+        };
+        if (node.state === 'down') return { ...base, state: 'down' };
+        try {
+          const result = await node.client.run([Op.Info]);
+          const info = result.status === Status.Ok ? result.info : undefined;
+          return { ...info, ...base, state: Members.stateOf(node) };
+        } catch {
+          return { ...base, state: 'down' };
+        }
+      }),
+    );
+  }
+
+  /** Every key range has a live copy that holds all its keys (during a change: before the change). */
+  health(): Health {
+    const { members, placement } = this.#membership;
+    const nodes = Object.fromEntries(members.all().map((node) => [node.id, Members.stateOf(node)]));
+    return { ok: placement.readable(), nodes, lostKeys: members.lostKeys() };
+  }
+
+  /**
+   * Makes a node die the way `how` says (POST /debug/crash); resolves once its death has been
+   * seen, with false for an unknown or already dead node.
+   */
+  async crash(id: string, how: CrashKind = 'terminate'): Promise<boolean> {
+    const node = this.#membership.members.get(id);
+    if (node === undefined || node.state === 'down') return false;
+    const client = node.client;
+    const died = new Promise<void>((resolve) => client.onDeath(() => resolve()));
+    client.crash(how);
+    await died;
+    return true;
+  }
+}

@@ -1,0 +1,119 @@
+import { Hono, type Context, type Handler } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { Cluster } from '../cluster/cluster.js';
+import type { NodeStatus } from '../cluster/admin.js';
+import { asCacheError, CacheError, ErrorCode } from '../errors.js';
+import { CRASH_KINDS, type CrashKind } from '../core/protocol.js';
+import { createMetrics } from './metrics.js';
+import { ROUTES, type HonoRouteName, type RouteName } from './routes.js';
+
+export interface ApiInfo {
+  version: string;
+  startedAt: number;
+  /** --max-value in bytes. */
+  maxValue: number;
+  /** --max-memory in bytes (0 = no limit). */
+  maxMemory: number;
+}
+
+/**
+ * The Hono app: the admin routes of src/http/routes.ts, registered from that table (the server
+ * has already answered unknown paths and methods). Errors of any kind leave here as
+ * `{"error": "...", "code": "..."}` with the status {@link CacheError.status} gives; nothing
+ * internal (stacks, paths) is sent.
+ */
+export function createApi(cluster: Cluster, info: ApiInfo): Hono {
+  const { admin, membership } = cluster;
+  const metrics = createMetrics(cluster);
+  const handlers: Record<HonoRouteName, Handler> = {
+    // The seed answers its root on any method, and ends each body with a newline.
+    root: (c) => jsonLine(c, 200, { message: 'Distributed Cache API', version: info.version }),
+    flush: async (c) => {
+      await admin.flush();
+      return c.json({ message: 'All nodes flushed', nodes: membership.placement.ring.size });
+    },
+    // GET lists the nodes; POST answers once the new node is on the ring, its keys move to it
+    // in the background (GET /nodes shows how far).
+    nodes: async (c) => {
+      if (c.req.method === 'POST') return c.json({ id: await membership.join() }, 201);
+      const nodes = await admin.nodes();
+      const { placement, migration } = membership;
+      return c.json({ ringVersion: placement.version, replicas: placement.replicas, migration: migration.progress, lastMigration: migration.lastProgress, nodes });
+    },
+    // Answers once the node is off the ring; it stops after handing its keys over (GET /nodes).
+    node: async (c) => {
+      const id = c.req.param('id')!;
+      await membership.leave(id);
+      return c.json({ id, state: 'leaving' }, 202);
+    },
+    crash: async (c) => {
+      const id = c.req.param('id')!;
+      const how = c.req.query('how') ?? 'terminate';
+      if (!(CRASH_KINDS as readonly string[]).includes(how)) {
+        throw new CacheError(ErrorCode.BadRequest, `how must be one of ${CRASH_KINDS.join(', ')}; got '${how}'`);
+      }
+      if (!(await admin.crash(id, how as CrashKind))) throw new CacheError(ErrorCode.NotFound, `No live node ${id}`);
+      return c.json({ id, how }, 202);
+    },
+    stats: async (c) => {
+      const nodes = await admin.nodes();
+      const memory = process.memoryUsage();
+      return c.json({
+        uptimeSeconds: uptime(info),
+        ringVersion: membership.placement.version,
+        maxMemoryBytes: info.maxMemory,
+        totals: totals(nodes),
+        process: { rssBytes: memory.rss, mainHeapUsedBytes: memory.heapUsed, externalBytes: memory.external },
+        nodes: nodes.map((node) => ({ ...node, ops: opsOf(node) })),
+      });
+    },
+    metrics: async (c) => c.body(await metrics.metrics(), 200, { 'content-type': metrics.contentType }),
+    // 503 only when some key has no live copy; a node being refilled shows as `recovering`, and
+    // keys lost with a node that had no copy are counted in `lostKeys`.
+    health: (c) => {
+      const health = admin.health();
+      const body = { status: health.ok ? 'ok' : 'degraded', ringVersion: membership.placement.version, uptimeSeconds: uptime(info), nodes: health.nodes, lostKeys: health.lostKeys };
+      return c.json(body, health.ok ? 200 : 503);
+    },
+  };
+
+  const app = new Hono();
+  for (const name of Object.keys(ROUTES) as RouteName[]) {
+    const route = ROUTES[name];
+    if (route.front !== 'hono') continue;
+    const handler = handlers[name as HonoRouteName];
+    // Hono answers HEAD with its GET handler, without the body.
+    if (route.methods === '*') app.all(route.pattern, handler);
+    else app.on(route.methods.filter((method) => method !== 'HEAD'), route.pattern, handler);
+  }
+  app.notFound((c) => errorResponse(c, new CacheError(ErrorCode.NotFound, 'Endpoint not found')));
+  app.onError((error, c) => errorResponse(c, error));
+  return app;
+}
+
+function errorResponse(c: Context, error: unknown): Response {
+  const cacheError = asCacheError(error);
+  return c.json(cacheError.toJSON(), cacheError.status as ContentfulStatusCode);
+}
+
+function jsonLine(c: Context, status: 200, body: object): Response {
+  return c.body(`${JSON.stringify(body)}\n`, status, { 'content-type': 'application/json' });
+}
+
+const COUNTED = ['keys', 'bytes', 'hits', 'misses', 'evictions', 'expired', 'sets', 'deletes'] as const;
+
+function opsOf(node: NodeStatus): number {
+  return (node.hits ?? 0) + (node.misses ?? 0) + (node.sets ?? 0) + (node.deletes ?? 0);
+}
+
+type Totals = Record<(typeof COUNTED)[number] | 'ops' | 'nodesUp', number>;
+
+function totals(nodes: NodeStatus[]): Totals {
+  const sum = (pick: (node: NodeStatus) => number): number => nodes.reduce((total, node) => total + pick(node), 0);
+  const result = Object.fromEntries(COUNTED.map((field) => [field, sum((node) => node[field] ?? 0)]));
+  return { ...result, ops: sum(opsOf), nodesUp: nodes.filter((n) => n.state === 'up').length } as Totals;
+}
+
+function uptime(info: ApiInfo): number {
+  return Math.round((Date.now() - info.startedAt) / 1000);
+}

@@ -1,0 +1,21 @@
+/** Byte sizes as people write them on a command line: powers of 1024, units b, kb, mb, gb. */
+const KIB = 1024;
+const MIB = 1024 * KIB;
+const GIB = 1024 * MIB;
+const UNITS: Record<string, number> = { '': 1, b: 1, k: KIB, kb: KIB, m: MIB, mb: MIB, g: GIB, gb: GIB };
+
+/** Bytes in `64mb`, `512KB`, `1g`, `1048576`; undefined if it is not such a size. */
+export function parseSize(raw: string): number | undefined {
+  const match = /^(\d+)\s*([kmg]?b?)$/i.exec(raw.trim());
+  if (match === null) return undefined;
+  const value = Number(match[1]) * UNITS[match[2]!.toLowerCase()]!;
+  return Number.isSafeInteger(value) ? value : undefined;
+}
+
+/** A byte count as the largest whole unit that divides it: 536870912 -> 512mb. */
+export function formatSize(bytes: number): string {
+  for (const [unit, size] of [['gb', GIB], ['mb', MIB], ['kb', KIB]] as const) {
+    if (bytes >= size && bytes % size === 0) return `${bytes / size}${unit}`;
+  }
+  return `${bytes}b`;
+}

@@ -1,0 +1,99 @@
+import t from 'tap';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+
+/**
+ * The shape of the tree, checked on the TypeScript sources: no import cycle anywhere, thread code
+ * and main-thread code kept apart, and files and classes small enough to read.
+ */
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const MAX_FILE_LINES = 300;
+const MAX_CLASS_LINES = 200;
+
+function sources(dir: string): string[] {
+  return readdirSync(join(ROOT, dir), { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts'))
+    .map((entry) => relative(ROOT, join(entry.parentPath, entry.name)));
+}
+
+const files = ['src', 'workers', 'test', 'bench'].flatMap(sources);
+const text = new Map(files.map((file) => [file, readFileSync(join(ROOT, file), 'utf8')]));
+
+/** The project files a file imports (relative specifiers only; `.js` in them names the `.ts`). */
+function importsOf(file: string): string[] {
+  const { importedFiles } = ts.preProcessFile(text.get(file)!, true, true);
+  return importedFiles
+    .map(({ fileName }) => fileName)
+    .filter((name) => name.startsWith('.'))
+    .map((name) => relative(ROOT, resolve(ROOT, dirname(file), name)).replace(/\.js$/, '.ts'))
+    .filter((name) => text.has(name));
+}
+
+const graph = new Map(files.map((file) => [file, importsOf(file)]));
+
+/** Every import cycle, each as the path that closes it. */
+export function cycles(edges: ReadonlyMap<string, readonly string[]>): string[][] {
+  const found: string[][] = [];
+  const state = new Map<string, 'open' | 'done'>();
+  const stack: string[] = [];
+  const visit = (file: string): void => {
+    state.set(file, 'open');
+    stack.push(file);
+    for (const next of edges.get(file) ?? []) {
+      if (state.get(next) === 'open') found.push([...stack.slice(stack.indexOf(next)), next]);
+      else if (!state.has(next)) visit(next);
+    }
+    stack.pop();
+    state.set(file, 'done');
+  };
+  for (const file of edges.keys()) if (!state.has(file)) visit(file);
+  return found;
+}
+
+t.test('the cycle finder finds a cycle (so that an empty answer means something)', async (t) => {
+  const found = cycles(new Map([['a', ['b']], ['b', ['c']], ['c', ['a']], ['d', ['a']]]));
+  t.same(found, [['a', 'b', 'c', 'a']]);
+  t.same(cycles(new Map([['a', ['b']], ['b', []]])), []);
+});
+
+t.test('no import cycle in the tree', async (t) => {
+  t.ok(graph.get('src/http/server.ts')!.includes('src/cluster/cluster.ts'), 'imports are read');
+  t.same(cycles(graph), []);
+});
+
+t.test('thread code imports no main-thread code; code both threads use imports neither', async (t) => {
+  for (const [file, imports] of graph) {
+    if (file.startsWith('workers/')) {
+      const outside = imports.filter((name) => !name.startsWith('workers/') && !name.startsWith('src/core/'));
+      t.same(outside, [], `${file} imports only workers/ and src/core/`);
+    }
+    if (file.startsWith('src/core/')) {
+      t.same(imports.filter((name) => !name.startsWith('src/core/')), [], `${file} imports only src/core/`);
+    }
+  }
+  const packages = files
+    .filter((file) => file.startsWith('workers/'))
+    .flatMap((file) => ts.preProcessFile(text.get(file)!, true, true).importedFiles.map(({ fileName }) => fileName))
+    .filter((name) => !name.startsWith('.') && !name.startsWith('node:'));
+  t.same([...new Set(packages)], ['piscina'], 'workers/ imports no package but piscina (for its entry point)');
+});
+
+t.test(`files in src/ and workers/ are at most ${MAX_FILE_LINES} lines, classes at most ${MAX_CLASS_LINES}`, async (t) => {
+  for (const [file, source] of text) {
+    if (!file.startsWith('src/') && !file.startsWith('workers/')) continue;
+    const lines = source.split('\n').length;
+    t.ok(lines <= MAX_FILE_LINES, `${file}: ${lines} lines`);
+    const tree = ts.createSourceFile(file, source, ts.ScriptTarget.ES2022, true);
+    const visit = (node: ts.Node): void => {
+      if (ts.isClassDeclaration(node)) {
+        const start = tree.getLineAndCharacterOfPosition(node.getStart(tree)).line;
+        const end = tree.getLineAndCharacterOfPosition(node.getEnd()).line;
+        t.ok(end - start + 1 <= MAX_CLASS_LINES, `${file}: class ${node.name?.text ?? '(anonymous)'} is ${end - start + 1} lines`);
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(tree);
+  }
+});
