@@ -1,6 +1,6 @@
 /**
  * `npm run bench:cluster`: membership changes under load. A 3-node cache with --replicas 2 is
- * preloaded with 100,000 keys; 50 clients read and write (bench/mixed-load.ts) while, round after
+ * preloaded with 100,000 keys; 50 clients read and write (test/fixtures/mixed-load.ts) while, round after
  * round, a node joins, the oldest node leaves and the first node is crashed. Reports lost
  * writes, misses, 5xx answers, how long each change took (for a crash: until the restarted node
  * holds all its keys again), and the throughput during each change against the steady state in
@@ -12,7 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { median, numberFlag } from './args.js';
-import { httpClient, mixedLoad, preload, verify, type LoadReport } from './mixed-load.js';
+import { httpClient, mixedLoad, preload, verify, type LoadReport } from '../test/fixtures/mixed-load.js';
 import { startCache } from './targets.js';
 
 const KEYS = numberFlag('keys', 100_000);

