@@ -97,7 +97,7 @@ t.test(`${RUNS} hostile requests: no 5xx, no crash, no key lost`, async (t) => {
 
   t.same(failures.slice(0, 10), [], `${failures.length} bad answers`);
   // Each request is sent with a half-close after it (socket.end), which node answers only with
-  // httpAllowHalfOpen set (src/server.ts): every request gets an answer.
+  // httpAllowHalfOpen set (src/http/server.ts): every request gets an answer.
   t.same(closedUnanswered.slice(0, 5), [], `${closedUnanswered.length} closed without an answer`);
   t.comment(`status codes: ${JSON.stringify(Object.fromEntries([...statuses].sort((a, b) => a[0] - b[0])))}`);
   t.equal([...statuses.values()].reduce((a, b) => a + b, 0), RUNS, 'every request accounted for');
