@@ -7,14 +7,18 @@
  * writes bench/results/<time>.json, .md and .svg.
  *
  *   npm run bench -- [--quick] [--rounds N] [--seconds S] [--connections C] [--piscina]
- *                    [--scenario TEXT] [--target TEXT]
+ *                    [--scenario TEXT] [--target TEXT] [--baseline DIR]
  *
  * --quick (about a minute): one round of 1 s, and only 1 and 8 nodes in the node sweep.
  * --scenario / --target keep the scenarios / cache configurations whose name contains TEXT.
+ * --baseline DIR: every cache configuration runs a second time from another checkout's build
+ *   (DIR/dist/src/main.js, e.g. a `git worktree` of an older commit after `npm run build`
+ *   there), interleaved with this tree's, to compare two versions in one run.
  */
 import autocannon, { type Request } from 'autocannon';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { resolve } from 'node:path';
 import { median, numberFlag, textFlag } from './args.js';
 import { chart } from './chart.js';
 import { startCache, startFloor, startHonoMap, type Target } from './targets.js';
@@ -46,6 +50,8 @@ interface Config {
   name: string;
   args: string[];
   scenarios: string[];
+  /** The server to run, when it is another checkout's build (--baseline). */
+  main?: string;
 }
 const ALL = SCENARIOS.map((s) => s.name);
 const SWEEP = ['GET hit, uniform', 'SET'];
@@ -57,6 +63,11 @@ const CONFIGS: Config[] = [
   ...(quick ? [] : [2, 4, 8].map((n) => ({ name: sweepName(n, 2), args: ['--nodes', `${n}`, '--replicas', '2'], scenarios: SWEEP }))),
   ...(args.includes('--piscina') ? [{ name: 'cache: 3 piscina nodes', args: ['--node-transport', 'piscina'], scenarios: ALL }] : []),
 ].filter((c) => c.name.includes(textFlag('target') ?? ''));
+const baseline = textFlag('baseline');
+if (baseline !== undefined) {
+  const main = resolve(baseline, 'dist/src/main.js');
+  CONFIGS.push(...CONFIGS.map((c) => ({ ...c, name: `${c.name} [baseline]`, main })));
+}
 const scenarios = SCENARIOS.filter((s) => s.name.includes(textFlag('scenario') ?? ''));
 const runs = (target: Target, scenario: Scenario): boolean =>
   target.name === FLOOR || target.name === HONO || CONFIGS.find((c) => c.name === target.name)!.scenarios.includes(scenario.name);
@@ -95,7 +106,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   progress(`starting ${CONFIGS.length + 2} servers and preloading ${KEYS.toLocaleString('en-US')} keys into each cache...`);
   const baselines = await Promise.all([startFloor(), startHonoMap()]);
-  const caches = await Promise.all(CONFIGS.map((config) => startCache(config.name, config.args)));
+  const caches = await Promise.all(CONFIGS.map((config) => startCache(config.name, config.args, config.main)));
   const targets = [...baselines, ...caches];
   const samples = new Map<string, Sample[]>();
   const id = (scenario: string, target: string): string => `${scenario}|${target}`;

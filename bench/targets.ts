@@ -45,5 +45,6 @@ export function startTarget(name: string, script: string, args: string[], nodeFl
 
 export const startFloor = (): Promise<Target> => startTarget('node:http floor', FLOOR, ['0']);
 export const startHonoMap = (): Promise<Target> => startTarget('Hono + Map', HONO_MAP, ['0']);
-export const startCache = (name: string, args: string[] = []): Promise<Target> =>
-  startTarget(name, MAIN, ['--port', '0', ...args], [...SERVER_NODE_FLAGS]);
+/** The cache built in this tree, or in another checkout's `dist/` (`main`), for a side-by-side run. */
+export const startCache = (name: string, args: string[] = [], main = MAIN): Promise<Target> =>
+  startTarget(name, main, ['--port', '0', ...args], [...SERVER_NODE_FLAGS]);

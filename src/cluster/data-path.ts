@@ -5,18 +5,22 @@ import { codeNames, Op, SetMode, Status, type Command, type Result } from '../co
 import type { ResultCallback } from '../nodes/node-client.js';
 import type { NodeRecord } from './members.js';
 import type { Migration } from './migration.js';
-import { countdown, withRetries } from './replies.js';
+import { countdown, MAX_RETRIES } from './replies.js';
 
 const OP_NAMES = codeNames(Op);
 const STATUS_NAMES = codeNames(Status);
 
 type SetCommand = Extract<Command, readonly [typeof Op.Set, ...unknown[]]>;
+/** How a command is sent: read or write, `attempt` counting the sends after a node's death. */
+type Route = (this: DataPath, key: string, command: Command, callback: ResultCallback, attempt: number) => void;
 
 /**
  * The data path: every client read and write, sent to the node(s) placement names. A read goes
  * to one node; a write goes to every live owner and is acknowledged once all of them applied it;
  * NX / XX are decided by one node and copied to the others. An operation whose node dies is
- * routed again ({@link withRetries}). The hot path is callback-based: no promise per operation.
+ * routed again (`#retry`). The hot path is callback-based: no promise per operation, and one
+ * closure per node it goes to (a wrapper per retry layer cost a 1-node SET 10%, 49.5k vs 55.3k
+ * req/s side by side).
  */
 export class DataPath {
   readonly #placement: Placement<NodeRecord>;
@@ -38,8 +42,8 @@ export class DataPath {
    */
   dispatch(key: string, command: Command, callback: ResultCallback): void {
     if (this.#log !== undefined) callback = this.#logged(key, command, callback);
-    if (command[0] === Op.Set || command[0] === Op.Delete) withRetries((done) => this.#write(key, command, done), callback);
-    else withRetries((done) => this.#read(key, command, done), callback);
+    if (command[0] === Op.Set || command[0] === Op.Delete) this.#write(key, command, callback, 0);
+    else this.#read(key, command, callback, 0);
   }
 
   /**
@@ -109,30 +113,48 @@ export class DataPath {
     });
   }
 
-  #read(key: string, command: Command, callback: ResultCallback): void {
-    const node = this.#placement.reader(key);
-    if (node === undefined) return callback(nodeUnavailable(), undefined, this.#placement.ring.owner(key));
-    node.client.send(command, callback);
+  /**
+   * The one answer to a node's death under a command: send it again, routed afresh (the next
+   * owner may answer), or after {@link MAX_RETRIES} sends answer with the error.
+   */
+  #retry(route: Route, key: string, command: Command, callback: ResultCallback, attempt: number, error: CacheError, node: string): void {
+    if (attempt < MAX_RETRIES) route.call(this, key, command, callback, attempt + 1);
+    else callback(error, undefined, node);
   }
 
-  #write(key: string, command: Command, callback: ResultCallback): void {
+  #read(key: string, command: Command, callback: ResultCallback, attempt: number): void {
+    const node = this.#placement.reader(key);
+    if (node === undefined) return callback(nodeUnavailable(), undefined, this.#placement.ring.owner(key));
+    node.client.send(command, (error, result, id) => {
+      if (error !== null) this.#retry(this.#read, key, command, callback, attempt, error, id);
+      else callback(null, result, id);
+    });
+  }
+
+  #write(key: string, command: Command, callback: ResultCallback, attempt: number): void {
     if (this.#locks.size > 0) {
       const waiting = this.#locks.get(key);
       if (waiting !== undefined) {
-        waiting.push(() => this.#write(key, command, callback));
+        waiting.push(() => this.#write(key, command, callback, attempt));
         return;
       }
     }
-    if (command[0] === Op.Set && command[4] !== SetMode.Always) return this.#conditionalWrite(key, command, callback);
+    if (command[0] === Op.Set && command[4] !== SetMode.Always) return this.#conditionalWrite(key, command, callback, attempt);
     const targets = this.#placement.writers(key);
     if (targets.length === 0) return callback(nodeUnavailable(), undefined, this.#placement.ring.owner(key));
     this.#migration.touched(key);
-    if (targets.length === 1) return targets[0]!.client.send(command, callback);
+    if (targets.length === 1) {
+      return targets[0]!.client.send(command, (error, result, id) => {
+        if (error !== null) this.#retry(this.#write, key, command, callback, attempt, error, id);
+        else callback(null, result, id);
+      });
+    }
     const results = new Array<Result | undefined>(targets.length);
     let lastError: CacheError | null = null;
     const done = countdown(targets.length, () => {
       const answered = results.findIndex((r) => r !== undefined);
-      if (answered < 0) return callback(lastError, undefined, targets[0]!.id);
+      // Every copy's node died: as for one node.
+      if (answered < 0) return this.#retry(this.#write, key, command, callback, attempt, lastError!, targets[0]!.id);
       // A delete reports the key as found if any copy had it (a new owner may not have it yet).
       const found = command[0] === Op.Delete ? results.findIndex((r) => r?.status === Status.Ok) : -1;
       const index = found >= 0 ? found : answered;
@@ -152,7 +174,7 @@ export class DataPath {
    * to), then the value is copied to the other owners. Other writes to the key wait meanwhile, so
    * that every copy sees the same sequence of writes.
    */
-  #conditionalWrite(key: string, command: SetCommand, callback: ResultCallback): void {
+  #conditionalWrite(key: string, command: SetCommand, callback: ResultCallback, attempt: number): void {
     const arbiter = this.#placement.reader(key);
     if (arbiter === undefined) return callback(nodeUnavailable(), undefined, this.#placement.ring.owner(key));
     this.#locks.set(key, []);
@@ -164,7 +186,8 @@ export class DataPath {
     arbiter.client.send(command, (error, result, node) => {
       if (error !== null || result!.status !== Status.Ok) {
         unlock();
-        return callback(error, result, node);
+        if (error !== null) return this.#retry(this.#write, key, command, callback, attempt, error, node);
+        return callback(null, result, node);
       }
       this.#migration.touched(key);
       const copies = this.#placement.writers(key).filter((target) => target !== arbiter);
