@@ -74,7 +74,7 @@ async function main(): Promise<void> {
     const check = await verify(server.url, KEYS, report);
     const nodes = await json('GET', '/nodes');
     const result = summarize(report, phases, check, nodes.body);
-    const resultsDir = new URL('../../bench/results', import.meta.url);
+    const resultsDir = new URL('../../bench/results/', import.meta.url);
     mkdirSync(resultsDir, { recursive: true });
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     writeFileSync(new URL(`cluster-${stamp}.json`, resultsDir), `${JSON.stringify(result, null, 2)}\n`);

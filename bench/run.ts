@@ -208,7 +208,7 @@ async function main(): Promise<void> {
   ].join('\n');
   process.stdout.write(`\n${table}\n\ntook ${Math.round((Date.now() - started) / 1000)} s\n`);
 
-  const resultsDir = new URL('../../bench/results', import.meta.url);
+  const resultsDir = new URL('../../bench/results/', import.meta.url);
   mkdirSync(resultsDir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const palette = ['#c00', '#e69f00', '#0072b2', '#56b4e9', '#009e73', '#66c2a5', '#8da0cb', '#cc79a7', '#999', '#555', '#b15928', '#333'];
