@@ -1,7 +1,9 @@
 #!/usr/bin/env -S node --max-semi-space-size=2 --heap-growing-percent=25
-// The flags are SERVER_NODE_FLAGS in src/server.ts (why, and who else passes them).
+// The flags are SERVER_NODE_FLAGS in src/http/server.ts (why, and who else passes them).
+import { lookup } from 'node:dns/promises';
 import { pino } from 'pino';
-import { helpText, parseArgs, resolveOptions, UsageError, type Parsed } from './options.js';
+import { helpText } from './help.js';
+import { parseArgs, resolveOptions, UsageError, type Parsed } from './options.js';
 import { startServer, VERSION } from './http/server.js';
 
 const PROGRAM = 'distributed-cache';
@@ -10,7 +12,7 @@ async function main(argv: readonly string[]): Promise<number> {
   let parsed: Parsed;
   try {
     parsed = parseArgs(argv);
-    if (parsed.kind === 'run') parsed = { kind: 'run', options: resolveOptions(parsed.options, process.env) };
+    if (parsed.kind === 'run') parsed = { kind: 'run', options: resolveOptions(parsed.options, process.env, await addressesOf(parsed.options.host)) };
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     process.stderr.write(`${PROGRAM}: ${error.message}\nTry '${PROGRAM} --help' for the list of options.\n`);
@@ -30,7 +32,8 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     server = await startServer(options, log);
   } catch (error) {
-    log.fatal({ err: error }, 'could not start');
+    // A port in use or not ours to take is the usual cause: said in one line, as usage errors are.
+    process.stderr.write(`${PROGRAM}: cannot listen on ${options.host}:${options.port}: ${listenFailure(error)}\n`);
     return 1;
   }
   log.info({ nodes: options.nodes, replicas: Math.min(options.replicas, options.nodes), transport: options.nodeTransport }, `${PROGRAM} listening on ${server.url}`);
@@ -55,6 +58,23 @@ async function main(argv: readonly string[]): Promise<number> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+}
+
+/** The addresses --host names; one that does not resolve is a usage error (exit 2). */
+async function addressesOf(host: string): Promise<string[]> {
+  try {
+    return (await lookup(host, { all: true })).map(({ address }) => address);
+  } catch {
+    throw new UsageError(`--host '${host}' is not an address of this machine, nor a name that resolves to one`);
+  }
+}
+
+function listenFailure(error: unknown): string {
+  const { code, message } = error as NodeJS.ErrnoException;
+  if (code === 'EADDRINUSE') return 'the address is already in use (another server on that port? --port 0 picks a free one)';
+  if (code === 'EACCES') return 'permission denied (ports below 1024 need privileges)';
+  if (code === 'EADDRNOTAVAIL') return 'the address is not one of this machine';
+  return message;
 }
 
 main(process.argv.slice(2)).then(

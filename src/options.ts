@@ -1,4 +1,4 @@
-import { MAX_NODES } from './core/limits.js';
+import { largestEntryBytes, MAX_NODES } from './core/limits.js';
 import { TRANSPORTS } from './nodes/start.js';
 import { formatSize, parseSize } from './sizes.js';
 
@@ -38,7 +38,7 @@ interface ChoiceSpec<C extends string = string> {
   /** An earlier name of the flag, still accepted. */
   alias?: string;
 }
-type Spec = IntSpec | SizeSpec | StringSpec | BoolSpec | ChoiceSpec;
+export type Spec = IntSpec | SizeSpec | StringSpec | BoolSpec | ChoiceSpec;
 
 const MIB = 1024 * 1024;
 
@@ -73,7 +73,7 @@ export const OPTIONS = {
     type: 'size',
     default: 512 * MIB,
     min: 0,
-    help: 'Memory for the whole cache (kb, mb, gb), split evenly over the starting nodes; each node evicts its least recently used keys to stay within its share. Counts key bytes + the value slot (its size rounded up by at most a fifth) + a per-entry overhead, for every copy (with --replicas 2 it holds half as many keys). A node that joins brings one more share; one that leaves takes its share away. 0 = no limit.',
+    help: 'Memory for the whole cache (kb, mb, gb; 1.5gb works), split evenly over the starting nodes, each of whose shares must hold one value of --max-value; each node evicts its least recently used keys to stay within its share. Counts key bytes + the value slot (its size rounded up by at most a fifth) + a per-entry overhead, for every copy (with --replicas 2 it holds half as many keys). A node that joins brings one more share; one that leaves takes its share away. 0 = no limit.',
   },
   replicas: {
     type: 'int',
@@ -86,7 +86,13 @@ export const OPTIONS = {
     type: 'size',
     default: MIB,
     min: 1,
-    help: 'Largest value accepted (kb, mb, gb); a larger body is refused with 413 before it is read whole.',
+    help: 'Largest value accepted (kb, mb, gb); a larger body is refused with 413 before it is read whole, a larger /set value with 413 too.',
+  },
+  headerMemory: {
+    type: 'size',
+    default: 64 * MIB,
+    min: 64 * 1024,
+    help: 'Most bytes all connections together may hold in request heads (request line and headers) still arriving; past it the largest heads over 16 KiB are answered 431 and closed. One head may be up to 3 x --max-value + 64 KiB, so that /set takes values up to --max-value in its query string, as the seed did.',
   },
   nodeTransport: {
     type: 'choice',
@@ -161,7 +167,7 @@ type ValueOf<S extends Spec> = S extends IntSpec | SizeSpec
       : string;
 
 export type Options = { -readonly [K in keyof typeof OPTIONS]: ValueOf<(typeof OPTIONS)[K]> };
-type Name = keyof typeof OPTIONS;
+export type Name = keyof typeof OPTIONS;
 
 export function defaultOptions(): Options {
   const options = {} as Record<Name, unknown>;
@@ -176,7 +182,8 @@ export class UsageError extends Error {
 
 export type Parsed = { kind: 'run'; options: Options } | { kind: 'help' } | { kind: 'version' };
 
-const flagOf = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+/** The flag of an option: `maxMemory` -> `max-memory`. */
+export const flagOf = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 const BY_FLAG = new Map<string, Name>(
   (Object.keys(OPTIONS) as Name[]).flatMap((name) => {
     const spec: Spec = OPTIONS[name];
@@ -246,13 +253,25 @@ function parseValue(flag: string, spec: Exclude<Spec, BoolSpec>, raw: string): s
 }
 
 /**
- * Fills in what comes from the environment (CACHE_AUTH_TOKEN) and refuses what is unsafe: a
- * non-loopback --host with no token, unless --insecure (Redis calls this protected mode).
+ * Fills in what comes from the environment (CACHE_AUTH_TOKEN) and refuses what cannot work or is
+ * unsafe: a memory share too small for one value of --max-value, and a non-loopback --host with
+ * no token, unless --insecure (Redis calls this protected mode). `addresses` are what --host
+ * resolved to (main.ts looks it up first): a name that stands for loopback addresses only is
+ * loopback.
  */
-export function resolveOptions(options: Options, env: Record<string, string | undefined>): Options {
+export function resolveOptions(options: Options, env: Record<string, string | undefined>, addresses: readonly string[] = []): Options {
   const resolved = { ...options };
   if (resolved.authToken === '' && env['CACHE_AUTH_TOKEN']) resolved.authToken = env['CACHE_AUTH_TOKEN'];
-  if (!isLoopback(resolved.host) && resolved.authToken === '' && !resolved.insecure) {
+  const share = Math.floor(resolved.maxMemory / resolved.nodes);
+  if (resolved.maxMemory > 0 && share < largestEntryBytes(resolved.maxValue)) {
+    throw new UsageError(
+      `--max-memory ${formatSize(resolved.maxMemory)} gives each of the ${resolved.nodes} nodes ${share} bytes, ` +
+        `less than one value of --max-value ${formatSize(resolved.maxValue)} takes with its key and overheads ` +
+        `(${largestEntryBytes(resolved.maxValue)} bytes): raise --max-memory or lower --max-value`,
+    );
+  }
+  const loopback = isLoopback(resolved.host) || (addresses.length > 0 && addresses.every(isLoopback));
+  if (!loopback && resolved.authToken === '' && !resolved.insecure) {
     throw new UsageError(
       `refusing to listen on ${resolved.host} without authentication: anyone who can reach it could read, ` +
         'overwrite or flush the cache. Give --auth-token (or CACHE_AUTH_TOKEN), listen on 127.0.0.1, ' +
@@ -263,27 +282,5 @@ export function resolveOptions(options: Options, env: Record<string, string | un
 }
 
 export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
-}
-
-export function helpText(program: string, version: string): string {
-  const rows = (Object.keys(OPTIONS) as Name[]).map((name) => {
-    const spec: Spec = OPTIONS[name];
-    const value = { int: ' <n>', size: ' <size>', string: ' <text>', bool: '', choice: ` <${spec.type === 'choice' ? spec.choices.join('|') : ''}>` }[spec.type];
-    const shown = spec.type === 'size' ? formatSize(spec.default) : spec.default === '' ? 'none' : String(spec.default);
-    const fallback = spec.type === 'bool' ? '' : ` (default: ${shown})`;
-    return [`--${flagOf(name)}${value}`, `${spec.help}${fallback}`] as const;
-  });
-  rows.push(['--help, -h', 'Show this help and exit.'], ['--version, -v', 'Print the version and exit.']);
-  const width = Math.max(...rows.map(([flag]) => flag.length)) + 2;
-  return [
-    `${program} ${version}: a cache server for one host that behaves like a small cluster.`,
-    '',
-    `Usage: ${program} [options]`,
-    '',
-    'Options (--flag value and --flag=value both work):',
-    ...rows.map(([flag, text]) => `  ${flag.padEnd(width)}${text}`),
-    '',
-    'Exit status: 0 after a clean shutdown (SIGINT/SIGTERM), 1 if the server fails, 2 on a usage error.',
-  ].join('\n');
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }

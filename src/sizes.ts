@@ -4,11 +4,14 @@ const MIB = 1024 * KIB;
 const GIB = 1024 * MIB;
 const UNITS: Record<string, number> = { '': 1, b: 1, k: KIB, kb: KIB, m: MIB, mb: MIB, g: GIB, gb: GIB };
 
-/** Bytes in `64mb`, `512KB`, `1g`, `1048576`; undefined if it is not such a size. */
+/**
+ * Bytes in `64mb`, `512KB`, `1.5gb`, `1g`, `1048576`, rounded down to a whole byte; undefined if
+ * it is not such a size.
+ */
 export function parseSize(raw: string): number | undefined {
-  const match = /^(\d+)\s*([kmg]?b?)$/i.exec(raw.trim());
+  const match = /^(\d+(?:\.\d+)?)\s*([kmg]?b?)$/i.exec(raw.trim());
   if (match === null) return undefined;
-  const value = Number(match[1]) * UNITS[match[2]!.toLowerCase()]!;
+  const value = Math.floor(Number(match[1]) * UNITS[match[2]!.toLowerCase()]!);
   return Number.isSafeInteger(value) ? value : undefined;
 }
 

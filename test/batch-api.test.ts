@@ -29,6 +29,35 @@ t.test('mget, mset, flush, stats and metrics', async (t) => {
     t.equal(owners.size, 3, 'the keys span all nodes');
   });
 
+  t.test('unknown fields and wrong types are a 400 that names the field', async (t) => {
+    const cases: Array<[string, unknown, RegExp]> = [
+      ['/mset', { entries: { u1: 'a' }, nx: true }, /Unknown field "nx".*"entries", "ttl", "encoding"/],
+      ['/mset', { entries: { u1: 'a' }, ttl: '5' }, /"ttl" must be a number of seconds/],
+      ['/mget', { keys: ['u1'], key: 'u1' }, /Unknown field "key".*"keys", "encoding"/],
+      ['/mset', { entries: { u1: 'a' }, encoding: 'hex' }, /"encoding" must be "utf8" or "base64"/],
+      ['/mset', { entries: { u1: 'not base64!' }, encoding: 'base64' }, /The value of "u1" is not valid base64/],
+    ];
+    for (const [path, body, message] of cases) {
+      const r = await post(base, path, body);
+      t.equal(r.status, 400, JSON.stringify(body));
+      t.match(r.json, { code: 'BAD_REQUEST', error: message });
+    }
+    t.equal((await request(base, 'GET', '/keys/u1')).status, 404, 'nothing was written');
+  });
+
+  t.test('"encoding": "base64" carries any bytes through mset and mget', async (t) => {
+    const bytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+    const r = await post(base, '/mset', { entries: { bin1: bytes.toString('base64'), bin2: '' }, encoding: 'base64' });
+    t.same(r.json, { stored: 2 });
+    const got = await fetch(`${base}/keys/bin1`);
+    t.same(Buffer.from(await got.arrayBuffer()), bytes, 'the bytes, all 256 of them');
+    const back = (await post(base, '/mget', { keys: ['bin1', 'nothing'], encoding: 'base64' })).json as { values: Record<string, string | null> };
+    t.equal(back.values['bin1'], bytes.toString('base64'));
+    t.equal(back.values['nothing'], null);
+    const text = (await post(base, '/mget', { keys: ['bin1'] })).json as { values: Record<string, string> };
+    t.not(Buffer.from(text.values['bin1']!, 'utf8').equals(bytes), 'as UTF-8 text the same bytes do not survive (why base64 exists)');
+  });
+
   t.test('mset with ttl expires its entries', async (t) => {
     await post(base, '/mset', { entries: { e1: 'a', e2: 'b' }, ttl: 0.2 });
     t.match((await request(base, 'GET', '/keys/e1/ttl')).json, { ttl: 1 });

@@ -1,5 +1,8 @@
 import t from 'tap';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import { runCli, spawnServer } from './fixtures/process.js';
 import { eventually } from './fixtures/wait.js';
 
@@ -33,7 +36,41 @@ t.test('a port in use is reported and exits 1', async (t) => {
   const port = new URL(first.url).port;
   const second = await runCli(['--port', port]);
   t.equal(second.code, 1);
-  t.match(second.stdout + second.stderr, /EADDRINUSE/);
+  t.equal(second.stderr, `distributed-cache: cannot listen on 127.0.0.1:${port}: the address is already in use (another server on that port? --port 0 picks a free one)\n`, 'one clear line, no stack');
+  t.notMatch(second.stdout, /"level"/, 'no JSON log line for it');
+});
+
+t.test('a --host that does not resolve is a usage error, before protected mode', async (t) => {
+  const exit = await runCli(['--host', 'no-such-host.invalid', '--port', '0']);
+  t.equal(exit.code, 2);
+  t.match(exit.stderr, /^distributed-cache: --host 'no-such-host.invalid' is not an address of this machine, nor a name that resolves to one\n/);
+  t.notMatch(exit.stderr, /refusing/);
+});
+
+t.test('npm start: a SIGTERM to the script stops the server, not just the shell around it', async (t) => {
+  // npm runs a script as `sh -c '<script> <args>'` and passes SIGTERM on to that shell. Run
+  // the start script the same way, its build step (done by npm test already) made a no-op.
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
+  const script = pkg.scripts.start.replace('tsc -p .', 'true');
+  t.not(script, pkg.scripts.start, 'the start script builds first');
+  const shell = spawn('sh', ['-c', `${script} --port 0`], { cwd: fileURLToPath(new URL('../..', import.meta.url)), stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+  // Whatever happens, nothing it started outlives the test.
+  t.teardown(() => {
+    try {
+      process.kill(-shell.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  });
+  let out = '';
+  shell.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const url = await eventually('the server is listening', () => /listening on (http:\/\/\S+?)"/.exec(out)?.[1]);
+  const exited = new Promise((resolve) => shell.once('exit', resolve));
+  shell.kill('SIGTERM');
+  await exited;
+  // Without `exec` the shell dies and the server runs on, orphaned, holding its port.
+  await eventually('the server has stopped', () => fetch(`${url}/health`).then(() => false, () => true));
+  t.pass('the server is gone with the shell');
 });
 
 t.test('--debug logs each operation', async (t) => {

@@ -243,3 +243,32 @@ t.test('/health is 503 while some key has no live copy, then counts what was los
   t.ok(lost > 0, `${lost} keys had both copies on the two nodes`);
   t.ok(Math.abs(reported - lost) <= lost * 0.3, `${reported} reported lost (estimated from the nodes' key counts), ${lost} actually gone`);
 });
+
+t.test('/stats: totals of counters never go down; the memory bound follows joins and leaves', async (t) => {
+  const server = await startTestServer({ nodes: 3, replicas: 2, enableDebug: true, maxMemory: 30 * 1024 * 1024 });
+  t.teardown(() => server.close());
+  type Stats = { maxMemoryBytes: number; totals: Record<'hits' | 'misses' | 'sets' | 'deletes' | 'ops', number> };
+  const stats = async (): Promise<Stats> => (await request(server.url, 'GET', '/stats')).json as Stats;
+  for (let i = 0; i < 300; i++) await request(server.url, 'POST', `/set?key=s${i}&value=${i}`);
+  for (let i = 0; i < 300; i++) await request(server.url, 'GET', `/get?key=s${i + 100}`);
+  const share = 10 * 1024 * 1024;
+  const seen: Stats[] = [await stats()];
+  t.equal(seen[0]!.maxMemoryBytes, 3 * share);
+  t.equal((await request(server.url, 'POST', '/debug/crash/node-1')).status, 202);
+  await server.cluster.membership.settled();
+  seen.push(await stats());
+  t.equal((await request(server.url, 'DELETE', '/nodes/node-2')).status, 202);
+  await server.cluster.membership.settled();
+  seen.push(await stats());
+  t.equal(seen[2]!.maxMemoryBytes, 2 * share, 'a leave takes its share away');
+  t.equal((await request(server.url, 'POST', '/nodes')).status, 201);
+  await server.cluster.membership.settled();
+  seen.push(await stats());
+  t.equal(seen[3]!.maxMemoryBytes, 3 * share, 'a join brings one');
+  for (const field of ['hits', 'misses', 'sets', 'deletes', 'ops'] as const) {
+    const series = seen.map((s) => s.totals[field]);
+    t.ok(series.every((value, i) => i === 0 || value >= series[i - 1]!), `${field} never goes down: ${series.join(' -> ')}`);
+  }
+  t.equal(seen[0]!.totals.sets, 600, '300 writes, two copies each');
+  t.equal(seen[3]!.totals.sets, 600, 'the restart and the leave took none of them away');
+});

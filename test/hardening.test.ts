@@ -35,6 +35,13 @@ t.test('--auth-token: every endpoint but GET /health needs the bearer token', as
     t.ok(good.status >= 200 && good.status < 300, `${method} ${path} with the token: ${good.status}`);
   }
   t.equal((await request(server.url, 'GET', '/health')).status, 200, '/health stays open for probes');
+  for (const header of ['bearer s3cret', 'BEARER s3cret', 'Bearer   s3cret ']) {
+    const r = await fetch(`${server.url}/stats`, { headers: { authorization: header } });
+    t.equal(r.status, 200, `the scheme is case-insensitive, spaces around the token are not part of it: '${header}'`);
+  }
+  for (const header of ['Bearer', 'Bearer ', 's3cret', 'Basic s3cret', 'Bearer s3cret2']) {
+    t.equal((await fetch(`${server.url}/stats`, { headers: { authorization: header } })).status, 401, `'${header}' is refused`);
+  }
   t.equal((await request(server.url, 'GET', '/get?key=a')).status, 401, 'nothing readable without it');
 });
 

@@ -1,5 +1,6 @@
 import t from 'tap';
-import { defaultOptions, helpText, isLoopback, OPTIONS, parseArgs, resolveOptions, UsageError } from '../src/options.js';
+import { helpText } from '../src/help.js';
+import { defaultOptions, isLoopback, OPTIONS, parseArgs, resolveOptions, UsageError } from '../src/options.js';
 
 const run = (argv: string[]) => {
   const parsed = parseArgs(argv);
@@ -15,6 +16,7 @@ t.test('defaults', async (t) => {
     cacheSize: 0,
     maxMemory: 512 * 1024 * 1024,
     maxValue: 1024 * 1024,
+    headerMemory: 64 * 1024 * 1024,
     nodeTransport: 'worker',
     authToken: '',
     insecure: false,
@@ -41,6 +43,8 @@ t.test('--flag value and --flag=value both work', async (t) => {
   t.equal(run(['--node-transport', 'piscina']).nodeTransport, 'piscina');
   t.equal(run(['--shard-transport', 'piscina']).nodeTransport, 'piscina', 'the flag\'s earlier name still works');
   t.equal(run(['--max-memory', '64mb']).maxMemory, 64 * 1024 * 1024);
+  t.equal(run(['--max-memory', '1.5gb']).maxMemory, 1.5 * 1024 * 1024 * 1024, 'a size may have decimals');
+  t.equal(run(['--max-value', '0.5kb']).maxValue, 512);
   t.equal(run(['--max-memory=2GB']).maxMemory, 2 * 1024 ** 3);
   t.equal(run(['--max-memory', '0']).maxMemory, 0, '0 = no limit');
   t.equal(run(['--max-value', '512kb']).maxValue, 512 * 1024);
@@ -60,7 +64,7 @@ t.test('help and version', async (t) => {
     t.match(help, flag, `help explains ${flag}`);
   }
   t.match(help, '(default: 512mb)');
-  t.equal(Object.keys(OPTIONS).length, 17, 'help is generated from every declared option');
+  t.equal(Object.keys(OPTIONS).length, 18, 'help is generated from every declared option');
 });
 
 t.test('bad input names the problem', async (t) => {
@@ -82,7 +86,7 @@ t.test('bad input names the problem', async (t) => {
     [['--host='], /--host must not be empty/],
     [['--node-transport', 'tcp'], /must be one of worker, piscina/],
     [['--max-memory', 'lots'], /--max-memory must be a size such as 64mb/],
-    [['--max-memory', '1.5gb'], /--max-memory must be a size/],
+    [['--max-memory', '1.5.5gb'], /--max-memory must be a size/],
     [['--max-value', '0'], /--max-value must be a size .*at least 1 bytes/],
     [['--max-value', '10tb'], /--max-value must be a size/],
   ];
@@ -106,4 +110,18 @@ t.test('protected mode: a non-loopback host needs a token or --insecure', async 
   t.equal(resolve(['--host', '0.0.0.0', '--insecure']).insecure, true);
   t.equal(isLoopback('127.0.0.1'), true);
   t.equal(isLoopback('0.0.0.0'), false);
+});
+
+t.test('a memory share too small for one value of --max-value is refused at start', async (t) => {
+  const resolve = (argv: string[]) => resolveOptions(run(argv), {});
+  t.throws(() => resolve(['--max-memory', '10']), /--max-memory 10b gives each of the 3 nodes 3 bytes, less than one value of --max-value 1mb/);
+  t.throws(() => resolve(['--max-memory', '2mb', '--max-value', '1mb']), /raise --max-memory or lower --max-value/, 'a value larger than the share');
+  t.equal(resolve(['--max-memory', '2mb', '--max-value', '256kb']).maxMemory, 2 * 1024 * 1024, 'a share that holds one fits');
+  t.equal(resolve(['--max-memory', '0', '--max-value', '1gb']).maxValue, 1024 * 1024 * 1024, 'no memory limit: no share to fit in');
+});
+
+t.test('a --host name that stands for loopback addresses only is loopback', async (t) => {
+  t.equal(resolveOptions(run(['--host', 'cache.local']), {}, ['127.0.1.1']).host, 'cache.local');
+  t.throws(() => resolveOptions(run(['--host', 'cache.local']), {}, ['127.0.0.1', '10.0.0.5']), /refusing to listen on cache.local/);
+  t.equal(isLoopback('::ffff:127.0.0.1'), true);
 });

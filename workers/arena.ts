@@ -16,10 +16,9 @@
  * a read) churned it enough that V8 doubled its table: with 1,000,000 keys on 3 nodes, node heaps
  * went from 29 to 58-67 MB and RSS from 299 to 377-415 MB over 1,000,000 mixed requests.
  */
-import { SMALLEST_SLOT_BYTES } from '../src/core/limits.js';
+import { SLOT_GROWTH, SMALLEST_SLOT_BYTES } from '../src/core/limits.js';
 
 export const MAX_PAGE_BYTES = 1024 * 1024;
-const GROWTH = 1.25;
 /**
  * Slots per page are at most 2^15 (1 MiB / 32 bytes), so a handle is page * 2^15 + slot; with at
  * most 2^17 pages (128 GiB) it fits the list's Uint32 links, NONE marking an end.
@@ -30,7 +29,7 @@ const NONE = 0xffffffff;
 
 /** Slot sizes of the size classes. */
 const CLASS_SLOTS: number[] = [];
-for (let size = SMALLEST_SLOT_BYTES; size < MAX_PAGE_BYTES; size = Math.ceil((size * GROWTH) / 8) * 8) CLASS_SLOTS.push(size);
+for (let size = SMALLEST_SLOT_BYTES; size < MAX_PAGE_BYTES; size = Math.ceil((size * SLOT_GROWTH) / 8) * 8) CLASS_SLOTS.push(size);
 CLASS_SLOTS.push(MAX_PAGE_BYTES);
 
 export interface ArenaOptions {

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import { Op, Status, type CrashKind, type NodeInfo } from '../core/protocol.js';
-import { Members, type NodeState } from './members.js';
+import { NO_COUNTS, Op, Status, type CrashKind, type NodeInfo, type StoreCounts } from '../core/protocol.js';
+import { addCounts, Members, type NodeState } from './members.js';
 import type { Membership } from './membership.js';
 
 export interface NodeStatus extends Partial<NodeInfo> {
@@ -15,6 +15,15 @@ export interface NodeStatus extends Partial<NodeInfo> {
   /** Messages sent to the node and the commands they carried (commands per batch: the batching factor). */
   batches: number;
   batchedCommands: number;
+}
+
+/** The server's figures: what the nodes hold now, and what they have counted over its life. */
+export interface Totals extends StoreCounts {
+  keys: number;
+  bytes: number;
+  /** Reads and writes: hits + misses + sets + deletes. */
+  ops: number;
+  nodesUp: number;
 }
 
 export interface Health {
@@ -72,6 +81,28 @@ export class Admin {
         }
       }),
     );
+  }
+
+  /**
+   * Totals over `nodes` (from {@link nodes}): keys and bytes as held now; the counters include
+   * what nodes that left or restarted had counted, so they never go down.
+   */
+  totals(nodes: readonly NodeStatus[]): Totals {
+    const counts = this.#membership.members.retiredCounts();
+    for (const node of nodes) {
+      // Info carries every counter or none; a node that is down has none now, and its last
+      // reply's counts stand in.
+      const reported = node.hits === undefined ? undefined : (node as NodeStatus & StoreCounts);
+      addCounts(counts, reported ?? this.#membership.members.get(node.id)?.client.counts ?? NO_COUNTS);
+    }
+    const held = (field: 'keys' | 'bytes'): number => nodes.reduce((sum, node) => sum + (node[field] ?? 0), 0);
+    return {
+      keys: held('keys'),
+      bytes: held('bytes'),
+      ...counts,
+      ops: counts.hits + counts.misses + counts.sets + counts.deletes,
+      nodesUp: nodes.filter((node) => node.state === 'up').length,
+    };
   }
 
   /** Every key range has a live copy that holds all its keys (during a change: before the change). */

@@ -1,4 +1,5 @@
 import type { NodeLookup } from '../core/placement.js';
+import { COUNT_NAMES, NO_COUNTS, type StoreCounts } from '../core/protocol.js';
 import type { NodeClient } from '../nodes/node-client.js';
 
 /**
@@ -33,6 +34,9 @@ export class Members implements NodeLookup<NodeRecord> {
   readonly #nodes = new Map<string, NodeRecord>();
   /** Keys lost by nodes that have since left. */
   #lostByGone = 0;
+  /** Threads that left or were replaced after a death, and the counts of those that have ended. */
+  #retired: NodeClient[] = [];
+  readonly #retiredCounts: StoreCounts = { ...NO_COUNTS };
 
   get size(): number {
     return this.#nodes.size;
@@ -77,11 +81,30 @@ export class Members implements NodeLookup<NodeRecord> {
     return node;
   }
 
-  /** Takes a node out for good (it left); what it lost stays counted. */
+  /** Takes a node out for good (it left); what it lost and what it counted stay counted. */
   forget(node: NodeRecord): void {
     if (!this.holds(node)) return;
     this.#nodes.delete(node.id);
     this.#lostByGone += node.lostKeys;
+    this.retire(node.client);
+  }
+
+  /** A node thread that is done (it left, or died and was replaced): its counts stay in the totals. */
+  retire(client: NodeClient): void {
+    this.#retired.push(client);
+  }
+
+  /**
+   * What the retired threads counted, all together: the totals of a server's counters never go
+   * down when a node leaves or restarts. A thread still draining may still add to its counts.
+   */
+  retiredCounts(): StoreCounts {
+    const ended = this.#retired.filter((client) => !client.alive);
+    for (const client of ended) addCounts(this.#retiredCounts, client.counts);
+    if (ended.length > 0) this.#retired = this.#retired.filter((client) => client.alive);
+    const sum = { ...this.#retiredCounts };
+    for (const client of this.#retired) addCounts(sum, client.counts);
+    return sum;
   }
 
   /** Keys lost over the server's life, with the nodes here and those gone. */
@@ -93,4 +116,8 @@ export class Members implements NodeLookup<NodeRecord> {
   static stateOf(node: NodeRecord): NodeState {
     return node.leaving && node.state === 'up' ? 'leaving' : node.state;
   }
+}
+
+export function addCounts(into: StoreCounts, counts: Readonly<StoreCounts>): void {
+  for (const name of COUNT_NAMES) into[name] += counts[name];
 }

@@ -124,6 +124,7 @@ export class Supervisor {
       await client.close();
       return;
     }
+    this.#members.retire(node.client);
     this.#watch(node, client);
     node.state = 'recovering';
     node.restarts++;

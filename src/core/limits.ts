@@ -30,3 +30,14 @@ export const INDEX_HEAP_TTL_BYTES = 191;
 
 /** The smallest value slot in the arena: every entry is accounted at least this for its value. */
 export const SMALLEST_SLOT_BYTES = 32;
+
+/** How much larger than its value a value's slot may be (the arena's size classes grow by this). */
+export const SLOT_GROWTH = 1.25;
+
+/**
+ * The most one entry of a `maxValue`-byte value can be accounted at: the longest key, the largest
+ * slot, both overheads. A node's memory share must hold at least one.
+ */
+export function largestEntryBytes(maxValue: number): number {
+  return MAX_KEY_BYTES + Math.ceil(maxValue * SLOT_GROWTH) + 8 + ENTRY_OVERHEAD_BYTES + TTL_OVERHEAD_BYTES;
+}

@@ -113,10 +113,14 @@ export const Status = {
 export type Status = (typeof Status)[keyof typeof Status];
 
 /** A store's counters since the node started. */
-export interface StoreStats {
+export interface StoreStats extends StoreCounts {
   keys: number;
   /** Accounted bytes: key + value + a fixed per-entry overhead. */
   bytes: number;
+}
+
+/** A store's counters: they only grow while its node lives. */
+export interface StoreCounts {
   hits: number;
   misses: number;
   evictions: number;
@@ -125,6 +129,9 @@ export interface StoreStats {
   sets: number;
   deletes: number;
 }
+
+export const COUNT_NAMES = ['hits', 'misses', 'evictions', 'expired', 'sets', 'deletes'] as const satisfies ReadonlyArray<keyof StoreCounts>;
+export const NO_COUNTS: Readonly<StoreCounts> = Object.freeze({ hits: 0, misses: 0, evictions: 0, expired: 0, sets: 0, deletes: 0 });
 
 /** One node's figures, as `GET /nodes` shows them. */
 export interface NodeInfo extends StoreStats {
@@ -176,6 +183,8 @@ export interface BatchReply {
   results: Result[];
   /** Keys the node holds after the batch: what a crash would lose without replicas. */
   keysHeld: number;
+  /** Its counters after the batch: what they add to the server's totals if it dies or leaves. */
+  counts: StoreCounts;
 }
 
 /** Membership as the main thread announces it on the cluster channel and to new workers. */

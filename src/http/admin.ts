@@ -4,7 +4,9 @@ import type { Cluster } from '../cluster/cluster.js';
 import type { NodeStatus } from '../cluster/admin.js';
 import { asCacheError, CacheError, ErrorCode } from '../errors.js';
 import { CRASH_KINDS, type CrashKind } from '../core/protocol.js';
+import type { HttpMetrics } from './http-metrics.js';
 import { createMetrics } from './metrics.js';
+import { errorBody } from './respond.js';
 import { ROUTES, type HonoRouteName, type RouteName } from './routes.js';
 
 export interface ApiInfo {
@@ -12,8 +14,8 @@ export interface ApiInfo {
   startedAt: number;
   /** --max-value in bytes. */
   maxValue: number;
-  /** --max-memory in bytes (0 = no limit). */
-  maxMemory: number;
+  /** Each node's share of --max-memory in bytes (0 = no limit). */
+  maxBytesPerNode: number;
 }
 
 /**
@@ -22,11 +24,11 @@ export interface ApiInfo {
  * `{"error": "...", "code": "..."}` with the status {@link CacheError.status} gives; nothing
  * internal (stacks, paths) is sent.
  */
-export function createApi(cluster: Cluster, info: ApiInfo): Hono {
+export function createApi(cluster: Cluster, info: ApiInfo, http: HttpMetrics): Hono {
   const { admin, membership } = cluster;
-  const metrics = createMetrics(cluster);
+  const metrics = createMetrics(cluster, http);
   const handlers: Record<HonoRouteName, Handler> = {
-    // The seed answers its root on any method, and ends each body with a newline.
+    // The seed ends each body with a newline.
     root: (c) => jsonLine(c, 200, { message: 'Distributed Cache API', version: info.version }),
     flush: async (c) => {
       await admin.flush();
@@ -61,8 +63,9 @@ export function createApi(cluster: Cluster, info: ApiInfo): Hono {
       return c.json({
         uptimeSeconds: uptime(info),
         ringVersion: membership.placement.version,
-        maxMemoryBytes: info.maxMemory,
-        totals: totals(nodes),
+        // Each node brings its share: a join adds one, a leave takes one away.
+        maxMemoryBytes: nodes.length * info.maxBytesPerNode,
+        totals: admin.totals(nodes),
         process: { rssBytes: memory.rss, mainHeapUsedBytes: memory.heapUsed, externalBytes: memory.external },
         nodes: nodes.map((node) => ({ ...node, ops: opsOf(node) })),
       });
@@ -83,8 +86,7 @@ export function createApi(cluster: Cluster, info: ApiInfo): Hono {
     if (route.front !== 'hono') continue;
     const handler = handlers[name as HonoRouteName];
     // Hono answers HEAD with its GET handler, without the body.
-    if (route.methods === '*') app.all(route.pattern, handler);
-    else app.on(route.methods.filter((method) => method !== 'HEAD'), route.pattern, handler);
+    app.on(route.methods.filter((method) => method !== 'HEAD'), route.pattern, handler);
   }
   app.notFound((c) => errorResponse(c, new CacheError(ErrorCode.NotFound, 'Endpoint not found')));
   app.onError((error, c) => errorResponse(c, error));
@@ -93,25 +95,15 @@ export function createApi(cluster: Cluster, info: ApiInfo): Hono {
 
 function errorResponse(c: Context, error: unknown): Response {
   const cacheError = asCacheError(error);
-  return c.json(cacheError.toJSON(), cacheError.status as ContentfulStatusCode);
+  return c.body(errorBody(cacheError), cacheError.status as ContentfulStatusCode, { 'content-type': 'application/json' });
 }
 
 function jsonLine(c: Context, status: 200, body: object): Response {
   return c.body(`${JSON.stringify(body)}\n`, status, { 'content-type': 'application/json' });
 }
 
-const COUNTED = ['keys', 'bytes', 'hits', 'misses', 'evictions', 'expired', 'sets', 'deletes'] as const;
-
 function opsOf(node: NodeStatus): number {
   return (node.hits ?? 0) + (node.misses ?? 0) + (node.sets ?? 0) + (node.deletes ?? 0);
-}
-
-type Totals = Record<(typeof COUNTED)[number] | 'ops' | 'nodesUp', number>;
-
-function totals(nodes: NodeStatus[]): Totals {
-  const sum = (pick: (node: NodeStatus) => number): number => nodes.reduce((total, node) => total + pick(node), 0);
-  const result = Object.fromEntries(COUNTED.map((field) => [field, sum((node) => node[field] ?? 0)]));
-  return { ...result, ops: sum(opsOf), nodesUp: nodes.filter((n) => n.state === 'up').length } as Totals;
 }
 
 function uptime(info: ApiInfo): number {

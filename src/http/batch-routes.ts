@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { batchKeys, maxBatchBody, parseJsonObject, parseMset } from './batch-body.js';
-import { bytesToText } from './bytes.js';
+import { batchKeys, checkFields, encodeValue, encodingOf, maxBatchBody, parseJsonObject, parseMset } from './batch-body.js';
 import { batchTooLarge } from '../errors.js';
 import { RawRoutes, readBody, type RawHandler } from './respond.js';
 
@@ -28,8 +27,10 @@ export class BatchRoutes extends RawRoutes {
     });
   }
 
-  /** `{"keys": [...]}` -> `{"values": {"k": "v" or null}}`. */
+  /** `{"keys": [...], "encoding"?}` -> `{"values": {"k": "v" or null}}`. */
   #mget(res: ServerResponse, body: Record<string, unknown>): void {
+    checkFields(body, '/mget', ['keys', 'encoding']);
+    const encoding = encodingOf(body);
     // Each key once: the answer is an object by key anyway, and a list naming one large value
     // thousands of times must not make a node copy it thousands of times.
     const keys = [...new Set(batchKeys(body, 'keys'))];
@@ -38,7 +39,7 @@ export class BatchRoutes extends RawRoutes {
         const values: Record<string, string | null> = Object.create(null) as Record<string, string | null>;
         for (let i = 0; i < keys.length; i++) {
           const value = found[i];
-          values[keys[i]!] = value === undefined ? null : bytesToText(value);
+          values[keys[i]!] = value === undefined ? null : encodeValue(value, encoding);
         }
         this.json(res, 200, JSON.stringify({ values }));
       },
@@ -46,7 +47,7 @@ export class BatchRoutes extends RawRoutes {
     );
   }
 
-  /** `{"entries": {"k": "v"}, "ttl": s}` -> `{"stored": n}`; every entry is checked before any is written. */
+  /** `{"entries": {"k": "v"}, "ttl"?: s, "encoding"?}` -> `{"stored": n}`; every entry is checked before any is written. */
   #mset(res: ServerResponse, body: Record<string, unknown>): void {
     const { entries, ttlMs } = parseMset(body, this.maxValue);
     this.data.setMany(entries, ttlMs).then(

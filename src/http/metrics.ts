@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { Cluster } from '../cluster/cluster.js';
+import type { HttpMetrics } from './http-metrics.js';
 import type { NodeStatus } from '../cluster/admin.js';
 
 /**
@@ -7,9 +8,10 @@ import type { NodeStatus } from '../cluster/admin.js';
  * time (one Info command per node, riding that node's next batch), plus Node's process metrics.
  * A registry per server, so that several servers in one process (tests) do not collide.
  */
-export function createMetrics(cluster: Cluster): Registry {
+export function createMetrics(cluster: Cluster, http: HttpMetrics): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'cache_' });
+  http.register(registry);
   let snapshot: Promise<NodeStatus[]> | undefined;
   // Every metric's collect() shares one round of Info commands per scrape.
   const nodes = (): Promise<NodeStatus[]> => {

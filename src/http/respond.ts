@@ -1,6 +1,6 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { DataPath } from '../cluster/data-path.js';
-import { asCacheError, statusError } from '../errors.js';
+import { asCacheError, statusError, type CacheError } from '../errors.js';
 import { Status, type OkResult, type Result } from '../core/protocol.js';
 import type { ResultCallback } from '../nodes/node-client.js';
 
@@ -37,10 +37,17 @@ export function send(
   res.end(body, encoding);
 }
 
-/** An error as `{"error": ..., "code": ...}` with its status; `suffix` is the seed's newline. */
-export function sendError(state: ServerState, res: ServerResponse, error: unknown, suffix = ''): void {
+/**
+ * An error as `{"error": ..., "code": ...}` and a newline (as the seed's encoder ended every
+ * body), with its status. Every error the server answers, whichever layer raises it, has this shape.
+ */
+export function sendError(state: ServerState, res: ServerResponse, error: unknown): void {
   const cacheError = asCacheError(error);
-  send(state, res, cacheError.status, JSON.stringify(cacheError) + suffix);
+  send(state, res, cacheError.status, errorBody(cacheError));
+}
+
+export function errorBody(error: CacheError): string {
+  return `${JSON.stringify(error)}\n`;
 }
 
 /**
@@ -84,7 +91,7 @@ export abstract class RawRoutes {
   /** --max-value in bytes. */
   protected readonly maxValue: number;
   protected readonly state: ServerState;
-  /** Appended to every JSON body (the seed's encoder ends each with a newline). */
+  /** Appended to every JSON body it answers with (the seed's encoder ended each with a newline). */
   readonly #suffix: string;
 
   constructor({ data, maxValue, state }: RouteContext, suffix = '') {
@@ -109,7 +116,7 @@ export abstract class RawRoutes {
   }
 
   protected fail(res: ServerResponse, error: unknown): void {
-    sendError(this.state, res, error, this.#suffix);
+    sendError(this.state, res, error);
   }
 
   #reply(res: ServerResponse, handle: (result: Result, node: string) => void, missingToo: boolean): ResultCallback {

@@ -8,8 +8,8 @@
  * side (src/http/admin.ts).
  */
 
-/** `*`: any method (the seed answers its root whatever the method). */
-export type Methods = readonly string[] | '*';
+/** The methods a route answers; every route that answers GET answers HEAD too (RFC 9110 9.3.2). */
+export type Methods = readonly string[];
 
 export interface RouteSpec {
   /** Segments; `:name` matches one non-empty-or-empty segment, still percent-encoded. */
@@ -27,12 +27,12 @@ export interface RouteSpec {
 }
 
 export const ROUTES = {
-  root: { pattern: '/', methods: '*', front: 'hono' },
-  seedGet: { pattern: '/get', methods: ['GET'], front: 'raw', newline: true },
+  root: { pattern: '/', methods: ['GET', 'HEAD'], front: 'hono', newline: true },
+  seedGet: { pattern: '/get', methods: ['GET', 'HEAD'], front: 'raw', newline: true },
   seedSet: { pattern: '/set', methods: ['POST'], front: 'raw', newline: true },
   seedDelete: { pattern: '/del', methods: ['DELETE'], front: 'raw', newline: true },
   key: { pattern: '/keys/:key', methods: ['GET', 'HEAD', 'PUT', 'DELETE'], front: 'raw', body: 'value' },
-  keyTtl: { pattern: '/keys/:key/ttl', methods: ['GET'], front: 'raw' },
+  keyTtl: { pattern: '/keys/:key/ttl', methods: ['GET', 'HEAD'], front: 'raw' },
   mget: { pattern: '/mget', methods: ['POST'], front: 'raw', body: 'batch' },
   mset: { pattern: '/mset', methods: ['POST'], front: 'raw', body: 'batch' },
   flush: { pattern: '/flush', methods: ['POST'], front: 'hono' },
@@ -95,10 +95,10 @@ export class RouteTable {
 
 /** Whether `method` is one the route answers. */
 export function allows(route: RouteSpec, method: string): boolean {
-  return route.methods === '*' || route.methods.includes(method);
+  return route.methods.includes(method);
 }
 
 /** The `Allow` header of a 405. */
 export function allowHeader(route: RouteSpec): string {
-  return route.methods === '*' ? '' : route.methods.join(', ');
+  return route.methods.join(', ');
 }

@@ -1,19 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
-import { Server as NetServer, type AddressInfo } from 'node:net';
+import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
-import { getRequestListener } from '@hono/node-server';
 import type { Logger } from 'pino';
 import { Cluster } from '../cluster/cluster.js';
-import { batchTooLarge, CacheError, ErrorCode, methodNotAllowed, valueTooLarge } from '../errors.js';
 import type { Options } from '../options.js';
-import { createApi } from './admin.js';
-import { bearerCheck } from './auth.js';
-import { maxBatchBody } from './batch-body.js';
-import { BatchRoutes } from './batch-routes.js';
-import { KeyRoutes } from './key-routes.js';
-import { sendError, type RawHandler, type ServerState } from './respond.js';
-import { allowHeader, allows, RouteTable, type RawRouteName, type RouteSpec } from './routes.js';
-import { SeedRoutes } from './seed.js';
+import { answerAndClose, clientErrorOf, headTooLarge } from './client-errors.js';
+import { createHandlers } from './handler.js';
+import { HeaderBudget } from './header-budget.js';
+import type { ServerState } from './respond.js';
 
 export const VERSION: string = (
   JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -46,87 +40,36 @@ export interface RunningServer {
 }
 
 export async function startServer(options: Options, log?: Logger): Promise<RunningServer> {
+  const maxBytesPerNode = Math.floor(options.maxMemory / options.nodes);
   const cluster = await Cluster.start({
     nodes: options.nodes,
     maxEntriesPerNode: options.cacheSize,
     replicas: options.replicas,
-    maxBytesPerNode: Math.floor(options.maxMemory / options.nodes),
+    maxBytesPerNode,
     transport: options.nodeTransport,
     log,
     debug: options.debug,
   });
-  const api = createApi(cluster, {
-    version: VERSION,
-    startedAt: Date.now(),
-    maxValue: options.maxValue,
-    maxMemory: options.maxMemory,
-  });
-  const honoListener = getRequestListener(api.fetch);
   const state: ServerState = { draining: false };
-  const context = { data: cluster.data, maxValue: options.maxValue, state };
-  const seed = new SeedRoutes(context);
-  const keys = new KeyRoutes(context);
-  const batch = new BatchRoutes(context);
-  const raw: Record<RawRouteName, RawHandler> = {
-    seedGet: seed.get,
-    seedSet: seed.set,
-    seedDelete: seed.delete,
-    key: keys.key,
-    keyTtl: keys.ttl,
-    mget: batch.mget,
-    mset: batch.mset,
-  };
-  const routes = new RouteTable({ debug: options.enableDebug });
-
-  // A body whose declared length is over its route's limit: a value past --max-value, or an
-  // /mget or /mset body past the batch limit. (The method is looked at first: node builds
-  // `req.headers` only when it is asked for.)
-  const batchLimit = maxBatchBody(options.maxValue);
-  const tooLarge = (req: IncomingMessage, route: RouteSpec | undefined): CacheError | undefined => {
-    if (route?.body === undefined || (req.method !== 'PUT' && req.method !== 'POST')) return undefined;
-    const limit = route.body === 'value' ? options.maxValue : batchLimit;
-    if (!(Number(req.headers['content-length']) > limit)) return undefined;
-    return route.body === 'value' ? valueTooLarge(options.maxValue) : batchTooLarge();
-  };
-  const authorized = bearerCheck(options.authToken);
-
-  const listener = (req: IncomingMessage, res: ServerResponse): void => {
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const path = q < 0 ? url : url.slice(0, q);
-    const match = routes.match(path);
-    const method = req.method ?? 'GET';
-    if (match?.route.open !== true && !authorized(req)) {
-      res.setHeader('www-authenticate', 'Bearer');
-      return sendError(state, res, new CacheError(ErrorCode.Unauthorized, 'Missing or wrong bearer token'));
-    }
-    if (match === undefined) return sendError(state, res, new CacheError(ErrorCode.NotFound, RouteTable.notFoundMessage(path)));
-    if (!allows(match.route, method)) {
-      res.setHeader('allow', allowHeader(match.route));
-      return sendError(state, res, methodNotAllowed(), match.route.newline === true ? '\n' : '');
-    }
-    const refused = tooLarge(req, match.route);
-    // Refused on its declared length, before anything buffers it. Clients that send
-    // `Expect: 100-continue` (curl does above 1 MB) are refused before they send the body at all
-    // (checkContinue below). Others get this answer at once while node reads and drops the
-    // rest in passing: closing under a client that is still sending would reset the connection
-    // and lose the answer. Bodies without a length are counted as they stream.
-    if (refused !== undefined) return sendError(state, res, refused);
-    if (match.route.front === 'raw') return raw[match.name as RawRouteName](req, res, match.params, q < 0 ? '' : url.slice(q + 1));
-    // While draining, every response closes its connection, so keep-alive clients let go.
-    // (The node:http routes check the flag when they write, as they may wait for a node.)
-    if (state.draining) res.shouldKeepAlive = false;
-    void honoListener(req, res);
-  };
-  const http = createServer(timeouts(options), listener);
+  const handlers = createHandlers(cluster, options, state, { version: VERSION, startedAt: Date.now(), maxValue: options.maxValue, maxBytesPerNode });
+  const maxHeadBytes = maxHeadBytesFor(options.maxValue);
+  const budget = new HeaderBudget(options.headerMemory, (socket) => answerAndClose(socket, headTooLarge(maxHeadBytes)));
+  const http = createServer({ ...timeouts(options), maxHeaderSize: maxHeadBytes }, (req, res) => {
+    budget.headParsed(req);
+    handlers.request(req, res);
+  });
+  http.on('connection', (socket: Socket) => budget.watch(socket));
+  // Errors below the routes (a malformed head, one too large, a timeout) get the JSON answer
+  // every route gives, not node's bodiless one.
+  http.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerAndClose(socket, clientErrorOf(error, maxHeadBytes)));
   if (options.maxConnections > 0) http.maxConnections = options.maxConnections;
   // A client may shut down its sending side once its request is out (a TCP half-close). By
   // default node then drops the requests still waiting for a node's answer, unanswered; with
   // this it answers them and closes after the last.
   Object.assign(http, { httpAllowHalfOpen: true });
   http.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
-    if (tooLarge(req, routes.match(pathOf(req.url ?? '/'))?.route) === undefined && authorized(req)) res.writeContinue();
-    listener(req, res);
+    budget.headParsed(req);
+    handlers.checkContinue(req, res);
   });
 
   try {
@@ -162,16 +105,23 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
   };
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
-    closing ??= drain().then(() => cluster.close());
+    closing ??= drain().then(() => {
+      budget.close();
+      return cluster.close();
+    });
     return closing;
   };
 
   return { url: `http://${host}:${port}`, port, cluster, http, drain, close };
 }
 
-function pathOf(url: string): string {
-  const q = url.indexOf('?');
-  return q < 0 ? url : url.slice(0, q);
+/**
+ * The longest request head accepted: room for a --max-value value in /set's query string, every
+ * byte percent-encoded (3 bytes each), and 64 KiB for the rest of the head. What all heads
+ * together may hold at once is bounded by --header-memory (src/http/header-budget.ts).
+ */
+export function maxHeadBytesFor(maxValue: number): number {
+  return 3 * maxValue + 64 * 1024;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { nodeUnavailable, type CacheError } from '../errors.js';
-import { Op, type BatchReply, type Command, type CrashKind, type RingAnnouncement, type Result } from '../core/protocol.js';
+import { Op, type BatchReply, type Command, type CrashKind, type RingAnnouncement, type Result, type StoreCounts, NO_COUNTS } from '../core/protocol.js';
 
 /** Most value bytes in one message to a node; see {@link NodeClient.send}. */
 export const MAX_BATCH_BYTES = 2 * 1024 * 1024;
@@ -31,6 +31,8 @@ export class NodeClient {
   commandsSent = 0;
   /** Keys the node held after its latest reply. */
   keysHeld = 0;
+  /** Its counters in its latest reply. */
+  counts: Readonly<StoreCounts> = NO_COUNTS;
 
   constructor(id: string, transport: NodeTransport, ringVersion: () => number) {
     this.id = id;
@@ -122,6 +124,7 @@ export class NodeClient {
       .then(
         (reply: BatchReply) => {
           this.keysHeld = reply.keysHeld;
+          this.counts = reply.counts;
           for (let i = 0; i < callbacks.length; i++) callbacks[i]!(null, reply.results[i], this.id);
         },
         () => this.#failAll(callbacks),

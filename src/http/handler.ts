@@ -1,0 +1,132 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { getRequestListener } from '@hono/node-server';
+import type { Cluster } from '../cluster/cluster.js';
+import { batchTooLarge, CacheError, ErrorCode, methodNotAllowed, valueTooLarge } from '../errors.js';
+import type { Options } from '../options.js';
+import { createApi, type ApiInfo } from './admin.js';
+import { bearerCheck } from './auth.js';
+import { maxBatchBody } from './batch-body.js';
+import { BatchRoutes } from './batch-routes.js';
+import { KeyRoutes } from './key-routes.js';
+import { HttpMetrics } from './http-metrics.js';
+import { inOrder } from './order.js';
+import { sendError, type RawHandler, type ServerState } from './respond.js';
+import { allowHeader, allows, RouteTable, type RawRouteName, type RouteSpec } from './routes.js';
+import { SeedRoutes } from './seed.js';
+
+export interface Handlers {
+  /** node:http's 'request' listener. */
+  request(req: IncomingMessage, res: ServerResponse): void;
+  /** node:http's 'checkContinue' listener: whether the body may be sent at all. */
+  checkContinue(req: IncomingMessage, res: ServerResponse): void;
+}
+
+/**
+ * Every request's way through the server, in one place: its connection's order, the bearer
+ * token, the route table (404, 405 with Allow), transfer codings, the declared body size, then
+ * the route's handler: a node:http one for the data routes, the Hono app for the rest.
+ */
+export function createHandlers(cluster: Cluster, options: Options, state: ServerState, info: ApiInfo): Handlers {
+  const metrics = new HttpMetrics();
+  const honoListener = getRequestListener(createApi(cluster, info, metrics).fetch);
+  const context = { data: cluster.data, maxValue: options.maxValue, state };
+  const seed = new SeedRoutes(context);
+  const keys = new KeyRoutes(context);
+  const batch = new BatchRoutes(context);
+  const raw: Record<RawRouteName, RawHandler> = {
+    seedGet: seed.get,
+    seedSet: seed.set,
+    seedDelete: seed.delete,
+    key: keys.key,
+    keyTtl: keys.ttl,
+    mget: batch.mget,
+    mset: batch.mset,
+  };
+  const routes = new RouteTable({ debug: options.enableDebug });
+  const authorized = bearerCheck(options.authToken);
+
+  // A body whose declared length is over its route's limit: a value past --max-value, or an
+  // /mget or /mset body past the batch limit. (The method is looked at first: node builds
+  // `req.headers` only when it is asked for.)
+  const batchLimit = maxBatchBody(options.maxValue);
+  const tooLarge = (req: IncomingMessage, route: RouteSpec | undefined): CacheError | undefined => {
+    if (route?.body === undefined || (req.method !== 'PUT' && req.method !== 'POST')) return undefined;
+    const limit = route.body === 'value' ? options.maxValue : batchLimit;
+    if (!(Number(req.headers['content-length']) > limit)) return undefined;
+    return route.body === 'value' ? valueTooLarge(options.maxValue) : batchTooLarge();
+  };
+
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const url = originForm(req.url ?? '/');
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const match = routes.match(path);
+    if (match !== undefined) metrics.route(res, match.route.pattern);
+    const method = req.method ?? 'GET';
+    if (match?.route.open !== true && !authorized(req)) {
+      res.setHeader('www-authenticate', 'Bearer');
+      return sendError(state, res, new CacheError(ErrorCode.Unauthorized, 'Missing or wrong bearer token'));
+    }
+    if (match === undefined) return sendError(state, res, new CacheError(ErrorCode.NotFound, RouteTable.notFoundMessage(path)));
+    if (!allows(match.route, method)) {
+      res.setHeader('allow', allowHeader(match.route));
+      return sendError(state, res, methodNotAllowed());
+    }
+    const coding = method === 'GET' || method === 'HEAD' ? undefined : unsupportedCoding(req);
+    if (coding !== undefined) return sendError(state, res, coding);
+    const refused = tooLarge(req, match.route);
+    // Refused on its declared length, before anything buffers it. Clients that send
+    // `Expect: 100-continue` (curl does above 1 MB) are refused before they send the body at all
+    // (checkContinue). Others get this answer at once while node reads and drops the rest in
+    // passing: closing under a client that is still sending would reset the connection and lose
+    // the answer. Bodies without a length are counted as they stream.
+    if (refused !== undefined) return sendError(state, res, refused);
+    if (match.route.front === 'raw') return raw[match.name as RawRouteName](req, res, match.params, q < 0 ? '' : url.slice(q + 1));
+    // While draining, every response closes its connection, so keep-alive clients let go.
+    // (The node:http routes check the flag when they write, as they may wait for a node.)
+    if (state.draining) res.shouldKeepAlive = false;
+    // Hono reads the URL itself: give it the origin form too.
+    if (url !== req.url) req.url = url;
+    void honoListener(req, res);
+  };
+
+  const request = (req: IncomingMessage, res: ServerResponse): void => {
+    metrics.start(res);
+    inOrder(req, res, handle);
+  };
+  return {
+    request,
+    checkContinue(req, res) {
+      const match = routes.match(pathOf(originForm(req.url ?? '/')));
+      if (tooLarge(req, match?.route) === undefined && unsupportedCoding(req) === undefined && authorized(req)) res.writeContinue();
+      request(req, res);
+    },
+  };
+}
+
+/**
+ * The request target in origin form (`/path?query`). A server must accept the absolute form too
+ * (`http://host/path`, RFC 9112 3.2.2); the authority in it is not checked (one host serves).
+ */
+export function originForm(url: string): string {
+  if (url.charCodeAt(0) === 0x2f) return url;
+  const match = /^https?:\/\/[^/?#]*/i.exec(url);
+  if (match === null) return url;
+  const rest = url.slice(match[0].length);
+  return rest === '' || rest.startsWith('?') ? `/${rest}` : rest;
+}
+
+function pathOf(url: string): string {
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
+}
+
+/**
+ * A 501 for a transfer coding other than chunked alone (RFC 9112 6.1): node removes the chunked
+ * framing and passes the rest on still encoded, so `gzip, chunked` would store gzip bytes.
+ */
+function unsupportedCoding(req: IncomingMessage): CacheError | undefined {
+  const coding = req.headers['transfer-encoding'];
+  if (coding === undefined || coding.trim().toLowerCase() === 'chunked') return undefined;
+  return new CacheError(ErrorCode.NotImplemented, `Transfer-Encoding '${coding}' is not supported: send the body as it is, with Content-Length or chunked`);
+}
