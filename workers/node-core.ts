@@ -84,7 +84,7 @@ export class NodeCore {
     for (let i = 0; i < request.commands.length; i++) {
       results[i] = this.#apply(request.commands[i]!);
     }
-    return { type: 'batch', id: request.id, results, keysHeld: this.store.size, counts: this.store.counts };
+    return { type: 'batch', id: request.id, results, keysHeld: this.store.size };
   }
 
   info(): NodeInfo {

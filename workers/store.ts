@@ -42,8 +42,7 @@ export class Store {
   readonly #arena: Arena;
   readonly #now: () => number;
   #bytes = 0;
-  /** The counters themselves, to be read only: a batch reply carries them (postMessage clones them). */
-  readonly counts: StoreCounts = { hits: 0, misses: 0, evictions: 0, expired: 0, sets: 0, deletes: 0 };
+  readonly #counts: StoreCounts = { hits: 0, misses: 0, evictions: 0, expired: 0, sets: 0, deletes: 0 };
 
   constructor(options: StoreOptions = {}) {
     this.maxEntries = wholeNumber('maxEntries', options.maxEntries ?? 0);
@@ -58,10 +57,10 @@ export class Store {
   get(key: string): string | undefined {
     const handle = this.#live(key);
     if (handle === undefined) {
-      this.counts.misses++;
+      this.#counts.misses++;
       return undefined;
     }
-    this.counts.hits++;
+    this.#counts.hits++;
     this.#arena.touch(handle);
     return this.#arena.read(handle);
   }
@@ -69,8 +68,8 @@ export class Store {
   /** The value's size in bytes if the key is held and not expired; counts as a read but does not touch recency. */
   valueBytes(key: string): number | undefined {
     const handle = this.#live(key);
-    if (handle === undefined) this.counts.misses++;
-    else this.counts.hits++;
+    if (handle === undefined) this.#counts.misses++;
+    else this.#counts.hits++;
     return handle === undefined ? undefined : this.#arena.length(handle);
   }
 
@@ -82,7 +81,7 @@ export class Store {
       if (mode === SetMode.IfPresent && !held) return 'absent';
     }
     if (!this.#store(key, value, ttlMs)) return 'too-large';
-    this.counts.sets++;
+    this.#counts.sets++;
     return 'stored';
   }
 
@@ -96,7 +95,7 @@ export class Store {
     const handle = this.#live(key);
     if (handle === undefined) return false;
     this.#remove(key, handle);
-    this.counts.deletes++;
+    this.#counts.deletes++;
     return true;
   }
 
@@ -148,12 +147,12 @@ export class Store {
    * a read. Returns how many it removed. Called on a timer by the node.
    */
   expire(maxKeys: number): number {
-    const before = this.counts.expired;
+    const before = this.#counts.expired;
     this.#expiresAt.sweep(maxKeys, this.#now(), (key) => {
       this.#remove(key, this.#map.get(key)!);
-      this.counts.expired++;
+      this.#counts.expired++;
     });
-    return this.counts.expired - before;
+    return this.#counts.expired - before;
   }
 
   get size(): number {
@@ -171,7 +170,7 @@ export class Store {
   }
 
   stats(): StoreStats {
-    return { keys: this.#map.size, bytes: this.#bytes, ...this.counts };
+    return { keys: this.#map.size, bytes: this.#bytes, ...this.#counts };
   }
 
   /** The key's handle if it is held and has not expired; an expired key is removed on the way. */
@@ -181,7 +180,7 @@ export class Store {
     const at = this.#expiresAt.get(key);
     if (at !== undefined && at <= this.#now()) {
       this.#remove(key, handle);
-      this.counts.expired++;
+      this.#counts.expired++;
       return undefined;
     }
     return handle;
@@ -215,7 +214,7 @@ export class Store {
     const handle = this.#arena.oldest();
     if (handle < 0) return false;
     this.#remove(this.#arena.keyOf(handle), handle);
-    this.counts.evictions++;
+    this.#counts.evictions++;
     return true;
   }
 

@@ -90,8 +90,8 @@ export class Admin {
   totals(nodes: readonly NodeStatus[]): Totals {
     const counts = this.#membership.members.retiredCounts();
     for (const node of nodes) {
-      // Info carries every counter or none; a node that is down has none now, and its last
-      // reply's counts stand in.
+      // Info carries every counter or none; a node that is down has none now, and what its
+      // last Info reported stands in.
       const reported = node.hits === undefined ? undefined : (node as NodeStatus & StoreCounts);
       addCounts(counts, reported ?? this.#membership.members.get(node.id)?.client.counts ?? NO_COUNTS);
     }

@@ -183,8 +183,6 @@ export interface BatchReply {
   results: Result[];
   /** Keys the node holds after the batch: what a crash would lose without replicas. */
   keysHeld: number;
-  /** Its counters after the batch: what they add to the server's totals if it dies or leaves. */
-  counts: StoreCounts;
 }
 
 /** Membership as the main thread announces it on the cluster channel and to new workers. */

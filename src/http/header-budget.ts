@@ -11,8 +11,8 @@ export const ORDINARY_HEADER_BYTES = 16 * 1024;
 const SWEEP_MS = 20;
 
 const MARK = Symbol('bytes read when the current head began');
-const IN_BODY = Symbol('reading a body');
-type Counted = Socket & { [MARK]: number; [IN_BODY]?: boolean };
+const REQUEST = Symbol('the request whose head was parsed last, until the sweep sees it complete');
+type Counted = Socket & { [MARK]: number; [REQUEST]?: IncomingMessage | undefined };
 
 /**
  * Bounds what all connections together hold in request heads not yet parsed whole. The seed's
@@ -21,8 +21,8 @@ type Counted = Socket & { [MARK]: number; [IN_BODY]?: boolean };
  * would hold gigabytes. Every 100 ms the bytes each connection has sent since its current head
  * began are added up; while the total is over `limit`, the connections with the largest heads
  * past {@link ORDINARY_HEADER_BYTES} are answered 431 and closed. Costs nothing per chunk (node's
- * parser reads the sockets directly; a 'data' listener would take it off that path): one
- * `bytesRead` per request, and one pass over the connections per sweep.
+ * parser reads the sockets directly; a 'data' listener would take it off that path): two
+ * property writes per request, and one pass over the connections per sweep.
  */
 export class HeaderBudget {
   readonly limit: number;
@@ -46,26 +46,22 @@ export class HeaderBudget {
   }
 
   /**
-   * A request's head is parsed: the next head starts after it. The body of a method that carries
-   * one is not counted (its route's body limit holds it); node reads or drops every body to its
-   * end, and counting starts again there. (The method decides, not the headers: node builds
-   * `req.headers` only when asked, and this runs for every request.)
+   * A request's head is parsed: the next head starts after it. Its body is not counted (its
+   * route's body limit holds it): until the request is complete (node reads or drops every body
+   * to its end) the connection is skipped, and the first sweep after that starts counting anew.
+   * No listener per request: the bytes of a next head that arrive before that sweep, at most
+   * 20 ms of them, are not counted.
    */
   headParsed(req: IncomingMessage): void {
     const socket = req.socket as Counted;
     socket[MARK] = socket.bytesRead;
-    if (req.method !== 'PUT' && req.method !== 'POST' && req.method !== 'PATCH') return;
-    socket[IN_BODY] = true;
-    req.once('end', () => {
-      socket[IN_BODY] = false;
-      socket[MARK] = socket.bytesRead;
-    });
+    socket[REQUEST] = req;
   }
 
   /** Bytes held in heads in progress now, all connections together. */
   held(): number {
     let total = 0;
-    for (const socket of this.#sockets) if (socket[IN_BODY] !== true) total += socket.bytesRead - socket[MARK];
+    for (const socket of this.#sockets) total += HeaderBudget.#headBytes(socket);
     return total;
   }
 
@@ -73,12 +69,22 @@ export class HeaderBudget {
     clearInterval(this.#timer);
   }
 
+  /** The bytes of the head `socket` is sending now (0 while its request's body is on its way). */
+  static #headBytes(socket: Counted): number {
+    const request = socket[REQUEST];
+    if (request !== undefined) {
+      if (!request.complete) return 0;
+      socket[MARK] = socket.bytesRead;
+      socket[REQUEST] = undefined;
+    }
+    return socket.bytesRead - socket[MARK];
+  }
+
   #sweep(): void {
     let total = 0;
     const large: Array<[Counted, number]> = [];
     for (const socket of this.#sockets) {
-      if (socket[IN_BODY] === true) continue;
-      const head = socket.bytesRead - socket[MARK];
+      const head = HeaderBudget.#headBytes(socket);
       total += head;
       if (head > ORDINARY_HEADER_BYTES) large.push([socket, head]);
     }

@@ -12,6 +12,8 @@ interface Order {
 
 const ORDER = Symbol('request order');
 type Ordered = Socket & { [ORDER]?: Order };
+/** On an unsafe request's answer: its connection's order. */
+type Answer = ServerResponse & { [ORDER]?: Order };
 
 /**
  * Runs `handle` for a request once every unsafe request before it on the same connection has
@@ -19,7 +21,8 @@ type Ordered = Socket & { [ORDER]?: Order };
  * in parallel). Node parses and hands over a pipelined request while the one before it may still
  * be reading its body or waiting for its nodes; without this a GET that follows a PUT could be
  * answered from before the PUT. Requests from different connections are not ordered (and are
- * still batched together). A connection that has only seen safe requests keeps no state.
+ * still batched together). A connection that has only seen safe requests keeps no state; an
+ * unsafe request costs one listener on its answer, no closure unless it has to wait.
  */
 export function inOrder(req: IncomingMessage, res: ServerResponse, handle: (req: IncomingMessage, res: ServerResponse) => void): void {
   const socket = req.socket as Ordered;
@@ -29,26 +32,24 @@ export function inOrder(req: IncomingMessage, res: ServerResponse, handle: (req:
     if (safe) return handle(req, res);
     order = socket[ORDER] = { unsafe: 0, held: [] };
   }
-  const start = (): void => {
-    if (!safe) {
-      order.unsafe++;
-      let done = false;
-      const answered = (): void => {
-        if (done) return;
-        done = true;
-        order.unsafe--;
-        release(order);
-      };
-      res.once('finish', answered);
-      res.once('close', answered);
-    }
-    handle(req, res);
-  };
-  if (order.unsafe > 0 || order.held.length > 0) order.held.push(start);
-  else start();
+  if (order.unsafe > 0 || order.held.length > 0) order.held.push(() => start(order, safe, req, res, handle));
+  else start(order, safe, req, res, handle);
 }
 
-/** Starts held requests in order until one of them is unsafe (it holds the rest again). */
-function release(order: Order): void {
+function start(order: Order, safe: boolean, req: IncomingMessage, res: ServerResponse, handle: (req: IncomingMessage, res: ServerResponse) => void): void {
+  if (!safe) {
+    order.unsafe++;
+    (res as Answer)[ORDER] = order;
+    // 'close' comes once the answer is sent (just after 'finish'), or when the connection goes.
+    res.on('close', answered);
+  }
+  handle(req, res);
+}
+
+/** An unsafe request's answer is out (node calls this with the answer as `this`). */
+function answered(this: ServerResponse): void {
+  const order = (this as Answer)[ORDER]!;
+  order.unsafe--;
+  // Start held requests in order until one of them is unsafe (it holds the rest again).
   while (order.unsafe === 0 && order.held.length > 0) order.held.shift()!();
 }
