@@ -1,4 +1,4 @@
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { CacheError, ErrorCode } from '../errors.js';
 import { errorBody } from './respond.js';
@@ -10,7 +10,10 @@ import { errorBody } from './respond.js';
  * no longer be framed. Nothing is written on a connection the client has reset.
  */
 export function answerAndClose(socket: Socket, error: CacheError): void {
-  if (!socket.writable) {
+  // As node does: an answer already on its way on this connection must not be cut into (a
+  // pipelined request before the bad one); the connection just closes then.
+  const inFlight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (!socket.writable || inFlight?.headersSent === true) {
     socket.destroy();
     return;
   }
