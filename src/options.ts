@@ -28,6 +28,7 @@ interface SizeSpec {
   type: 'size';
   default: number;
   min: number;
+  max?: number;
   help: string;
 }
 interface ChoiceSpec<C extends string = string> {
@@ -86,7 +87,9 @@ export const OPTIONS = {
     type: 'size',
     default: MIB,
     min: 1,
-    help: 'Largest value accepted (kb, mb, gb); a larger body is refused with 413 before it is read whole, a larger /set value with 413 too.',
+    // A value is held as one V8 string on its way to a node, and V8's strings stop at 512 MiB.
+    max: 256 * MIB,
+    help: 'Largest value accepted (kb, mb; at most 256mb); a larger body is refused with 413 before it is read whole, a larger /set value with 413 too.',
   },
   headerMemory: {
     type: 'size',
@@ -236,8 +239,10 @@ function parseValue(flag: string, spec: Exclude<Spec, BoolSpec>, raw: string): s
     }
     case 'size': {
       const value = parseSize(raw);
-      if (value === undefined || value < spec.min) {
-        throw new UsageError(`--${flag} must be a size such as 64mb, 512kb or 1gb (at least ${spec.min} bytes), got '${raw}'`);
+      const max = 'max' in spec ? spec.max : undefined;
+      if (value === undefined || value < spec.min || (max !== undefined && value > max)) {
+        const range = max === undefined ? `at least ${spec.min} bytes` : `${spec.min} bytes to ${formatSize(max)}`;
+        throw new UsageError(`--${flag} must be a size such as 64mb, 512kb or 1gb (${range}), got '${raw}'`);
       }
       return value;
     }

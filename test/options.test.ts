@@ -87,8 +87,9 @@ t.test('bad input names the problem', async (t) => {
     [['--node-transport', 'tcp'], /must be one of worker, piscina/],
     [['--max-memory', 'lots'], /--max-memory must be a size such as 64mb/],
     [['--max-memory', '1.5.5gb'], /--max-memory must be a size/],
-    [['--max-value', '0'], /--max-value must be a size .*at least 1 bytes/],
+    [['--max-value', '0'], /--max-value must be a size .*1 bytes to 256mb/],
     [['--max-value', '10tb'], /--max-value must be a size/],
+    [['--max-value', '1gb'], /--max-value must be a size such as 64mb, 512kb or 1gb \(1 bytes to 256mb\), got '1gb'/],
   ];
   for (const [argv, message] of cases) {
     t.throws(() => parseArgs(argv), UsageError, argv.join(' '));
@@ -117,7 +118,7 @@ t.test('a memory share too small for one value of --max-value is refused at star
   t.throws(() => resolve(['--max-memory', '10']), /--max-memory 10b gives each of the 3 nodes 3 bytes, less than one value of --max-value 1mb/);
   t.throws(() => resolve(['--max-memory', '2mb', '--max-value', '1mb']), /raise --max-memory or lower --max-value/, 'a value larger than the share');
   t.equal(resolve(['--max-memory', '2mb', '--max-value', '256kb']).maxMemory, 2 * 1024 * 1024, 'a share that holds one fits');
-  t.equal(resolve(['--max-memory', '0', '--max-value', '1gb']).maxValue, 1024 * 1024 * 1024, 'no memory limit: no share to fit in');
+  t.equal(resolve(['--max-memory', '0', '--max-value', '256mb']).maxValue, 256 * 1024 * 1024, 'no memory limit: no share to fit in');
 });
 
 t.test('a --host name that stands for loopback addresses only is loopback', async (t) => {
