@@ -1,5 +1,6 @@
 import t from 'tap';
 import { chart } from '../bench/chart.js';
+import { Clock, ExactLru, SampledLru, type Policy } from '../bench/policies.js';
 import { zipf } from '../bench/workload.js';
 
 t.test('zipf draws every index in range, skewed as 1/rank^0.99', async (t) => {
@@ -32,4 +33,19 @@ t.test('the chart draws one bar per row, scaled to the floor, with names escaped
   t.match(svg, /0\.50x · 10,000 req\/s/);
   const widths = [...svg.matchAll(/<rect x="\d+" y="\d+" width="([\d.]+)"/g)].map((m) => Number(m[1]));
   t.equal(widths[1]! * 2, widths[0], 'a half-floor bar is half as long');
+});
+
+t.test('the eviction policies: exact LRU and CLOCK on a trace worked out by hand, sampling within range', async (t) => {
+  const hits = (policy: Policy, trace: number[]): boolean[] => trace.map((key) => policy.access(key));
+  // Two slots. LRU: 1 and 2 miss, 1 hits (now newest), 3 evicts 2, 2 misses and evicts 1, 3 hits.
+  t.same(hits(new ExactLru(2), [1, 2, 1, 3, 2, 3]), [false, false, true, false, false, true]);
+  // CLOCK: the hit marks 1; 3 clears that mark and takes 2's slot; 2 then takes 1's (unmarked
+  // now), so 3 still hits and 1 is gone.
+  t.same(hits(new Clock(2), [1, 2, 1, 3, 2, 3, 1]), [false, false, true, false, false, true, false]);
+  // Sampled LRU with every slot sampled is exact LRU.
+  const slots = [0, 1, 2];
+  let next = 0;
+  const exactSampling = new SampledLru(3, 3, () => slots[next++ % 3]! / 3);
+  const trace = [1, 2, 3, 1, 4, 2, 5, 1, 3];
+  t.same(hits(exactSampling, trace), hits(new ExactLru(3), trace));
 });
