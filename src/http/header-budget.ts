@@ -5,7 +5,7 @@ import type { Socket } from 'node:net';
  * Heads of this size or less are never refused by the budget: node's own default header limit,
  * which no ordinary request comes near.
  */
-export const ORDINARY_HEADER_BYTES = 16 * 1024;
+const ORDINARY_HEADER_BYTES = 16 * 1024;
 
 /** How often the connections' heads in progress are added up. */
 const SWEEP_MS = 20;
@@ -26,8 +26,6 @@ type Counted = Socket & { [MARK]: number; [REQUEST]?: IncomingMessage | undefine
  */
 export class HeaderBudget {
   readonly limit: number;
-  /** Connections cut off because the budget was spent. */
-  refused = 0;
   readonly #sockets = new Set<Counted>();
   readonly #refuse: (socket: Socket) => void;
   readonly #timer: NodeJS.Timeout;
@@ -56,13 +54,6 @@ export class HeaderBudget {
     const socket = req.socket as Counted;
     socket[MARK] = socket.bytesRead;
     socket[REQUEST] = req;
-  }
-
-  /** Bytes held in heads in progress now, all connections together. */
-  held(): number {
-    let total = 0;
-    for (const socket of this.#sockets) total += HeaderBudget.#headBytes(socket);
-    return total;
   }
 
   close(): void {
@@ -94,7 +85,6 @@ export class HeaderBudget {
       if (total <= this.limit) break;
       total -= head;
       this.#sockets.delete(socket);
-      this.refused++;
       this.#refuse(socket);
     }
   }

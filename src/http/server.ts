@@ -120,7 +120,7 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
  * byte percent-encoded (3 bytes each), and 64 KiB for the rest of the head. What all heads
  * together may hold at once is bounded by --header-memory (src/http/header-budget.ts).
  */
-export function maxHeadBytesFor(maxValue: number): number {
+function maxHeadBytesFor(maxValue: number): number {
   return 3 * maxValue + 64 * 1024;
 }
 
