@@ -7,7 +7,11 @@ import type { Socket } from 'node:net';
  */
 const ORDINARY_HEADER_BYTES = 16 * 1024;
 
-/** How often the connections' heads in progress are added up. */
+/**
+ * How often the connections' heads in progress are added up: what arrives between two sweeps
+ * is past the budget until the second. 1,000 connections sending 256 KiB heads at 16 KiB every
+ * 20 ms, --header-memory 16mb: RSS +120 MB with a sweep every 100 ms, +95 MB every 20 ms.
+ */
 const SWEEP_MS = 20;
 
 const MARK = Symbol('bytes read when the current head began');
@@ -18,7 +22,7 @@ type Counted = Socket & { [MARK]: number; [REQUEST]?: IncomingMessage | undefine
  * Bounds what all connections together hold in request heads not yet parsed whole. The seed's
  * `/set` carries its value in the query string, so one request's head may be about three times
  * --max-value (percent-encoding); 1,000 connections each sending such a request line slowly
- * would hold gigabytes. Every 100 ms the bytes each connection has sent since its current head
+ * would hold gigabytes. Every 20 ms the bytes each connection has sent since its current head
  * began are added up; while the total is over `limit`, the connections with the largest heads
  * past {@link ORDINARY_HEADER_BYTES} are answered 431 and closed. Costs nothing per chunk (node's
  * parser reads the sockets directly; a 'data' listener would take it off that path): two
