@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import { NO_COUNTS, Op, Status, type CrashKind, type NodeInfo, type StoreCounts } from '../core/protocol.js';
-import { addCounts, Members, type NodeState } from './members.js';
+import { Op, type CrashKind, type NodeInfo, type StoreCounts } from '../core/protocol.js';
+import { Members, type NodeState } from './members.js';
 import type { Membership } from './membership.js';
 
 export interface NodeStatus extends Partial<NodeInfo> {
@@ -73,9 +73,7 @@ export class Admin {
         };
         if (node.state === 'down') return { ...base, state: 'down' };
         try {
-          const result = await node.client.run([Op.Info]);
-          const info = result.status === Status.Ok ? result.info : undefined;
-          return { ...info, ...base, state: Members.stateOf(node) };
+          return { ...(await node.client.info()), ...base, state: Members.stateOf(node) };
         } catch {
           return { ...base, state: 'down' };
         }
@@ -84,25 +82,14 @@ export class Admin {
   }
 
   /**
-   * Totals over `nodes` (from {@link nodes}): keys and bytes as held now; the counters include
-   * what nodes that left or restarted had counted, so they never go down.
+   * Totals over `nodes` (from {@link nodes}, whose Info replies are the nodes' latest counts):
+   * keys and bytes as held now; the counters include what nodes that left or restarted had
+   * counted, so they never go down.
    */
   totals(nodes: readonly NodeStatus[]): Totals {
-    const counts = this.#membership.members.retiredCounts();
-    for (const node of nodes) {
-      // Info carries every counter or none; a node that is down has none now, and what its
-      // last Info reported stands in.
-      const reported = node.hits === undefined ? undefined : (node as NodeStatus & StoreCounts);
-      addCounts(counts, reported ?? this.#membership.members.get(node.id)?.client.counts ?? NO_COUNTS);
-    }
+    const counts = this.#membership.members.counts();
     const held = (field: 'keys' | 'bytes'): number => nodes.reduce((sum, node) => sum + (node[field] ?? 0), 0);
-    return {
-      keys: held('keys'),
-      bytes: held('bytes'),
-      ...counts,
-      ops: counts.hits + counts.misses + counts.sets + counts.deletes,
-      nodesUp: nodes.filter((node) => node.state === 'up').length,
-    };
+    return { keys: held('keys'), bytes: held('bytes'), ...counts, ops: opsOf(counts), nodesUp: nodes.filter((node) => node.state === 'up').length };
   }
 
   /** Every key range has a live copy that holds all its keys (during a change: before the change). */
@@ -125,4 +112,9 @@ export class Admin {
     await died;
     return true;
   }
+}
+
+/** Reads and writes a node's counters add up to: hits + misses + sets + deletes. */
+export function opsOf(counts: Partial<StoreCounts>): number {
+  return (counts.hits ?? 0) + (counts.misses ?? 0) + (counts.sets ?? 0) + (counts.deletes ?? 0);
 }

@@ -34,8 +34,7 @@ export class Members implements NodeLookup<NodeRecord> {
   readonly #nodes = new Map<string, NodeRecord>();
   /** Keys lost by nodes that have since left. */
   #lostByGone = 0;
-  /** Threads that left or were replaced after a death, and the counts of those that have ended. */
-  #retired: NodeClient[] = [];
+  /** What threads that left or were replaced after a death had counted, all together. */
   readonly #retiredCounts: StoreCounts = { ...NO_COUNTS };
 
   get size(): number {
@@ -89,21 +88,21 @@ export class Members implements NodeLookup<NodeRecord> {
     this.retire(node.client);
   }
 
-  /** A node thread that is done (it left, or died and was replaced): its counts stay in the totals. */
+  /**
+   * A node thread that is done (it left, or died and is replaced): what its last Info counted
+   * stays in the totals, so they never go down when a node leaves or restarts.
+   */
   retire(client: NodeClient): void {
-    this.#retired.push(client);
+    addCounts(this.#retiredCounts, client.counts);
   }
 
   /**
-   * What the retired threads counted, all together: the totals of a server's counters never go
-   * down when a node leaves or restarts. A thread still draining may still add to its counts.
+   * The counters over the server's life: the retired threads' and, for each node here, what
+   * its latest Info reported (a node that is down: its last one).
    */
-  retiredCounts(): StoreCounts {
-    const ended = this.#retired.filter((client) => !client.alive);
-    for (const client of ended) addCounts(this.#retiredCounts, client.counts);
-    if (ended.length > 0) this.#retired = this.#retired.filter((client) => client.alive);
+  counts(): StoreCounts {
     const sum = { ...this.#retiredCounts };
-    for (const client of this.#retired) addCounts(sum, client.counts);
+    for (const node of this.#nodes.values()) addCounts(sum, node.client.counts);
     return sum;
   }
 
@@ -118,6 +117,6 @@ export class Members implements NodeLookup<NodeRecord> {
   }
 }
 
-export function addCounts(into: StoreCounts, counts: Readonly<StoreCounts>): void {
+function addCounts(into: StoreCounts, counts: Readonly<StoreCounts>): void {
   for (const name of COUNT_NAMES) into[name] += counts[name];
 }

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Placement } from '../core/placement.js';
-import { Op, type ScanPlan } from '../core/protocol.js';
+import type { ScanPlan } from '../core/protocol.js';
 import type { ClusterChannel } from './channel.js';
 import type { Members, NodeRecord } from './members.js';
 import { runPass, type MigrationProgress } from './pass.js';
@@ -108,9 +108,10 @@ export class Migration {
     placement.finish();
     this.#context.announce();
     for (const node of members.all().filter((n) => n.leaving)) {
+      // Off both rings now, it gets no new command; those already sent to it are answered
+      // first (the port is in order), and its last counts are what it leaves in the totals.
+      await node.client.info().catch(() => undefined);
       members.forget(node);
-      // Commands already sent to it are answered first: the port is in order.
-      await node.client.run([Op.Info]).catch(() => undefined);
       await node.client.close();
     }
     this.#progress = { ...this.#newProgress('purge'), keysMoved: this.#progress?.keysMoved ?? 0 };

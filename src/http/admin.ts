@@ -1,7 +1,7 @@
 import { Hono, type Context, type Handler } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Cluster } from '../cluster/cluster.js';
-import type { NodeStatus } from '../cluster/admin.js';
+import { opsOf } from '../cluster/admin.js';
 import { asCacheError, CacheError, ErrorCode } from '../errors.js';
 import { CRASH_KINDS, type CrashKind } from '../core/protocol.js';
 import type { HttpMetrics } from './http-metrics.js';
@@ -100,10 +100,6 @@ function errorResponse(c: Context, error: unknown): Response {
 
 function jsonLine(c: Context, status: 200, body: object): Response {
   return c.body(`${JSON.stringify(body)}\n`, status, { 'content-type': 'application/json' });
-}
-
-function opsOf(node: NodeStatus): number {
-  return (node.hits ?? 0) + (node.misses ?? 0) + (node.sets ?? 0) + (node.deletes ?? 0);
 }
 
 function uptime(info: ApiInfo): number {

@@ -1,5 +1,5 @@
 import { nodeUnavailable, type CacheError } from '../errors.js';
-import { NO_COUNTS, Op, Status, type BatchReply, type Command, type CrashKind, type RingAnnouncement, type Result, type StoreCounts } from '../core/protocol.js';
+import { NO_COUNTS, Op, Status, type BatchReply, type Command, type CrashKind, type RingAnnouncement, type NodeInfo, type Result, type StoreCounts } from '../core/protocol.js';
 
 /** Most value bytes in one message to a node; see {@link NodeClient.send}. */
 export const MAX_BATCH_BYTES = 2 * 1024 * 1024;
@@ -32,11 +32,11 @@ export class NodeClient {
   /** Keys the node held after its latest reply. */
   keysHeld = 0;
   /**
-   * The node's counters as its latest Info reported them: what stays in the server's totals when
-   * this thread dies or leaves. (Carried by every reply they cost a SET 1-2% of throughput; the
-   * totals only ever show counts that an Info reported, so they still never go down.)
+   * The node's counters as its latest {@link info} reported them: what stays in the server's
+   * totals when this thread dies or leaves. (Carried by every reply they cost a SET 1-2% of
+   * throughput; the totals only ever show counts that an Info reported, so they never go down.)
    */
-  counts: Readonly<StoreCounts> = NO_COUNTS;
+  #counts: Readonly<StoreCounts> = NO_COUNTS;
 
   constructor(id: string, transport: NodeTransport, ringVersion: () => number) {
     this.id = id;
@@ -93,6 +93,18 @@ export class NodeClient {
     this.#callbacks.push(callback);
   }
 
+  get counts(): Readonly<StoreCounts> {
+    return this.#counts;
+  }
+
+  /** The node's figures (undefined if it refused), riding its next batch; its counts are kept. */
+  async info(): Promise<NodeInfo | undefined> {
+    const result = await this.run([Op.Info]);
+    if (result.status !== Status.Ok || result.info === undefined) return undefined;
+    this.#counts = result.info;
+    return result.info;
+  }
+
   run(command: Command): Promise<Result> {
     return new Promise((resolve, reject) => {
       this.send(command, (error, result) => (error === null ? resolve(result!) : reject(error)));
@@ -128,11 +140,7 @@ export class NodeClient {
       .then(
         (reply: BatchReply) => {
           this.keysHeld = reply.keysHeld;
-          for (let i = 0; i < callbacks.length; i++) {
-            const result = reply.results[i]!;
-            if (result.status === Status.Ok && result.info !== undefined) this.counts = result.info;
-            callbacks[i]!(null, result, this.id);
-          }
+          for (let i = 0; i < callbacks.length; i++) callbacks[i]!(null, reply.results[i], this.id);
         },
         () => this.#failAll(callbacks),
       );
