@@ -45,12 +45,16 @@ export function createHandlers(cluster: Cluster, options: Options, state: Server
   const routes = new RouteTable({ debug: options.enableDebug });
   const authorized = bearerCheck(options.authToken);
 
-  // A body whose declared length is over its route's limit: a value past --max-value, or an
-  // /mget or /mset body past the batch limit. (The method is looked at first: node builds
-  // `req.headers` only when it is asked for.)
+  // What refuses a request's body before it is read, for the request itself and for its
+  // `Expect: 100-continue` alike. Only a route that reads a body is looked at: asking for a
+  // header makes node build every header of the request, which the hot routes never need.
+  // A transfer coding other than chunked: node would pass the bytes on still encoded. A declared
+  // length over the route's limit (a value past --max-value, a batch body past the batch limit).
   const batchLimit = maxBatchBody(options.maxValue);
-  const tooLarge = (req: IncomingMessage, route: RouteSpec | undefined): CacheError | undefined => {
-    if (route?.body === undefined || (req.method !== 'PUT' && req.method !== 'POST')) return undefined;
+  const bodyRefusal = (req: IncomingMessage, route: RouteSpec): CacheError | undefined => {
+    if (route.body === undefined || (req.method !== 'PUT' && req.method !== 'POST')) return undefined;
+    const coding = unsupportedCoding(req);
+    if (coding !== undefined) return coding;
     const limit = route.body === 'value' ? options.maxValue : batchLimit;
     if (!(Number(req.headers['content-length']) > limit)) return undefined;
     return route.body === 'value' ? valueTooLarge(options.maxValue) : batchTooLarge();
@@ -72,12 +76,8 @@ export function createHandlers(cluster: Cluster, options: Options, state: Server
       res.setHeader('allow', allowHeader(match.route));
       return sendError(state, res, methodNotAllowed());
     }
-    // Only a route that reads a body could store the bytes still encoded; asking for a header
-    // makes node build every header of the request, which the hot routes never need.
-    const coding = match.route.body === undefined ? undefined : unsupportedCoding(req);
-    if (coding !== undefined) return sendError(state, res, coding);
-    const refused = tooLarge(req, match.route);
-    // Refused on its declared length, before anything buffers it. Clients that send
+    const refused = bodyRefusal(req, match.route);
+    // Refused before anything buffers the body. Clients that send
     // `Expect: 100-continue` (curl does above 1 MB) are refused before they send the body at all
     // (checkContinue). Others get this answer at once while node reads and drops the rest in
     // passing: closing under a client that is still sending would reset the connection and lose
@@ -99,8 +99,9 @@ export function createHandlers(cluster: Cluster, options: Options, state: Server
   return {
     request,
     checkContinue(req, res) {
+      // A body that would be refused is never asked for.
       const match = routes.match(pathOf(originForm(req.url ?? '/')));
-      if (tooLarge(req, match?.route) === undefined && unsupportedCoding(req) === undefined && authorized(req)) res.writeContinue();
+      if ((match === undefined || bodyRefusal(req, match.route) === undefined) && authorized(req)) res.writeContinue();
       request(req, res);
     },
   };

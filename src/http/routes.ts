@@ -22,15 +22,13 @@ export interface RouteSpec {
   readonly open?: boolean;
   /** Exists only with --enable-debug. */
   readonly debug?: boolean;
-  /** Its JSON bodies end with a newline, as the seed's Go encoder wrote them. */
-  readonly newline?: boolean;
 }
 
 export const ROUTES = {
-  root: { pattern: '/', methods: ['GET', 'HEAD'], front: 'hono', newline: true },
-  seedGet: { pattern: '/get', methods: ['GET', 'HEAD'], front: 'raw', newline: true },
-  seedSet: { pattern: '/set', methods: ['POST'], front: 'raw', newline: true },
-  seedDelete: { pattern: '/del', methods: ['DELETE'], front: 'raw', newline: true },
+  root: { pattern: '/', methods: ['GET', 'HEAD'], front: 'hono' },
+  seedGet: { pattern: '/get', methods: ['GET', 'HEAD'], front: 'raw' },
+  seedSet: { pattern: '/set', methods: ['POST'], front: 'raw' },
+  seedDelete: { pattern: '/del', methods: ['DELETE'], front: 'raw' },
   key: { pattern: '/keys/:key', methods: ['GET', 'HEAD', 'PUT', 'DELETE'], front: 'raw', body: 'value' },
   keyTtl: { pattern: '/keys/:key/ttl', methods: ['GET', 'HEAD'], front: 'raw' },
   mget: { pattern: '/mget', methods: ['POST'], front: 'raw', body: 'batch' },
