@@ -83,7 +83,14 @@ export function createHandlers(cluster: Cluster, options: Options, state: Server
     // passing: closing under a client that is still sending would reset the connection and lose
     // the answer. Bodies without a length are counted as they stream.
     if (refused !== undefined) return sendError(state, res, refused);
-    if (match.route.front === 'raw') return raw[match.name as RawRouteName](req, res, match.params, q < 0 ? '' : url.slice(q + 1));
+    if (match.route.front === 'raw') {
+      try {
+        raw[match.name as RawRouteName](req, res, match.params, q < 0 ? '' : url.slice(q + 1));
+      } catch (error) {
+        sendError(state, res, error);
+      }
+      return;
+    }
     // While draining, every response closes its connection, so keep-alive clients let go.
     // (The node:http routes check the flag when they write, as they may wait for a node.)
     if (state.draining) res.shouldKeepAlive = false;

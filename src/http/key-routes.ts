@@ -15,25 +15,15 @@ const OCTETS = 'application/octet-stream';
  */
 export class KeyRoutes extends RawRoutes {
   readonly key: RawHandler = (req, res, params, query) => {
-    try {
-      const key = keyOf(params[0]!);
-      const method = req.method;
-      if (method === 'GET') this.#get(res, key);
-      else if (method === 'HEAD') this.#head(res, key);
-      else if (method === 'PUT') this.#put(req, res, key, parseQuery(query));
-      else this.#delete(res, key);
-    } catch (error) {
-      this.fail(res, error);
-    }
+    const key = keyOf(params[0]!);
+    const method = req.method;
+    if (method === 'GET') this.#get(res, key);
+    else if (method === 'HEAD') this.#head(res, key);
+    else if (method === 'PUT') this.#put(req, res, key, parseQuery(query));
+    else this.#delete(res, key);
   };
 
-  readonly ttl: RawHandler = (_req, res, params) => {
-    try {
-      this.#ttl(res, keyOf(params[0]!));
-    } catch (error) {
-      this.fail(res, error);
-    }
-  };
+  readonly ttl: RawHandler = (_req, res, params) => this.#ttl(res, keyOf(params[0]!));
 
   #get(res: ServerResponse, key: string): void {
     this.data.dispatch(key, [Op.Get, key], this.whenOk(res, (result, node) => {

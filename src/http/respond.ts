@@ -21,7 +21,11 @@ export interface RouteContext {
   state: ServerState;
 }
 
-/** A node:http route's handler: its `:name` path segments (still encoded) and its query string. */
+/**
+ * A node:http route's handler: its `:name` path segments (still encoded) and its query string.
+ * What it throws before it hands the request on (bad input) is answered as an error by its
+ * caller (src/http/handler.ts).
+ */
 export type RawHandler = (req: IncomingMessage, res: ServerResponse, params: readonly string[], query: string) => void;
 
 export function send(

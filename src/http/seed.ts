@@ -16,30 +16,14 @@ export class SeedRoutes extends RawRoutes {
     super(context, '\n');
   }
 
-  readonly get: RawHandler = (_req, res, _params, query) => {
-    try {
-      this.#get(res, keyOf(parseQuery(query)));
-    } catch (error) {
-      this.fail(res, error);
-    }
-  };
+  readonly get: RawHandler = (_req, res, _params, query) => this.#get(res, keyOf(parseQuery(query)));
 
   readonly set: RawHandler = (_req, res, _params, query) => {
-    try {
-      const params = parseQuery(query);
-      this.#set(res, keyOf(params), params.get('value') ?? '', params.get('ttl'));
-    } catch (error) {
-      this.fail(res, error);
-    }
+    const params = parseQuery(query);
+    this.#set(res, keyOf(params), params.get('value') ?? '', params.get('ttl'));
   };
 
-  readonly delete: RawHandler = (_req, res, _params, query) => {
-    try {
-      this.#delete(res, keyOf(parseQuery(query)));
-    } catch (error) {
-      this.fail(res, error);
-    }
-  };
+  readonly delete: RawHandler = (_req, res, _params, query) => this.#delete(res, keyOf(parseQuery(query)));
 
   #get(res: ServerResponse, key: string): void {
     if (key === '') throw new CacheError(ErrorCode.MissingParameter, "Missing 'key' parameter");
