@@ -9,7 +9,7 @@ import { maxBatchBody } from './batch-body.js';
 import { BatchRoutes } from './batch-routes.js';
 import { KeyRoutes } from './key-routes.js';
 import { HttpMetrics } from './http-metrics.js';
-import { inOrder } from './order.js';
+import { answered, inOrder } from './order.js';
 import { sendError, type RawHandler, type ServerState } from './respond.js';
 import { allowHeader, allows, RouteTable, type RawRouteName, type RouteSpec } from './routes.js';
 import { SeedRoutes } from './seed.js';
@@ -99,8 +99,16 @@ export function createHandlers(cluster: Cluster, options: Options, state: Server
     void honoListener(req, res);
   };
 
+  // One listener per answer, shared by every request (node calls it with the answer as `this`),
+  // for what both the metrics and the connection's order wait for: node itself listens to
+  // 'finish', so a second 'finish' listener would cost an array per answer.
+  const onClose = function (this: ServerResponse): void {
+    metrics.finished(this);
+    answered(this);
+  };
   const request = (req: IncomingMessage, res: ServerResponse): void => {
     metrics.start(res);
+    res.on('close', onClose);
     inOrder(req, res, handle);
   };
   return {

@@ -22,7 +22,9 @@ type Answer = ServerResponse & { [ORDER]?: Order };
  * be reading its body or waiting for its nodes; without this a GET that follows a PUT could be
  * answered from before the PUT. Requests from different connections are not ordered (and are
  * still batched together). A connection that has only seen safe requests keeps no state; an
- * unsafe request costs one listener on its answer, no closure unless it has to wait.
+ * unsafe request marks its answer, and {@link answered} (called from the answer's 'close', which
+ * node emits just after 'finish', or when the connection goes) lets the next ones go. No closure
+ * unless a request has to wait.
  */
 export function inOrder(req: IncomingMessage, res: ServerResponse, handle: (req: IncomingMessage, res: ServerResponse) => void): void {
   const socket = req.socket as Ordered;
@@ -40,15 +42,14 @@ function start(order: Order, safe: boolean, req: IncomingMessage, res: ServerRes
   if (!safe) {
     order.unsafe++;
     (res as Answer)[ORDER] = order;
-    // 'close' comes once the answer is sent (just after 'finish'), or when the connection goes.
-    res.on('close', answered);
   }
   handle(req, res);
 }
 
-/** An unsafe request's answer is out (node calls this with the answer as `this`). */
-function answered(this: ServerResponse): void {
-  const order = (this as Answer)[ORDER]!;
+/** A request's answer is out, or its connection gone: if it was unsafe, the requests held behind it go. */
+export function answered(res: ServerResponse): void {
+  const order = (res as Answer)[ORDER];
+  if (order === undefined) return;
   order.unsafe--;
   // Start held requests in order until one of them is unsafe (it holds the rest again).
   while (order.unsafe === 0 && order.held.length > 0) order.held.shift()!();
