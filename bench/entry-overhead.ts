@@ -28,7 +28,7 @@ function measure(label: string, entries: number, writes: number, ttl: number): v
   const beyond = perEntry - keyBytes / store.size;
   console.log(
     `${label}, ttl ${ttl ? 'set' : 'none'}: ${store.size} entries, heap ${perEntry.toFixed(0)} B/entry ` +
-      `(${beyond.toFixed(0)} B beyond the key bytes), arena ${(store.arenaBytes / store.size).toFixed(0)} B/entry for 100-byte values`,
+      `(${beyond.toFixed(0)} B beyond the key bytes), arena ${(store.stats().arenaBytes / store.size).toFixed(0)} B/entry for 100-byte values`,
   );
   store.clear();
 }

@@ -10,6 +10,18 @@ function fakeClock(start = 1_000_000) {
   return { now: () => now, advance: (ms: number) => (now += ms) };
 }
 
+/**
+ * Options for a store whose clock moves a millisecond on every reading, so that every use has its
+ * own recency tick, and whose eviction samples from a seeded generator: the outcome of a test is
+ * the same every run.
+ */
+function ordered(limits: { maxEntries?: number; maxBytes?: number }) {
+  let now = 1_000_000;
+  let seed = 42;
+  const random = (): number => ((seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0) / 2 ** 32);
+  return { ...limits, now: () => ++now, random };
+}
+
 t.test('set, get, delete and the counters', async (t) => {
   const store = new Store();
   t.equal(store.get('a'), undefined);
@@ -17,10 +29,10 @@ t.test('set, get, delete and the counters', async (t) => {
   t.equal(store.set('a', '22'), 'stored');
   t.equal(store.get('a'), '22', 'a second set overwrites');
   t.equal(store.size, 1);
-  t.equal(store.bytes, 1 + Arena.slotBytes(2) + ENTRY_OVERHEAD_BYTES, "bytes are key + the value's slot + overhead");
+  t.equal(store.bytes, 1 + Arena.slotBytes(Arena.itemBytes(1, 2)) + ENTRY_OVERHEAD_BYTES, "bytes are key + the item's slot + overhead");
   t.equal(store.delete('a'), true);
   t.equal(store.delete('a'), false);
-  t.same(store.stats(), { keys: 0, bytes: 0, hits: 1, misses: 1, evictions: 0, expired: 0, sets: 2, deletes: 1 });
+  t.match(store.stats(), { keys: 0, bytes: 0, hits: 1, misses: 1, evictions: 0, expired: 0, sets: 2, deletes: 1 });
 });
 
 t.test('byte strings of any content, and unusual keys, are ordinary values', async (t) => {
@@ -31,11 +43,11 @@ t.test('byte strings of any content, and unusual keys, are ordinary values', asy
   t.equal(store.get('bin'), allBytes);
   t.equal(store.valueBytes('bin'), 256);
   t.equal(store.get('ключ 😀'), 'x');
-  t.equal(entrySize('ключ 😀', 'x'), Buffer.byteLength('ключ 😀') + Arena.slotBytes(1) + ENTRY_OVERHEAD_BYTES, 'keys count in UTF-8 bytes');
+  t.equal(entrySize('ключ 😀', 'x'), Buffer.byteLength('ключ 😀') + Arena.slotBytes(Arena.itemBytes(Buffer.byteLength('ключ 😀'), 1)) + ENTRY_OVERHEAD_BYTES, 'keys count in UTF-8 bytes');
 });
 
 t.test('with maxEntries the least recently used key is evicted', async (t) => {
-  const store = new Store({ maxEntries: 3 });
+  const store = new Store(ordered({ maxEntries: 3 }));
   store.set('a', '1');
   store.set('b', '2');
   store.set('c', '3');
@@ -51,7 +63,7 @@ t.test('with maxEntries the least recently used key is evicted', async (t) => {
 
 t.test('with maxBytes writes evict least recently used entries to stay within it', async (t) => {
   const entry = entrySize('k0', 'x'.repeat(100));
-  const store = new Store({ maxBytes: entry * 4 });
+  const store = new Store(ordered({ maxBytes: entry * 4 }));
   for (let i = 0; i < 4; i++) store.set(`k${i}`, 'x'.repeat(100));
   store.get('k0');
   store.set('k4', 'x'.repeat(100));
@@ -106,15 +118,15 @@ t.test('active expiry frees expired keys that are never read', async (t) => {
   store.set('t0', 'again', 5000);
   t.equal(store.expire(20_000), 0, 'nothing is due yet');
   clock.advance(1100);
-  const first = store.expire(4_000);
-  // t0 keeps its place (first) when overwritten, and is not due: 3,999 of the 4,000 looked at.
-  t.equal(first, 3_999, 'a call looks at no more keys than asked');
+  // 10,001 keys in 16,384 buckets: a call looks at a quarter of them.
+  const first = store.expire(4_096);
+  t.ok(first > 1_000 && first < 4_096, `a call looks at no more buckets than asked: ${first} removed`);
   let removed = first;
-  for (let i = 0; i < 10 && store.size > 2; i++) removed += store.expire(4_000);
-  t.equal(removed, 9_999, 'every expired key removed, the next calls going on where the last stopped');
+  for (let i = 0; i < 3; i++) removed += store.expire(4_096);
+  t.equal(removed, 9_999, 'every expired key removed in one lap, the next calls going on where the last stopped');
   t.equal(store.size, 2, 'the overwritten key and the long-lived one stay');
   t.equal(store.bytes, entrySize('kept', 'v', 60_000) + entrySize('t0', 'again', 5000), 'their bytes are released');
-  t.equal(store.arenaBytes > 0, true);
+  t.equal(store.stats().arenaBytes > 0, true);
   t.equal(store.stats().expired, 9_999);
   t.equal(store.get('t0'), 'again');
   clock.advance(5000);
@@ -145,7 +157,7 @@ t.test('a bad limit fails loudly', async (t) => {
 });
 
 t.test('the live key iterator sees every key held when it began, whatever happens meanwhile', async (t) => {
-  const store = new Store({ maxEntries: 1_000 });
+  const store = new Store(ordered({ maxEntries: 1_000 }));
   for (let i = 0; i < 1_000; i++) store.set(`k${i}`, 'v');
   const keys = store.keys();
   const seen = new Set<string>();
@@ -179,8 +191,8 @@ t.test('restore stores a handed-over copy with its ttl, not counted as a set', a
   t.equal(store.stats().deletes, 0, 'a drop is not a client delete');
 });
 
-t.test('eviction takes the least recently used keys; reads leave the key Map as it is', async (t) => {
-  const store = new Store({ maxEntries: 1_000 });
+t.test('eviction takes about the least recently used keys; reads leave the key Map as it is', async (t) => {
+  const store = new Store(ordered({ maxEntries: 1_000 }));
   for (let i = 0; i < 1_000; i++) store.set(`k${i}`, 'v');
   // Read the first half again: the second half is now the least recently used.
   for (let i = 0; i < 500; i++) store.get(`k${i}`);
@@ -191,6 +203,8 @@ t.test('eviction takes the least recently used keys; reads leave the key Map as 
   const added = Array.from({ length: 400 }, (_, i) => `new${i}`).filter((k) => store.entry(k) !== undefined).length;
   t.equal(store.stats().evictions, 400);
   t.equal(added, 400, 'no new key was evicted');
-  t.equal(readAgain, 500, 'the keys read again are kept');
-  t.equal(notRead, 100, 'the 400 least recently used went');
+  // Sampled LRU (workers/eviction.ts) is Redis's approximation: random eviction among the old
+  // keys would keep about 300 of the 500 read again.
+  t.ok(readAgain >= 475, `the keys read again are kept: ${readAgain} of 500`);
+  t.equal(readAgain + notRead, 600, 'what went were old keys');
 });

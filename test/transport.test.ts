@@ -4,6 +4,7 @@ import { BroadcastChannel } from 'node:worker_threads';
 import { CacheError } from '../src/errors.js';
 import { CLUSTER_CHANNEL, Op, SetMode, Status, type ClusterEvent, type RingAnnouncement, type Result } from '../src/core/protocol.js';
 import { NodeClient } from '../src/nodes/node-client.js';
+import { Lookup, Want } from '../src/nodes/shared-reader.js';
 import { startTransport, TRANSPORTS } from '../src/nodes/start.js';
 import { eventually } from './fixtures/wait.js';
 
@@ -47,10 +48,25 @@ for (const kind of TRANSPORTS) {
       await Promise.all(writes);
       const values = (await Promise.all(reads)) as Result[];
       t.equal(client.batchesSent, 1, 'one message for 1,000 commands');
-      t.equal(client.commandsSent, 1000);
+      t.equal(client.commandsSent, 1001, 'and the request for the shared memory a new client makes');
       t.ok(values.every((r, i) => r.status === Status.Ok && r.value === `v${i}`), 'each read got its own value');
       await client.run([Op.Get, 'k1']);
       t.equal(client.batchesSent, 2, 'a later turn sends a new batch');
+    });
+
+    t.test('the shared memory of the thread reaches the client: reads without a message, growth included', async (t) => {
+      const client = await open(kind);
+      t.teardown(() => client.close());
+      await client.run([Op.Set, 'a', 'x'.repeat(100), 0, SetMode.Always]);
+      t.equal(client.reader.read('a', Want.Bytes), Lookup.Found);
+      t.equal(client.reader.value, 'x'.repeat(100));
+      t.equal(client.reader.read('b', Want.Bytes), Lookup.Missing);
+      // 20,000 keys: new pages and larger index tables, each reaching the client with a reply.
+      const writes = Array.from({ length: 20_000 }, (_, i) => client.run([Op.Set, `k${i}`, `value ${i}`, 0, SetMode.Always]));
+      await Promise.all(writes);
+      const wrong = Array.from({ length: 20_000 }, (_, i) => i).filter((i) => client.reader.read(`k${i}`, Want.Bytes) !== Lookup.Found || client.reader.value !== `value ${i}`);
+      t.same(wrong, [], 'every acknowledged write is read from shared memory');
+      t.equal((await info(client)).hits, 0, 'the thread answered none of those reads');
     });
 
     t.test('the node learns ring versions from the cluster channel and from batches', async (t) => {

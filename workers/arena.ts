@@ -1,31 +1,24 @@
 /**
- * A node's values, outside the V8 heap: fixed-size slots in 1 MiB pages, one size class per
- * slot size (memcached's slab design). A value held as a JS string lives in the old generation,
- * and every overwrite or eviction leaves it there as garbage until the next full collection: at
- * --max-memory 64mb with 3 nodes, 1,000,000 writes of 100-byte values kept each node's heap at
- * 32-36 MB for 21 MB of data. In the arena a freed slot is reused at once, and what stays on the
- * heap per entry is the key and the index.
+ * A node's items (a key's bytes, then its value's), outside the V8 heap: fixed-size slots in
+ * pages of shared memory, one size class per slot size (memcached's slab design). A value held as
+ * a JS string lives in the old generation, and every overwrite or eviction leaves it there as
+ * garbage until the next full collection: at --max-memory 64mb with 3 nodes, 1,000,000 writes of
+ * 100-byte values kept each node's heap at 32-36 MB for 21 MB of data. In the arena a freed slot
+ * is reused at once. Pages are SharedArrayBuffers so that the HTTP thread reads items in place
+ * (src/nodes/shared-reader.ts); a page keeps its id for as long as it exists, whatever size class
+ * it serves, so the reader's map of pages never points an id at other memory.
  *
- * Slot sizes grow by 1.25 from 32 bytes to 1 MiB (so a value wastes at most a fifth of its slot);
- * a value whose slot is larger than a page gets a page of its own. Pages come from one pool of at
- * most `limit` bytes; a page whose slots are all free goes back to it. Pure (no threads, no I/O).
- *
- * Like memcached's items, the slots in use form a list in order of use, linked through per-page
- * typed arrays, each slot knowing its key: a use moves a slot to the head in a few array writes,
- * and eviction takes the tail. Keeping that order in the key Map instead (delete and re-insert on
- * a read) churned it enough that V8 doubled its table: with 1,000,000 keys on 3 nodes, node heaps
- * went from 29 to 58-67 MB and RSS from 299 to 377-415 MB over 1,000,000 mixed requests.
+ * Slot sizes grow by 1.25 from 32 bytes to 1 MiB (so an item wastes at most a fifth of its slot);
+ * an item larger than a page gets private memory of its own, which the HTTP thread never maps
+ * (it reads such values by message). Pages come from one pool of at most `limit` bytes; a page
+ * whose slots are all free is kept for any size class. Pure (no threads, no I/O).
  */
 import { SLOT_GROWTH, SMALLEST_SLOT_BYTES } from '../src/core/limits.js';
+import { ITEM_HEADER_BYTES, PRIVATE_PAGE_BASE, type SharedUpdate } from '../src/core/shared-layout.js';
 
 export const MAX_PAGE_BYTES = 1024 * 1024;
-/**
- * Slots per page are at most 2^15 (1 MiB / 32 bytes), so a handle is page * 2^15 + slot; with at
- * most 2^17 pages (128 GiB) it fits the list's Uint32 links, NONE marking an end.
- */
-const SLOT_BITS = 15;
-const SLOT_MASK = (1 << SLOT_BITS) - 1;
-const NONE = 0xffffffff;
+/** A handle is page id * 2^20 + the item's byte offset in its page (offsets are below 1 MiB). */
+const OFFSET_SPAN = MAX_PAGE_BYTES;
 
 /** Slot sizes of the size classes. */
 const CLASS_SLOTS: number[] = [];
@@ -42,14 +35,11 @@ export interface ArenaOptions {
 interface Page {
   readonly id: number;
   readonly buffer: Buffer;
-  readonly slotBytes: number;
-  /** The size class, or -1 for a value larger than a page. */
-  readonly sizeClass: number;
-  /** Each slot's value length, its neighbours in the use list (towards the head, the tail), its key. */
-  readonly lengths: Uint32Array;
-  readonly newer: Uint32Array;
-  readonly older: Uint32Array;
-  readonly keys: Array<string | undefined>;
+  /** The shared memory under `buffer`; undefined for private memory. */
+  readonly shared: SharedArrayBuffer | undefined;
+  slotBytes: number;
+  /** The size class, or -1 for an item larger than a page (private memory, one item). */
+  sizeClass: number;
   /** Slots never handed out start at `fresh`; freed ones are stacked in `free`. */
   fresh: number;
   readonly free: number[];
@@ -59,16 +49,18 @@ interface Page {
 export class Arena {
   readonly limit: number;
   readonly pageBytes: number;
+  /** Shared pages by id (ids are never reused), and private ones by id - PRIVATE_PAGE_BASE. */
   readonly #pages: Array<Page | undefined> = [];
-  readonly #freeIds: number[] = [];
+  readonly #private: Array<Page | undefined> = [];
+  readonly #freePrivateIds: number[] = [];
   /** Per size class, its pages that have a free slot. */
   readonly #partial: Array<Set<Page>> = CLASS_SLOTS.map(() => new Set());
-  /** Whole pages no longer in use, kept for reuse rather than handed back to the allocator. */
-  readonly #spare: Buffer[] = [];
+  /** Shared pages with no slot in use, kept for any size class. */
+  readonly #spare: Page[] = [];
   #bytes = 0;
-  /** The most and the least recently used slots. */
-  #head = NONE;
-  #tail = NONE;
+  /** Pages made and let go since {@link takeUpdate}. */
+  #made: Array<[number, SharedArrayBuffer]> = [];
+  #released: number[] = [];
 
   constructor(options: ArenaOptions = {}) {
     this.limit = options.limit ?? 0;
@@ -83,144 +75,157 @@ export class Arena {
     return this.#bytes;
   }
 
-  /** The bytes a value of `length` bytes takes: its slot. */
+  /** The bytes an item of `length` bytes (header included) takes: its slot. */
   static slotBytes(length: number): number {
     return length > MAX_PAGE_BYTES ? length : CLASS_SLOTS[classOf(length)]!;
   }
 
+  /** The bytes an item takes for a key of `keyBytes` UTF-8 bytes and a value of `valueLength`. */
+  static itemBytes(keyBytes: number, valueLength: number): number {
+    return ITEM_HEADER_BYTES + keyBytes + valueLength;
+  }
+
   /**
-   * Stores a byte string for `key` as the most recently used; returns its handle, or -1 if no
-   * slot can be had within the limit.
+   * Stores `key` (`keyBytes` long in UTF-8) and `value` (a byte string) as one item; returns its
+   * handle, or -1 if no slot can be had within the limit.
    */
-  store(value: string, key: string): number {
-    const length = value.length;
+  store(key: string, keyBytes: number, value: string): number {
+    const length = Arena.itemBytes(keyBytes, value.length);
     const slotBytes = Arena.slotBytes(length);
-    const page = slotBytes > this.pageBytes ? this.#newPage(slotBytes, -1) : this.#pageWithRoom(classOf(length));
+    const page = slotBytes > this.pageBytes ? this.#privatePage(slotBytes) : this.#pageWithRoom(classOf(length));
     if (page === undefined) return -1;
     const slot = page.free.length > 0 ? page.free.pop()! : page.fresh++;
     page.used++;
-    if (page.sizeClass >= 0 && page.free.length === 0 && page.fresh >= page.lengths.length) {
+    if (page.sizeClass >= 0 && page.free.length === 0 && page.fresh * page.slotBytes + page.slotBytes > page.buffer.length) {
       this.#partial[page.sizeClass]!.delete(page);
     }
-    page.lengths[slot] = length;
-    page.keys[slot] = key;
-    page.buffer.write(value, slot * page.slotBytes, length, 'latin1');
-    const handle = page.id * (SLOT_MASK + 1) + slot;
-    this.#linkAtHead(handle);
-    return handle;
+    const offset = slot * page.slotBytes;
+    const buffer = page.buffer;
+    buffer.writeUInt16LE(keyBytes, offset);
+    buffer.write(key, offset + ITEM_HEADER_BYTES, keyBytes, 'utf8');
+    buffer.write(value, offset + ITEM_HEADER_BYTES + keyBytes, value.length, 'latin1');
+    return page.id * OFFSET_SPAN + offset;
   }
 
-  read(handle: number): string {
-    const page = this.#pageOf(handle);
-    const slot = handle & SLOT_MASK;
-    const start = slot * page.slotBytes;
-    return page.buffer.toString('latin1', start, start + page.lengths[slot]!);
+  /** The page id of a handle (what an index bucket records with {@link offsetOf}). */
+  static pageOf(handle: number): number {
+    return Math.floor(handle / OFFSET_SPAN);
   }
 
-  length(handle: number): number {
-    const page = this.#pageOf(handle);
-    return page.lengths[handle & SLOT_MASK]!;
+  static offsetOf(handle: number): number {
+    return handle % OFFSET_SPAN;
+  }
+
+  static handle(page: number, offset: number): number {
+    return page * OFFSET_SPAN + offset;
+  }
+
+  /** The value of an item `length` bytes long. */
+  read(handle: number, length: number): string {
+    const buffer = this.#pageOf(handle).buffer;
+    const start = Arena.offsetOf(handle) + ITEM_HEADER_BYTES + buffer.readUInt16LE(Arena.offsetOf(handle));
+    return buffer.toString('latin1', start, start + length);
   }
 
   keyOf(handle: number): string {
-    return this.#pageOf(handle).keys[handle & SLOT_MASK]!;
-  }
-
-  /** The least recently used slot's handle, or -1 when none is in use. */
-  oldest(): number {
-    return this.#tail === NONE ? -1 : this.#tail;
-  }
-
-  /** Makes the slot the most recently used. */
-  touch(handle: number): void {
-    if (handle === this.#head) return;
-    this.#unlink(handle);
-    this.#linkAtHead(handle);
+    const buffer = this.#pageOf(handle).buffer;
+    const offset = Arena.offsetOf(handle);
+    return buffer.toString('utf8', offset + ITEM_HEADER_BYTES, offset + ITEM_HEADER_BYTES + buffer.readUInt16LE(offset));
   }
 
   free(handle: number): void {
-    this.#unlink(handle);
     const page = this.#pageOf(handle);
-    page.keys[handle & SLOT_MASK] = undefined;
-    page.free.push(handle & SLOT_MASK);
+    page.free.push(Arena.offsetOf(handle) / page.slotBytes);
     page.used--;
-    if (page.used === 0) this.#release(page);
+    if (page.used === 0) this.#empty(page);
     else if (page.sizeClass >= 0) this.#partial[page.sizeClass]!.add(page);
   }
 
   clear(): void {
-    for (const page of this.#pages) if (page !== undefined) this.#release(page);
-    this.#head = NONE;
-    this.#tail = NONE;
+    for (const page of this.#pages) if (page !== undefined && page.used > 0) this.#empty(page);
+    for (const page of this.#private) if (page !== undefined) this.#empty(page);
+  }
+
+  /**
+   * The pages made and let go since the last call, for the HTTP thread; undefined if none. With
+   * `all`, every shared page instead (for a reader that starts from nothing).
+   */
+  takeUpdate(all = false): SharedUpdate | undefined {
+    if (all) {
+      this.#made = [];
+      this.#released = [];
+      const pages: Array<[number, SharedArrayBuffer]> = [];
+      for (const page of this.#pages) if (page?.shared !== undefined) pages.push([page.id, page.shared]);
+      return { pages };
+    }
+    if (this.#made.length === 0 && this.#released.length === 0) return undefined;
+    const update: SharedUpdate = {};
+    if (this.#made.length > 0) update.pages = this.#made;
+    if (this.#released.length > 0) update.released = this.#released;
+    this.#made = [];
+    this.#released = [];
+    return update;
   }
 
   #pageOf(handle: number): Page {
-    return this.#pages[Math.floor(handle / (SLOT_MASK + 1))]!;
-  }
-
-  #linkAtHead(handle: number): void {
-    const page = this.#pageOf(handle);
-    const slot = handle & SLOT_MASK;
-    page.newer[slot] = NONE;
-    page.older[slot] = this.#head;
-    if (this.#head !== NONE) this.#pageOf(this.#head).newer[this.#head & SLOT_MASK] = handle;
-    else this.#tail = handle;
-    this.#head = handle;
-  }
-
-  #unlink(handle: number): void {
-    const page = this.#pageOf(handle);
-    const slot = handle & SLOT_MASK;
-    const newer = page.newer[slot]!;
-    const older = page.older[slot]!;
-    if (newer !== NONE) this.#pageOf(newer).older[newer & SLOT_MASK] = older;
-    else this.#head = older;
-    if (older !== NONE) this.#pageOf(older).newer[older & SLOT_MASK] = newer;
-    else this.#tail = newer;
+    const id = Arena.pageOf(handle);
+    return (id >= PRIVATE_PAGE_BASE ? this.#private[id - PRIVATE_PAGE_BASE] : this.#pages[id])!;
   }
 
   #pageWithRoom(sizeClass: number): Page | undefined {
     for (const page of this.#partial[sizeClass]!) return page;
-    const page = this.#newPage(this.pageBytes, sizeClass);
-    if (page !== undefined) this.#partial[sizeClass]!.add(page);
+    const page = this.#spare.pop() ?? this.#newPage();
+    if (page === undefined) return undefined;
+    page.sizeClass = sizeClass;
+    page.slotBytes = CLASS_SLOTS[sizeClass]!;
+    page.fresh = 0;
+    page.free.length = 0;
+    this.#partial[sizeClass]!.add(page);
     return page;
   }
 
-  #newPage(bytes: number, sizeClass: number): Page | undefined {
-    const whole = sizeClass >= 0;
-    const spare = whole ? this.#spare.pop() : undefined;
-    if (spare === undefined) {
-      // Spare pages make room for a page of another size before the limit refuses it.
-      while (this.limit > 0 && this.#bytes + bytes > this.limit && this.#spare.pop() !== undefined) this.#bytes -= this.pageBytes;
-      if (this.limit > 0 && this.#bytes + bytes > this.limit) return undefined;
-      this.#bytes += bytes;
+  #newPage(): Page | undefined {
+    if (!this.#room(this.pageBytes)) return undefined;
+    this.#bytes += this.pageBytes;
+    const shared = new SharedArrayBuffer(this.pageBytes);
+    const page: Page = { id: this.#pages.length, buffer: Buffer.from(shared), shared, slotBytes: 0, sizeClass: 0, fresh: 0, free: [], used: 0 };
+    this.#pages.push(page);
+    this.#made.push([page.id, shared]);
+    return page;
+  }
+
+  /** One item larger than a page, in memory of its own. */
+  #privatePage(bytes: number): Page | undefined {
+    // Spare pages make room for it before the limit refuses it; the HTTP thread lets them go too.
+    while (!this.#room(bytes) && this.#spare.length > 0) {
+      const spare = this.#spare.pop()!;
+      this.#pages[spare.id] = undefined;
+      this.#released.push(spare.id);
+      this.#bytes -= this.pageBytes;
     }
-    const slotBytes = sizeClass >= 0 ? CLASS_SLOTS[sizeClass]! : bytes;
-    const slots = Math.floor(bytes / slotBytes);
-    const id = this.#freeIds.pop() ?? this.#pages.length;
-    const page: Page = {
-      id,
-      buffer: spare ?? Buffer.allocUnsafeSlow(bytes),
-      slotBytes,
-      sizeClass,
-      lengths: new Uint32Array(slots),
-      newer: new Uint32Array(slots),
-      older: new Uint32Array(slots),
-      keys: new Array<string | undefined>(slots),
-      fresh: 0,
-      free: [],
-      used: 0,
-    };
-    this.#pages[id] = page;
+    if (!this.#room(bytes)) return undefined;
+    this.#bytes += bytes;
+    const index = this.#freePrivateIds.pop() ?? this.#private.length;
+    const page: Page = { id: PRIVATE_PAGE_BASE + index, buffer: Buffer.allocUnsafeSlow(bytes), shared: undefined, slotBytes: bytes, sizeClass: -1, fresh: 0, free: [], used: 0 };
+    this.#private[index] = page;
     return page;
   }
 
-  #release(page: Page): void {
-    this.#pages[page.id] = undefined;
-    this.#freeIds.push(page.id);
-    if (page.sizeClass >= 0) this.#partial[page.sizeClass]!.delete(page);
-    if (page.sizeClass >= 0) this.#spare.push(page.buffer);
-    else this.#bytes -= page.buffer.length;
+  #room(bytes: number): boolean {
+    return this.limit === 0 || this.#bytes + bytes <= this.limit;
+  }
+
+  /** A page none of whose slots is in use: a shared one is kept for any size class, a private one goes. */
+  #empty(page: Page): void {
+    page.used = 0;
+    if (page.sizeClass < 0) {
+      this.#private[page.id - PRIVATE_PAGE_BASE] = undefined;
+      this.#freePrivateIds.push(page.id - PRIVATE_PAGE_BASE);
+      this.#bytes -= page.buffer.length;
+      return;
+    }
+    this.#partial[page.sizeClass]!.delete(page);
+    this.#spare.push(page);
   }
 }
 

@@ -1,7 +1,8 @@
 import { ENTRY_OVERHEAD_BYTES, TTL_OVERHEAD_BYTES } from '../src/core/limits.js';
 import { SetMode, type StoreCounts, type StoreStats } from '../src/core/protocol.js';
+import { sharedClock, tickOf, type SharedUpdate } from '../src/core/shared-layout.js';
 import { Arena, MAX_PAGE_BYTES } from './arena.js';
-import { ExpiryIndex } from './expiry.js';
+import { Entries } from './entries.js';
 
 export type SetOutcome = 'stored' | 'exists' | 'absent' | 'too-large';
 
@@ -14,32 +15,29 @@ export interface StoreOptions {
    * larger than this is refused (`too-large`). 0 (default) = no byte limit.
    */
   maxBytes?: number;
-  /** Clock in milliseconds, for TTLs. Default `performance.now`; tests pass a fake one. */
+  /** Clock in milliseconds, for TTLs and recency. Default the clock both threads share; tests pass a fake one. */
   now?: () => number;
+  /** Where eviction's samples start; tests pass a seeded one. Default `Math.random`. */
+  random?: () => number;
 }
 
 /**
  * One node's data. Values come and go as byte strings: one character per byte (0-255), which V8
  * keeps as one-byte strings, so a value clones across threads as a memcpy and its size is its
- * `length`. They are held in an {@link Arena} outside the V8 heap, which also keeps them in LRU
- * order; one Map keeps the keys (a read leaves it alone), a second the expiry times of the keys
- * that have one. Pure (no threads, no I/O), so it is unit-tested directly.
+ * `length`. Items (key and value bytes) live in an {@link Arena} of shared pages, found through
+ * an {@link IndexTable} in shared memory, so the HTTP thread reads them without a message
+ * (src/core/shared-layout.ts); this store is their only writer. A Map keeps each key's bucket
+ * (a read leaves it alone) and is what a pass over the keys walks; expiry times are in the
+ * buckets. Pure (no threads, no I/O), so it is unit-tested directly.
  *
- * This replaced lru-cache, for two measured reasons. Memory: lru-cache's index came to 266 bytes
- * per entry on the heap after eviction churn (with the key index a pass needs), against 105 here;
- * at --max-memory 64mb the node heaps went from 32-36 MB to 17 MB for the same data. Passes:
- * lru-cache's iterators end early when the entry they stand on moves, and copying its keys cost
- * 0.4-0.8 us a key in one go; a Map's iterator stays valid while entries come and go.
+ * Recency is a tick in each bucket that readers on either thread overwrite; eviction is Redis's
+ * sampled LRU over those ticks ({@link SampledLru}), as no reader can reorder a list.
  * Expired entries are never returned; {@link expire} frees them without waiting for a read.
  */
 export class Store {
   readonly maxEntries: number;
   readonly maxBytes: number;
-  /** Key -> the value's handle in {@link #arena}, in the order the keys were added. */
-  readonly #map = new Map<string, number>();
-  /** Expiry times (on {@link #now}'s clock) of the keys that have one. */
-  readonly #expiresAt = new ExpiryIndex();
-  readonly #arena: Arena;
+  readonly #entries: Entries;
   readonly #now: () => number;
   #bytes = 0;
   readonly #counts: StoreCounts = { hits: 0, misses: 0, evictions: 0, expired: 0, sets: 0, deletes: 0 };
@@ -47,30 +45,24 @@ export class Store {
   constructor(options: StoreOptions = {}) {
     this.maxEntries = wholeNumber('maxEntries', options.maxEntries ?? 0);
     this.maxBytes = wholeNumber('maxBytes', options.maxBytes ?? 0);
-    this.#now = options.now ?? (() => performance.now());
+    this.#now = options.now ?? sharedClock;
     // Slots are part of every entry's accounted size, so the arena needs the share and room for
     // partly used pages (a write that finds no slot within that evicts, see #store).
     const pageBytes = pageBytesFor(this.maxBytes);
-    this.#arena = new Arena({ limit: this.maxBytes > 0 ? this.maxBytes + 2 * pageBytes : 0, pageBytes });
+    this.#entries = new Entries({ limit: this.maxBytes > 0 ? this.maxBytes + 2 * pageBytes : 0, pageBytes }, options.random);
   }
 
   get(key: string): string | undefined {
-    const handle = this.#live(key);
-    if (handle === undefined) {
-      this.#counts.misses++;
-      return undefined;
-    }
-    this.#counts.hits++;
-    this.#arena.touch(handle);
-    return this.#arena.read(handle);
+    const bucket = this.#read(key);
+    if (bucket === undefined) return undefined;
+    this.#entries.table.touch(bucket, tickOf(this.#now()));
+    return this.#entries.value(bucket);
   }
 
   /** The value's size in bytes if the key is held and not expired; counts as a read but does not touch recency. */
   valueBytes(key: string): number | undefined {
-    const handle = this.#live(key);
-    if (handle === undefined) this.#counts.misses++;
-    else this.#counts.hits++;
-    return handle === undefined ? undefined : this.#arena.length(handle);
+    const bucket = this.#read(key);
+    return bucket === undefined ? undefined : this.#entries.table.valueBytes(bucket);
   }
 
   /** Stores `value` (a byte string); `ttlMs` 0 = no expiry. */
@@ -92,18 +84,19 @@ export class Store {
 
   /** Returns whether the key existed (and had not expired). */
   delete(key: string): boolean {
-    const handle = this.#live(key);
-    if (handle === undefined) return false;
-    this.#remove(key, handle);
+    const bucket = this.#live(key);
+    if (bucket === undefined) return false;
+    this.#remove(key, bucket);
     this.#counts.deletes++;
     return true;
   }
 
   /** Milliseconds left before the key expires; `null` for no expiry; `undefined` if absent. */
   ttl(key: string): number | null | undefined {
-    if (this.#live(key) === undefined) return undefined;
-    const at = this.#expiresAt.get(key);
-    return at === undefined ? null : Math.max(0, at - this.#now());
+    const bucket = this.#live(key);
+    if (bucket === undefined) return undefined;
+    const at = this.#entries.table.expiresAt(bucket);
+    return at === 0 ? null : Math.max(0, at - this.#now());
   }
 
   /**
@@ -111,10 +104,10 @@ export class Store {
    * recency; undefined if absent or expired. What a handoff copies.
    */
   entry(key: string): { value: string; ttlMs: number } | undefined {
-    const handle = this.#live(key);
-    if (handle === undefined) return undefined;
-    const at = this.#expiresAt.get(key);
-    return { value: this.#arena.read(handle), ttlMs: at === undefined ? 0 : Math.max(1, Math.ceil(at - this.#now())) };
+    const bucket = this.#live(key);
+    if (bucket === undefined) return undefined;
+    const at = this.#entries.table.expiresAt(bucket);
+    return { value: this.#entries.value(bucket), ttlMs: at === 0 ? 0 : Math.max(1, Math.ceil(at - this.#now())) };
   }
 
   /**
@@ -123,40 +116,43 @@ export class Store {
    * overwrites leave a key where it is; one deleted and added again comes again, later).
    */
   keys(): IterableIterator<string> {
-    return this.#map.keys();
+    return this.#entries.keys();
   }
 
   /** Removes a key that has moved to other nodes; not counted as a client's delete. */
   drop(key: string): boolean {
-    const handle = this.#map.get(key);
-    if (handle === undefined) return false;
-    this.#remove(key, handle);
+    const bucket = this.#entries.bucket(key);
+    if (bucket === undefined) return false;
+    this.#remove(key, bucket);
     return true;
   }
 
   clear(): void {
-    this.#map.clear();
-    this.#expiresAt.clear();
-    this.#arena.clear();
+    this.#entries.clear();
     this.#bytes = 0;
   }
 
   /**
-   * Active expiry: looks at up to `maxKeys` of the keys that have an expiry time, going on from
-   * where the previous call stopped, and removes those whose time has passed without waiting for
-   * a read. Returns how many it removed. Called on a timer by the node.
+   * Active expiry: looks at up to `maxBuckets` buckets of the index, going on from where the
+   * previous call stopped, and removes the entries whose time has passed without waiting for a
+   * read. Returns how many it removed. Called on a timer by the node.
    */
-  expire(maxKeys: number): number {
+  expire(maxBuckets: number): number {
     const before = this.#counts.expired;
-    this.#expiresAt.sweep(maxKeys, this.#now(), (key) => {
-      this.#remove(key, this.#map.get(key)!);
+    this.#entries.sweep(maxBuckets, this.#now(), (key, bucket) => {
+      this.#remove(key, bucket);
       this.#counts.expired++;
     });
     return this.#counts.expired - before;
   }
 
+  /** Shared memory made or let go since the last call (with `all`: all of it), for the HTTP thread. */
+  takeUpdate(all = false): SharedUpdate | undefined {
+    return this.#entries.takeUpdate(all);
+  }
+
   get size(): number {
-    return this.#map.size;
+    return this.#entries.size;
   }
 
   /** Accounted bytes held. */
@@ -164,77 +160,85 @@ export class Store {
     return this.#bytes;
   }
 
-  /** Bytes of arena pages, in use or kept for reuse: the values' memory outside the V8 heap. */
-  get arenaBytes(): number {
-    return this.#arena.bytes;
+  /** The figures, with the shared memory's bytes: arena pages (in use or kept for reuse) and the index table. */
+  stats(): StoreStats & { arenaBytes: number; indexBytes: number } {
+    const { arenaBytes, indexBytes } = this.#entries;
+    return { keys: this.#entries.size, bytes: this.#bytes, ...this.#counts, arenaBytes, indexBytes };
   }
 
-  stats(): StoreStats {
-    return { keys: this.#map.size, bytes: this.#bytes, ...this.#counts };
+  /** {@link #live}, counted as a client's read. */
+  #read(key: string): number | undefined {
+    const bucket = this.#live(key);
+    if (bucket === undefined) this.#counts.misses++;
+    else this.#counts.hits++;
+    return bucket;
   }
 
-  /** The key's handle if it is held and has not expired; an expired key is removed on the way. */
+  /** The key's bucket if it is held and has not expired; an expired key is removed on the way. */
   #live(key: string): number | undefined {
-    const handle = this.#map.get(key);
-    if (handle === undefined || this.#expiresAt.size === 0) return handle;
-    const at = this.#expiresAt.get(key);
-    if (at !== undefined && at <= this.#now()) {
-      this.#remove(key, handle);
+    const bucket = this.#entries.bucket(key);
+    if (bucket === undefined) return bucket;
+    const at = this.#entries.table.expiresAt(bucket);
+    if (at !== 0 && at <= this.#now()) {
+      this.#remove(key, bucket);
       this.#counts.expired++;
       return undefined;
     }
-    return handle;
+    return bucket;
   }
 
   #store(key: string, value: string, ttlMs: number): boolean {
+    const keyBytes = Buffer.byteLength(key);
     const size = entrySize(key, value, ttlMs);
     if (this.maxBytes > 0 && size > this.maxBytes) return false;
-    let handle = this.#arena.store(value, key);
-    // No slot within the share: pages are held by other sizes' slots. Evict least recently used
-    // entries until one frees up (with values of one size, the first eviction does it).
-    while (handle < 0 && this.#evictOldest()) handle = this.#arena.store(value, key);
-    if (handle < 0) return false;
-    // An overwrite replaces the handle in place: the key keeps its place in the Map.
-    const old = this.#map.get(key);
-    if (old !== undefined) {
-      this.#bytes -= this.#sizeOf(key, old);
-      this.#arena.free(old);
+    const now = this.#now();
+    const expiresAt = ttlMs > 0 ? now + ttlMs : 0;
+    for (;;) {
+      // Measured before each try: an eviction for room may take this key's old entry.
+      const held = this.#entries.bucket(key);
+      const before = held === undefined ? 0 : this.#sizeOf(key, held);
+      if (this.#entries.write(key, keyBytes, value, expiresAt, tickOf(now))) {
+        this.#bytes += size - before;
+        break;
+      }
+      // No slot within the share: pages are held by other sizes' slots. Evict least recently
+      // used entries until one frees up (with values of one size, the first eviction does it).
+      if (!this.#evictOne(-1)) return false;
     }
-    this.#map.set(key, handle);
-    this.#bytes += size;
-    if (ttlMs > 0) this.#expiresAt.set(key, this.#now() + ttlMs);
-    else if (old !== undefined) this.#expiresAt.delete(key);
-    while ((this.maxBytes > 0 && this.#bytes > this.maxBytes) || (this.maxEntries > 0 && this.#map.size > this.maxEntries)) {
-      if (!this.#evictOldest()) break;
+    while ((this.maxBytes > 0 && this.#bytes > this.maxBytes) || (this.maxEntries > 0 && this.#entries.size > this.maxEntries)) {
+      if (!this.#evictOne(this.#entries.bucket(key)!)) break;
     }
     return true;
   }
 
-  #evictOldest(): boolean {
-    const handle = this.#arena.oldest();
-    if (handle < 0) return false;
-    this.#remove(this.#arena.keyOf(handle), handle);
+  /** Evicts one entry other than the one in bucket `spare`; false if there is none. */
+  #evictOne(spare: number): boolean {
+    const bucket = this.#entries.victim(tickOf(this.#now()), spare);
+    if (bucket < 0) return false;
+    this.#remove(this.#entries.keyOf(bucket), bucket);
     this.#counts.evictions++;
     return true;
   }
 
   /** What an entry held now is accounted at (before its expiry time is changed or removed). */
-  #sizeOf(key: string, handle: number): number {
-    const ttl = this.#expiresAt.has(key) ? TTL_OVERHEAD_BYTES : 0;
-    return Buffer.byteLength(key) + Arena.slotBytes(this.#arena.length(handle)) + ENTRY_OVERHEAD_BYTES + ttl;
+  #sizeOf(key: string, bucket: number): number {
+    const table = this.#entries.table;
+    return accountedSize(Buffer.byteLength(key), table.valueBytes(bucket), table.expiresAt(bucket) !== 0);
   }
 
-  #remove(key: string, handle: number): void {
-    this.#bytes -= this.#sizeOf(key, handle);
-    this.#arena.free(handle);
-    this.#map.delete(key);
-    this.#expiresAt.delete(key);
+  #remove(key: string, bucket: number): void {
+    this.#bytes -= this.#sizeOf(key, bucket);
+    this.#entries.remove(key, bucket);
   }
 }
 
 /** Accounted size of one entry: the key in UTF-8 bytes, the value's slot, the overheads. */
 export function entrySize(key: string, value: string, ttlMs = 0): number {
-  return Buffer.byteLength(key) + Arena.slotBytes(value.length) + ENTRY_OVERHEAD_BYTES + (ttlMs > 0 ? TTL_OVERHEAD_BYTES : 0);
+  return accountedSize(Buffer.byteLength(key), value.length, ttlMs > 0);
+}
+
+function accountedSize(keyBytes: number, valueLength: number, expires: boolean): number {
+  return keyBytes + Arena.slotBytes(Arena.itemBytes(keyBytes, valueLength)) + ENTRY_OVERHEAD_BYTES + (expires ? TTL_OVERHEAD_BYTES : 0);
 }
 
 /** Pages of 1 MiB, or smaller for a small share: about a sixteenth of it, at least 4 KiB. */

@@ -1,4 +1,5 @@
 import type { RingLayout } from './ring.js';
+import type { SharedUpdate } from './shared-layout.js';
 
 /**
  * The messages between the main thread and a node thread: one module imported by both sides.
@@ -30,6 +31,8 @@ export const Op = {
   Restore: 11,
   /** The values of several keys (for /mget); Ok carries `values`, null where a key is absent. */
   GetMany: 12,
+  /** Ok; the batch's reply carries all of the node's shared memory (for a reader starting from nothing). */
+  Shared: 13,
 } as const;
 export type Op = (typeof Op)[keyof typeof Op];
 
@@ -59,7 +62,8 @@ export type Command =
   | readonly [op: typeof Op.ScanNext, maxKeys: number, maxBytes: number]
   | readonly [op: typeof Op.Crash, how: CrashKind]
   | readonly [op: typeof Op.Restore, entries: Copy[]]
-  | readonly [op: typeof Op.GetMany, keys: string[]];
+  | readonly [op: typeof Op.GetMany, keys: string[]]
+  | readonly [op: typeof Op.Shared];
 
 /** A key's copy: value and milliseconds left (0 = no expiry). */
 export type Copy = [key: string, value: string, ttlMs: number];
@@ -142,8 +146,10 @@ export interface NodeInfo extends StoreStats {
   /** This node's share of --max-memory (0 = no limit) and of --cache-size. */
   maxBytes: number;
   maxEntries: number;
-  /** Values' memory outside the V8 heap (arena pages in use or kept for reuse). */
+  /** Items' memory outside the V8 heap (arena pages in use or kept for reuse). */
   arenaBytes: number;
+  /** The index table's shared memory. */
+  indexBytes: number;
   /** This thread's V8 heap (not the process's RSS). */
   heapUsedBytes: number;
   heapTotalBytes: number;
@@ -183,6 +189,8 @@ export interface BatchReply {
   results: Result[];
   /** Keys the node holds after the batch: what a crash would lose without replicas. */
   keysHeld: number;
+  /** Shared memory the node made or let go since its previous reply (src/core/shared-layout.ts). */
+  shared?: SharedUpdate;
 }
 
 /** Membership as the main thread announces it on the cluster channel and to new workers. */

@@ -3,6 +3,7 @@ import { NO_COUNTS, Op, Status, type BatchReply, type Command, type CrashKind, t
 
 /** Most value bytes in one message to a node; see {@link NodeClient.send}. */
 export const MAX_BATCH_BYTES = 2 * 1024 * 1024;
+import { SharedReader } from './shared-reader.js';
 import type { NodeTransport } from './transport.js';
 
 /** Receives one command's outcome, and the id of the node that gave it. */
@@ -26,6 +27,10 @@ export class NodeClient {
   #bytes = 0;
   #nextBatchId = 1;
   #alive = true;
+  /** The node's shared memory as far as its replies have brought it: reads without a message. */
+  readonly reader = new SharedReader();
+  /** An {@link Op.Shared} is on its way: its reply brings the whole of the shared memory. */
+  #sharing = false;
   /** Batches sent and the commands they carried: commands per batch is the batching factor. */
   batchesSent = 0;
   commandsSent = 0;
@@ -44,6 +49,19 @@ export class NodeClient {
     this.#ringVersion = ringVersion;
     transport.onDeath(() => {
       this.#alive = false;
+    });
+    this.resync();
+  }
+
+  /**
+   * Asks for all of the node's shared memory, once at a time: at the start (a reply consumed by
+   * the transport may have carried the first table) and when the table in hand is retired.
+   */
+  resync(): void {
+    if (this.#sharing) return;
+    this.#sharing = true;
+    this.send([Op.Shared], () => {
+      this.#sharing = false;
     });
   }
 
@@ -93,8 +111,9 @@ export class NodeClient {
     this.#callbacks.push(callback);
   }
 
+  /** The node's counters: its latest Info's, and the reads answered here from its shared memory. */
   get counts(): Readonly<StoreCounts> {
-    return this.#counts;
+    return this.#withReads(this.#counts);
   }
 
   /** The node's figures (undefined if it refused), riding its next batch; its counts are kept. */
@@ -102,7 +121,11 @@ export class NodeClient {
     const result = await this.run([Op.Info]);
     if (result.status !== Status.Ok || result.info === undefined) return undefined;
     this.#counts = result.info;
-    return result.info;
+    return this.#withReads(result.info);
+  }
+
+  #withReads<T extends StoreCounts>(counts: Readonly<T>): T {
+    return { ...counts, hits: counts.hits + this.reader.hits, misses: counts.misses + this.reader.misses };
   }
 
   run(command: Command): Promise<Result> {
@@ -140,6 +163,7 @@ export class NodeClient {
       .then(
         (reply: BatchReply) => {
           this.keysHeld = reply.keysHeld;
+          if (reply.shared !== undefined) this.reader.apply(reply.shared);
           for (let i = 0; i < callbacks.length; i++) callbacks[i]!(null, reply.results[i], this.id);
         },
         () => this.#failAll(callbacks),

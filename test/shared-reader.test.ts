@@ -1,0 +1,108 @@
+import t from 'tap';
+import fc from 'fast-check';
+import { Lookup, SharedReader, Want } from '../src/nodes/shared-reader.js';
+import { sharedClock } from '../src/core/shared-layout.js';
+import { Store } from '../workers/store.js';
+
+/** A store and a reader of its shared memory in one thread: what the reader sees after each step. */
+function pair(options: ConstructorParameters<typeof Store>[0] = {}) {
+  const store = new Store(options);
+  const reader = new SharedReader();
+  const sync = (): void => {
+    const update = store.takeUpdate();
+    if (update !== undefined) reader.apply(update);
+  };
+  sync();
+  const read = (key: string): string | undefined | 'unknown' => {
+    const found = reader.read(key, Want.Bytes);
+    return found === Lookup.Found ? reader.value : found === Lookup.Missing ? undefined : 'unknown';
+  };
+  return { store, reader, sync, read };
+}
+
+t.test('the reader sees what the store holds, through sets, overwrites, deletes and table growth', async () => {
+  const keys = fc.integer({ min: 0, max: 3000 }).map((i) => `k${i}`);
+  const step = fc.oneof(
+    fc.record({ kind: fc.constant('set' as const), key: keys, length: fc.integer({ min: 0, max: 300 }) }),
+    fc.record({ kind: fc.constant('delete' as const), key: keys }),
+  );
+  await fc.assert(
+    fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 3000 }), async (steps) => {
+      const { store, sync, read } = pair();
+      const model = new Map<string, string>();
+      for (const [i, s] of steps.entries()) {
+        if (s.kind === 'set') {
+          const value = `${s.key}:${i}:${'v'.repeat(s.length)}`;
+          store.set(s.key, value);
+          model.set(s.key, value);
+        } else {
+          store.delete(s.key);
+          model.delete(s.key);
+        }
+        sync();
+      }
+      const touched = new Set(steps.map((s) => s.key));
+      for (const key of touched) if (read(key) !== model.get(key)) return false;
+      return store.size === model.size;
+    }),
+    { numRuns: 40 },
+  );
+});
+
+t.test('every key stays reachable when deletes move entries back over long probe runs', async (t) => {
+  const { store, sync, read } = pair();
+  // 700 keys in a table of 1,024: long runs of occupied buckets.
+  for (let i = 0; i < 700; i++) store.set(`key-${i}`, `value-${i}`);
+  sync();
+  for (let i = 0; i < 700; i += 3) store.delete(`key-${i}`);
+  sync();
+  const wrong = Array.from({ length: 700 }, (_, i) => i).filter((i) => read(`key-${i}`) !== (i % 3 === 0 ? undefined : `value-${i}`));
+  t.same(wrong, [], 'every held key is found, every deleted one is a miss');
+  t.equal(store.size, 700 - Math.ceil(700 / 3));
+});
+
+t.test('a retired table is never read: until the new one arrives, reads ask the node', async (t) => {
+  const { store, reader, sync, read } = pair();
+  store.set('a', '1');
+  sync();
+  t.equal(read('a'), '1');
+  store.clear();
+  t.equal(reader.stale, true, 'the table in hand is retired');
+  t.equal(read('a'), 'unknown', 'not the old table, whose slots the node may reuse');
+  sync();
+  t.equal(reader.stale, false);
+  t.equal(read('a'), undefined);
+  // Growth: a new table for 1,000 keys comes with the update.
+  for (let i = 0; i < 1000; i++) store.set(`g${i}`, `${i}`);
+  t.equal(read('g0'), 'unknown', 'before the update');
+  sync();
+  t.equal(read('g999'), '999');
+});
+
+t.test('expiry, key bytes and the sizes the reader reports', async (t) => {
+  // The store's clock a minute ahead of the real one (the reader's): nothing it sets has expired.
+  let now = sharedClock() + 60_000;
+  const { store, reader, sync, read } = pair({ now: () => now });
+  const key = 'clé 🔑';
+  const bytes = Buffer.from([0, 1, 2, 255, 254]).toString('latin1');
+  store.set(key, bytes);
+  store.set('short', 'x', 50);
+  sync();
+  t.equal(read(key), bytes, 'a UTF-8 key, binary bytes');
+  t.equal(reader.read('clé', Want.Bytes), Lookup.Missing, 'a prefix of the key is another key');
+  t.equal(reader.read(key, Want.Nothing), Lookup.Found);
+  t.equal(reader.valueBytes, 5);
+  t.equal(reader.expiresAt, 0, 'no expiry');
+  t.equal(reader.read('short', Want.Nothing), Lookup.Found);
+  t.equal(reader.expiresAt, now + 50);
+  // The reader's clock is the real one: a time far in the past has expired for it.
+  now = 0;
+  store.set('past', 'y', 1);
+  sync();
+  t.equal(read('past'), undefined, 'an expired entry is a miss to the reader');
+  store.set('text', Buffer.from('ünï', 'utf8').toString('latin1'));
+  sync();
+  t.equal(reader.read('text', Want.Text), Lookup.Found);
+  t.equal(reader.value, 'ünï', 'decoded as UTF-8 on request');
+  t.equal(reader.read('x'.repeat(1100), Want.Bytes), Lookup.Unknown, 'a key longer than any held is left to the node');
+});
