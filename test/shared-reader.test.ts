@@ -7,7 +7,7 @@ import { Store } from '../workers/store.js';
 /** A store and a reader of its shared memory in one thread: what the reader sees after each step. */
 function pair(options: ConstructorParameters<typeof Store>[0] = {}) {
   const store = new Store(options);
-  const reader = new SharedReader();
+  const reader = new SharedReader('node-1');
   const sync = (): void => {
     const update = store.takeUpdate();
     if (update !== undefined) reader.apply(update);

@@ -133,6 +133,16 @@ export class Arena {
     return buffer.toString('utf8', offset + ITEM_HEADER_BYTES, offset + ITEM_HEADER_BYTES + buffer.readUInt16LE(offset));
   }
 
+  /** Whether the item's key is the first `length` bytes of `key`. */
+  keyIs(handle: number, key: Buffer, length: number): boolean {
+    const buffer = this.#pageOf(handle).buffer;
+    const offset = Arena.offsetOf(handle);
+    if (buffer.readUInt16LE(offset) !== length) return false;
+    const start = offset + ITEM_HEADER_BYTES;
+    for (let i = 0; i < length; i++) if (buffer[start + i] !== key[i]) return false;
+    return true;
+  }
+
   free(handle: number): void {
     const page = this.#pageOf(handle);
     page.free.push(Arena.offsetOf(handle) / page.slotBytes);

@@ -1,19 +1,20 @@
 import { hash32 } from '../src/core/hash.js';
-import type { SharedUpdate } from '../src/core/shared-layout.js';
+import { MAX_KEY_BYTES } from '../src/core/limits.js';
+import { EMPTY, homeBucket, type SharedUpdate } from '../src/core/shared-layout.js';
 import { Arena, type ArenaOptions } from './arena.js';
 import { SampledLru } from './eviction.js';
 import { IndexTable, MIN_CAPACITY } from './index-table.js';
+import { KeyCursor, type Walked } from './key-cursor.js';
 
 /**
  * A node's entries in shared memory: the items in the {@link Arena}, the {@link IndexTable} that
- * finds them (replaced by a larger one as it fills), which bucket holds each key, and the choice
- * of an entry to evict. A Map keeps each key's bucket: the node finds a key without reading shared
- * memory, and a pass over the keys walks the Map's live iterator. What the entries may cost and
- * when they expire is the {@link Store}'s to decide. Only the node thread uses it.
+ * finds them (replaced by a larger one as it fills), passes over the keys, and the choice of an
+ * entry to evict. The node finds a key the way the HTTP thread does, by its hash and its bytes in
+ * the table: nothing per key is kept on the V8 heap (a Map of keys to buckets cost about 100
+ * bytes a key). What the entries may cost and when they expire is the {@link Store}'s to decide.
+ * Only the node thread uses it.
  */
-export class Entries {
-  /** Key -> its bucket in {@link table}, in the order the keys were added. */
-  readonly #buckets = new Map<string, number>();
+export class Entries implements Walked {
   #table = new IndexTable(MIN_CAPACITY);
   /** The table the HTTP thread has not been handed yet. */
   #newTable: SharedArrayBuffer | undefined = this.#table.buffer;
@@ -22,6 +23,10 @@ export class Entries {
   #sweepAt = 0;
 
   readonly #arena: Arena;
+  /** The key being looked up, in UTF-8. */
+  readonly #key = Buffer.allocUnsafe(MAX_KEY_BYTES + 4);
+  /** Passes over the keys under way: they hear of moves and of the table's replacement. */
+  readonly #cursors = new Set<KeyCursor>();
 
   constructor(arena: ArenaOptions, random?: () => number) {
     this.#arena = new Arena(arena);
@@ -34,41 +39,56 @@ export class Entries {
   }
 
   get size(): number {
-    return this.#buckets.size;
+    return this.#table.live;
   }
 
+  /** The bucket that holds `key`, found by its hash and then its bytes; undefined if none. */
   bucket(key: string): number | undefined {
-    return this.#buckets.get(key);
+    const keyBytes = this.#key.write(key, 0, 'utf8');
+    if (keyBytes > MAX_KEY_BYTES) return undefined;
+    const table = this.#table;
+    const hash = hash32(key) | 0;
+    const mask = table.capacity - 1;
+    for (let bucket = homeBucket(hash, table.capacity); ; bucket = (bucket + 1) & mask) {
+      const page = table.page(bucket);
+      if (page === EMPTY) return undefined;
+      if (table.hash(bucket) === hash && this.#arena.keyIs(Arena.handle(page, table.offset(bucket)), this.#key, keyBytes)) return bucket;
+    }
   }
 
-  /** The keys, as the Map's live iterator (see Store.keys). */
-  keys(): IterableIterator<string> {
-    return this.#buckets.keys();
+  /** A pass over the keys ({@link KeyCursor}); it ends when it has run out or on `return()`. */
+  keys(): KeyCursor {
+    const cursor = new KeyCursor(this);
+    this.#cursors.add(cursor);
+    return cursor;
+  }
+
+  release(cursor: KeyCursor): void {
+    this.#cursors.delete(cursor);
   }
 
   /**
-   * Stores the key's item (`keyBytes` long in UTF-8) and points its bucket at it (a new key gets
-   * a free bucket); false if the arena has no slot for it within its limit. An overwrite changes
-   * the bucket in place, and the old slot is freed only once the bucket no longer points at it.
+   * Stores the key's item (`keyBytes` long in UTF-8) and points its bucket (`held`, or a free one
+   * for a new key) at it; returns the bucket, or -1 if the arena has no slot for it within its
+   * limit. An overwrite changes the bucket in place, and the old slot is freed only once the
+   * bucket no longer points at it.
    */
-  write(key: string, keyBytes: number, value: string, expiresAt: number, tick: number): boolean {
+  write(key: string, keyBytes: number, value: string, expiresAt: number, tick: number, held: number | undefined): number {
     const handle = this.#arena.store(key, keyBytes, value);
-    if (handle < 0) return false;
+    if (handle < 0) return -1;
     const page = Arena.pageOf(handle);
     const offset = Arena.offsetOf(handle);
-    const held = this.#buckets.get(key);
     if (held !== undefined) {
       const previous = this.#handle(held);
       this.#table.put(held, this.#table.hash(held), page, offset, value.length, expiresAt, tick);
       this.#arena.free(previous);
-      return true;
+      return held;
     }
     if (this.#table.full) this.#rebuild();
     const hash = hash32(key);
     const bucket = this.#table.freeBucket(hash);
     this.#table.put(bucket, hash, page, offset, value.length, expiresAt, tick);
-    this.#buckets.set(key, bucket);
-    return true;
+    return bucket;
   }
 
   value(bucket: number): string {
@@ -116,9 +136,9 @@ export class Entries {
     return table === undefined ? update : { ...update, table };
   }
 
-  /** An entry moved back after a delete: its key's bucket is the new one. */
-  readonly #moved = (_from: number, to: number): void => {
-    this.#buckets.set(this.keyOf(to), to);
+  /** An entry moved back after a delete: a pass under way must not miss it. */
+  readonly #moved = (from: number, to: number): void => {
+    for (const cursor of this.#cursors) cursor.moved(from, to);
   };
 
   /** The arena handle of the item a held bucket points at. */
@@ -126,11 +146,10 @@ export class Entries {
     return Arena.handle(this.#table.page(bucket), this.#table.offset(bucket));
   }
 
-  remove(key: string, bucket: number): void {
+  remove(bucket: number): void {
     const handle = this.#handle(bucket);
     this.#table.remove(bucket, this.#moved);
     this.#arena.free(handle);
-    this.#buckets.delete(key);
   }
 
   /** The bucket to evict, never `spare`; -1 if there is none. */
@@ -140,15 +159,16 @@ export class Entries {
 
   clear(): void {
     // The old table is retired before any slot it pointed at is reused.
+    for (const cursor of this.#cursors) cursor.cleared();
     this.#replace(new IndexTable(MIN_CAPACITY));
-    this.#buckets.clear();
     this.#arena.clear();
   }
 
-  /** A larger table (or the same size without tombstones): every key's bucket moves. */
+  /** A table twice as large: every entry moves to its bucket there. */
   #rebuild(): void {
-    const next = new IndexTable(IndexTable.capacityFor(this.#buckets.size + 1));
-    for (const [key, bucket] of this.#buckets) this.#buckets.set(key, next.copy(this.#table, bucket));
+    for (const cursor of this.#cursors) cursor.replacing();
+    const next = new IndexTable(IndexTable.capacityFor(this.#table.live + 1));
+    for (let bucket = 0; bucket < this.#table.capacity; bucket++) if (this.#table.page(bucket) !== EMPTY) next.copy(this.#table, bucket);
     this.#replace(next);
   }
 

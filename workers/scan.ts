@@ -8,7 +8,7 @@ import type { Store } from './store.js';
  * for one at a time, so that neither this thread nor the main thread is busy for long.
  *
  * The pass walks the store's live key iterator, so starting it costs nothing and every key held
- * when it starts is looked at. A key written after that is written to its new owners directly,
+ * when it starts (and still held) is looked at. A key written after that is written to its new owners directly,
  * and the main thread drops the handoff of any key written since the pass began; a key deleted
  * since is not found and skipped. The node works out ownership itself, on the rings the main
  * thread sent (their points, not rehashed), so only the keys that move cross to the main thread.
@@ -46,6 +46,7 @@ export class Scan {
   /** Ends the pass (it ran to its end, or is given up). */
   end(): void {
     this.#done = true;
+    this.#keys.return?.();
   }
 
   /** Looks at up to `maxKeys` more keys, stopping early once `maxBytes` of values are handed off. */

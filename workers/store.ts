@@ -111,9 +111,9 @@ export class Store {
   }
 
   /**
-   * The keys, as a live iterator for a pass over them: it stays valid while keys are added and
-   * removed and yields every key held when it began, and the keys added meanwhile (reads and
-   * overwrites leave a key where it is; one deleted and added again comes again, later).
+   * The keys, as a live iterator for a pass over them: it stays valid while keys come and go and
+   * yields every key held when it began and still held when its turn comes (workers/key-cursor.ts).
+   * End it with `return()` if it is not run to its end.
    */
   keys(): IterableIterator<string> {
     return this.#entries.keys();
@@ -197,7 +197,7 @@ export class Store {
       // Measured before each try: an eviction for room may take this key's old entry.
       const held = this.#entries.bucket(key);
       const before = held === undefined ? 0 : this.#sizeOf(key, held);
-      if (this.#entries.write(key, keyBytes, value, expiresAt, tickOf(now))) {
+      if (this.#entries.write(key, keyBytes, value, expiresAt, tickOf(now), held) >= 0) {
         this.#bytes += size - before;
         break;
       }
@@ -206,7 +206,8 @@ export class Store {
       if (!this.#evictOne(-1)) return false;
     }
     while ((this.maxBytes > 0 && this.#bytes > this.maxBytes) || (this.maxEntries > 0 && this.#entries.size > this.maxEntries)) {
-      if (!this.#evictOne(this.#entries.bucket(key)!)) break;
+      // Looked up again each time: an eviction's delete may move this entry back a bucket.
+      if (!this.#evictOne(this.#entries.bucket(key) ?? -1)) break;
     }
     return true;
   }
@@ -228,7 +229,7 @@ export class Store {
 
   #remove(key: string, bucket: number): void {
     this.#bytes -= this.#sizeOf(key, bucket);
-    this.#entries.remove(key, bucket);
+    this.#entries.remove(bucket);
   }
 }
 

@@ -2,9 +2,8 @@ import type { Logger } from 'pino';
 import { internalError, nodeUnavailable, statusError, type CacheError } from '../errors.js';
 import type { Placement } from '../core/placement.js';
 import { codeNames, Op, SetMode, Status, type Command, type Result } from '../core/protocol.js';
-import { sharedClock } from '../core/shared-layout.js';
-import type { NodeClient, ResultCallback } from '../nodes/node-client.js';
-import { Lookup, Want } from '../nodes/shared-reader.js';
+import type { ResultCallback } from '../nodes/node-client.js';
+import { LocalReads } from './local-reads.js';
 import type { NodeRecord } from './members.js';
 import type { Migration } from './migration.js';
 import { countdown, MAX_RETRIES } from './replies.js';
@@ -32,7 +31,11 @@ export class DataPath {
   /** Keys with a conditional write in flight, and the writes waiting for it. */
   readonly #locks = new Map<string, Array<() => void>>();
 
+  /** Reads answered from the nodes' shared memory, tried before any message. */
+  readonly local: LocalReads;
+
   constructor(placement: Placement<NodeRecord>, migration: Migration, log: Logger | undefined) {
+    this.local = new LocalReads(placement, log);
     this.#placement = placement;
     this.#migration = migration;
     this.#log = log;
@@ -65,7 +68,7 @@ export class DataPath {
       let answered = 0;
       for (let i = 0; i < keys.length; i++) {
         const node = this.#placement.reader(keys[i]!);
-        const shared = node === undefined ? undefined : fromShared(node.client, keys[i]!, [Op.Get, keys[i]!]);
+        const shared = node === undefined ? undefined : this.local.result(keys[i]!, [Op.Get, keys[i]!]);
         if (shared !== undefined) {
           if (shared.status === Status.Ok) values[i] = shared.value;
           answered++;
@@ -133,7 +136,7 @@ export class DataPath {
   #read(key: string, command: Command, callback: ResultCallback, attempt: number): void {
     const node = this.#placement.reader(key);
     if (node === undefined) return callback(nodeUnavailable(), undefined, this.#placement.ring.owner(key));
-    const shared = fromShared(node.client, key, command);
+    const shared = this.local.result(key, command);
     if (shared !== undefined) return callback(null, shared, node.id);
     node.client.send(command, (error, result, id) => {
       if (error !== null) this.#retry(this.#read, key, command, callback, attempt, error, id);
@@ -220,27 +223,3 @@ export class DataPath {
   }
 }
 
-const NOT_FOUND: Result = { status: Status.NotFound };
-
-/**
- * A read answered from the node's shared memory, or undefined when only the node can answer it
- * (the memory is not in hand yet; a retired table also asks for the new one). Counted as the
- * node counts the reads it answers: Get and Exists are reads, Ttl is not.
- */
-function fromShared(client: NodeClient, key: string, command: Command): Result | undefined {
-  const op = command[0];
-  if (!client.alive || (op !== Op.Get && op !== Op.Exists && op !== Op.Ttl)) return undefined;
-  const reader = client.reader;
-  const found = reader.read(key, op === Op.Get ? Want.Bytes : Want.Nothing);
-  if (found === Lookup.Unknown) {
-    if (reader.stale) client.resync();
-    return undefined;
-  }
-  if (found === Lookup.Missing) {
-    if (op !== Op.Ttl) reader.misses++;
-    return NOT_FOUND;
-  }
-  if (op === Op.Ttl) return { status: Status.Ok, ttl: reader.expiresAt === 0 ? null : Math.max(0, reader.expiresAt - sharedClock()) };
-  reader.hits++;
-  return op === Op.Get ? { status: Status.Ok, value: reader.value } : { status: Status.Ok, valueBytes: reader.valueBytes };
-}

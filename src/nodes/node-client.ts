@@ -28,7 +28,7 @@ export class NodeClient {
   #nextBatchId = 1;
   #alive = true;
   /** The node's shared memory as far as its replies have brought it: reads without a message. */
-  readonly reader = new SharedReader();
+  readonly reader: SharedReader;
   /** An {@link Op.Shared} is on its way: its reply brings the whole of the shared memory. */
   #sharing = false;
   /** Batches sent and the commands they carried: commands per batch is the batching factor. */
@@ -45,6 +45,7 @@ export class NodeClient {
 
   constructor(id: string, transport: NodeTransport, ringVersion: () => number) {
     this.id = id;
+    this.reader = new SharedReader(id);
     this.#transport = transport;
     this.#ringVersion = ringVersion;
     transport.onDeath(() => {

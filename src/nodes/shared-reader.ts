@@ -53,6 +53,8 @@ const MAX_ATTEMPTS = 16;
  * answers for another key. Owned by the node's {@link NodeClient}; dropped with its thread.
  */
 export class SharedReader {
+  /** The node whose memory this is. */
+  readonly node: string;
   #words: Int32Array | undefined;
   #floats: Float64Array | undefined;
   #capacity = 0;
@@ -66,6 +68,10 @@ export class SharedReader {
   /** Reads answered here, for the node's figures (its own thread counts the reads it answers). */
   hits = 0;
   misses = 0;
+
+  constructor(node: string) {
+    this.node = node;
+  }
 
   /** Whether the table in hand has been replaced by the node (reads go by message until the new one is here). */
   get stale(): boolean {

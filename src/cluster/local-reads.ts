@@ -1,0 +1,63 @@
+import type { Logger } from 'pino';
+import type { Placement } from '../core/placement.js';
+import { Op, Status, type Command, type Result } from '../core/protocol.js';
+import { sharedClock } from '../core/shared-layout.js';
+import { Lookup, Want, type SharedReader } from '../nodes/shared-reader.js';
+import type { NodeRecord } from './members.js';
+
+const NOT_FOUND: Result = { status: Status.NotFound };
+
+/**
+ * Reads answered on this thread from the shared memory of the node a read goes to (placement's
+ * rule; a node not alive is never read), without a message. What shared memory cannot answer is
+ * left to the data path's messages. Counted as the node counts the reads it answers itself: a
+ * GET or a HEAD is a hit or a miss of that node, a TTL lookup is neither.
+ */
+export class LocalReads {
+  readonly #placement: Placement<NodeRecord>;
+  readonly #log: Logger | undefined;
+
+  constructor(placement: Placement<NodeRecord>, log: Logger | undefined) {
+    this.#placement = placement;
+    this.#log = log;
+  }
+
+  /**
+   * The node's reader when it holds `key` (its `value`, `valueBytes`, `expiresAt` and `node` say
+   * what it read, until the next read), null when it does not, undefined when only a message can
+   * tell. The hot routes call this first: no command, no callback, no result object.
+   */
+  read(key: string, want: Want, counted = true): SharedReader | null | undefined {
+    const node = this.#placement.reader(key);
+    if (node === undefined || !node.client.alive) return undefined;
+    const reader = node.client.reader;
+    const found = reader.read(key, want);
+    if (found === Lookup.Unknown) {
+      // The table in hand was replaced: ask for the new one (its reply brings it).
+      if (reader.stale) node.client.resync();
+      return undefined;
+    }
+    if (this.#log !== undefined) {
+      const op = want !== Want.Nothing ? 'get' : counted ? 'exists' : 'ttl';
+      this.#log.debug({ op, key, node: node.id, status: found === Lookup.Found ? 'ok' : 'not-found', via: 'shared-memory' });
+    }
+    if (found === Lookup.Missing) {
+      if (counted) reader.misses++;
+      return null;
+    }
+    if (counted) reader.hits++;
+    return reader;
+  }
+
+  /** A Get, Exists or Ttl command answered as the node would, or undefined (send it). */
+  result(key: string, command: Command): Result | undefined {
+    const op = command[0];
+    if (op !== Op.Get && op !== Op.Exists && op !== Op.Ttl) return undefined;
+    const reader = this.read(key, op === Op.Get ? Want.Bytes : Want.Nothing, op !== Op.Ttl);
+    if (reader === undefined) return undefined;
+    if (reader === null) return NOT_FOUND;
+    if (op === Op.Get) return { status: Status.Ok, value: reader.value };
+    if (op === Op.Exists) return { status: Status.Ok, valueBytes: reader.valueBytes };
+    return { status: Status.Ok, ttl: reader.expiresAt === 0 ? null : Math.max(0, reader.expiresAt - sharedClock()) };
+  }
+}
