@@ -1,8 +1,8 @@
 /**
- * Measures what one entry costs a node beyond its key bytes and its value's arena slot, the figure
- * behind ENTRY_OVERHEAD_BYTES and INDEX_HEAP_BYTES in src/core/limits.ts: V8 heap per entry (the key string, the map
- * entries, the expiry time) right after filling, and after churn (1,000,000 writes into a store
- * capped at 100,000 entries, so that its hash tables carry the holes that evictions leave).
+ * Measures what one entry costs a node beyond its key bytes and its item's arena slot, the figure
+ * behind ENTRY_OVERHEAD_BYTES in src/core/limits.ts: V8 heap per entry, the shared index table per
+ * entry and the arena per entry, right after filling and after churn (1,000,000 writes into a
+ * store capped at 100,000 entries).
  * Run: node --expose-gc dist/bench/entry-overhead.js
  */
 import { Store } from '../workers/store.js';
@@ -28,7 +28,8 @@ function measure(label: string, entries: number, writes: number, ttl: number): v
   const beyond = perEntry - keyBytes / store.size;
   console.log(
     `${label}, ttl ${ttl ? 'set' : 'none'}: ${store.size} entries, heap ${perEntry.toFixed(0)} B/entry ` +
-      `(${beyond.toFixed(0)} B beyond the key bytes), arena ${(store.stats().arenaBytes / store.size).toFixed(0)} B/entry for 100-byte values`,
+      `(${beyond.toFixed(0)} B beyond the key bytes), index ${(store.stats().indexBytes / store.size).toFixed(0)} B/entry, ` +
+      `arena ${(store.stats().arenaBytes / store.size).toFixed(0)} B/entry for 100-byte values`,
   );
   store.clear();
 }

@@ -1,3 +1,5 @@
+import { SampledLru as NodeEviction, type UseTicks } from '../workers/eviction.js';
+
 /**
  * Eviction policies for a read-through cache of `capacity` keys, as pure simulations: `access`
  * answers whether the key was held, and on a miss stores it (evicting one key if full). They
@@ -92,41 +94,43 @@ export class Clock extends Slotted {
 }
 
 /**
- * Redis's approximated LRU: readers write the current tick into the entry; eviction looks at
- * `samples` random entries and a pool of the best candidates kept from earlier evictions, and
- * takes the least recently used (Redis: maxmemory-samples 5, a pool of 16).
+ * The node's own eviction (workers/eviction.ts: Redis's sampled LRU, `samples` buckets and a
+ * pool of 16) over slots whose ticks move once every `accessesPerTick` accesses: a node's ticks
+ * are milliseconds, so at 100,000 reads a second about a hundred reads share one.
  */
-export class SampledLru extends Slotted {
+export class SampledLru extends Slotted implements UseTicks {
   readonly name: string;
-  readonly #lastUsed: Float64Array;
-  readonly #samples: number;
-  readonly #pool: number[] = [];
-  #tick = 0;
+  readonly #ticks: Uint32Array;
+  readonly #eviction: NodeEviction;
+  readonly #accessesPerTick: number;
+  #accesses = 0;
 
-  constructor(capacity: number, samples: number, private readonly random: () => number = Math.random) {
+  constructor(capacity: number, samples: number, random: () => number = Math.random, accessesPerTick = 1) {
     super(capacity);
-    this.name = `sampled LRU (${samples} samples, pool of 16)`;
-    this.#lastUsed = new Float64Array(capacity);
-    this.#samples = samples;
+    this.name = `sampled LRU (${samples} samples, pool of 16${accessesPerTick > 1 ? `, ${accessesPerTick} accesses a tick` : ''})`;
+    this.#ticks = new Uint32Array(capacity);
+    this.#eviction = new NodeEviction(samples, 16, random);
+    this.#accessesPerTick = accessesPerTick;
+  }
+
+  lastUsed(slot: number): number {
+    return slot < this.used ? this.#ticks[slot]! : -1;
   }
 
   protected mark(slot: number): void {
-    this.#lastUsed[slot] = ++this.#tick;
+    this.#ticks[slot] = this.#tick(1);
   }
 
   protected victim(): number {
-    const candidates = new Set(this.#pool);
-    for (let i = 0; i < this.#samples; i++) candidates.add(Math.floor(this.random() * this.capacity));
-    const ranked = [...candidates].sort((a, b) => this.#lastUsed[a]! - this.#lastUsed[b]!);
-    const [victim, ...rest] = ranked;
-    this.#pool.length = 0;
-    this.#pool.push(...rest.slice(0, 16));
-    return victim!;
+    return this.#eviction.victim(this, this.#tick(0));
   }
 
   protected inserted(slot: number): void {
-    this.#lastUsed[slot] = ++this.#tick;
-    const at = this.#pool.indexOf(slot);
-    if (at >= 0) this.#pool.splice(at, 1);
+    this.#ticks[slot] = this.#tick(1);
+  }
+
+  #tick(accesses: number): number {
+    this.#accesses += accesses;
+    return Math.floor(this.#accesses / this.#accessesPerTick) >>> 0;
   }
 }

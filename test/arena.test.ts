@@ -1,5 +1,5 @@
 import t from 'tap';
-import { Arena, MAX_PAGE_BYTES } from '../workers/arena.js';
+import { Arena, MAX_PAGE_BYTES, pageOf } from '../workers/arena.js';
 
 const bytes = (length: number, seed = 0): string => {
   const buffer = Buffer.alloc(length);
@@ -67,20 +67,20 @@ t.test('the HTTP thread is told of each shared page once, and of pages let go; i
   const a = put(arena, bytes(100));
   const b = put(arena, bytes(2000));
   const made = arena.takeUpdate()!.pages!;
-  t.same(made.map(([id]) => id), [Arena.pageOf(a), Arena.pageOf(b)]);
+  t.same(made.map(([id]) => id), [pageOf(a), pageOf(b)]);
   t.ok(made.every(([, buffer]) => buffer instanceof SharedArrayBuffer && buffer.byteLength === 4096), 'shared pages');
   t.equal(arena.takeUpdate(), undefined, 'each page once');
   arena.free(a);
   const c = put(arena, bytes(500));
-  t.equal(Arena.pageOf(c), Arena.pageOf(a), 'an emptied page serves another size under the same id');
+  t.equal(pageOf(c), pageOf(a), 'an emptied page serves another size under the same id');
   t.equal(arena.takeUpdate(), undefined, 'and is not new');
   arena.free(b);
   // 9,000 bytes: private memory; spare pages make room for it within the limit.
   const big = put(arena, bytes(9000));
   t.ok(big >= 0);
   t.equal(arena.read(big, 9000), bytes(9000));
-  t.same(arena.takeUpdate(), { released: [Arena.pageOf(b)] }, 'the spare page is let go; private memory is never shared');
+  t.same(arena.takeUpdate(), { released: [pageOf(b)] }, 'the spare page is let go; private memory is never shared');
   arena.free(big);
   const d = put(arena, bytes(100));
-  t.ok(Arena.pageOf(d) > Arena.pageOf(b), 'a new page gets a new id');
+  t.ok(pageOf(d) > pageOf(b), 'a new page gets a new id');
 });

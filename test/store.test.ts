@@ -125,7 +125,7 @@ t.test('active expiry frees expired keys that are never read', async (t) => {
   for (let i = 0; i < 3; i++) removed += store.expire(4_096);
   t.equal(removed, 9_999, 'every expired key removed in one lap, the next calls going on where the last stopped');
   t.equal(store.size, 2, 'the overwritten key and the long-lived one stay');
-  t.equal(store.bytes, entrySize('kept', 'v', 60_000) + entrySize('t0', 'again', 5000), 'their bytes are released');
+  t.equal(store.bytes, entrySize('kept', 'v') + entrySize('t0', 'again'), 'their bytes are released');
   t.equal(store.stats().arenaBytes > 0, true);
   t.equal(store.stats().expired, 9_999);
   t.equal(store.get('t0'), 'again');
@@ -193,7 +193,10 @@ t.test('a pass misses no key when deletes move entries back over it or the table
       store.delete(next.value);
       if (step % 5 === 0) store.delete(`k${(step * 37) % 700}`);
       if (grow && step === 100) for (let i = 0; i < 5_000; i++) store.set(`g${i}`, 'v');
+      // After the growth, the slots the deletes free are reused under the old table's walk.
+      if (grow && step > 100) store.set(`n${step}`, 'v');
     }
+    t.same([...seen].filter((k) => !/^[kgn]\d+$/.test(k)), [], 'only keys that were written come');
     const missed = Array.from({ length: 700 }, (_, i) => `k${i}`).filter((k) => !seen.has(k) && store.entry(k) !== undefined);
     t.same(missed, [], grow ? 'with a larger table from the 100th key on' : 'with moves only');
     t.ok([...seen].filter((k) => k.startsWith('k')).length > 500, 'the keys were walked, not dropped');
@@ -228,6 +231,6 @@ t.test('eviction takes about the least recently used keys', async (t) => {
   t.equal(added, 400, 'no new key was evicted');
   // Sampled LRU (workers/eviction.ts) is Redis's approximation: random eviction among the old
   // keys would keep about 300 of the 500 read again.
-  t.ok(readAgain >= 475, `the keys read again are kept: ${readAgain} of 500`);
+  t.ok(readAgain >= 450, `the keys read again are kept: ${readAgain} of 500`);
   t.equal(readAgain + notRead, 600, 'what went were old keys');
 });

@@ -107,36 +107,30 @@ export class Arena {
     return page.id * OFFSET_SPAN + offset;
   }
 
-  /** The page id of a handle (what an index bucket records with {@link offsetOf}). */
-  static pageOf(handle: number): number {
-    return Math.floor(handle / OFFSET_SPAN);
-  }
-
-  static offsetOf(handle: number): number {
-    return handle % OFFSET_SPAN;
-  }
-
-  static handle(page: number, offset: number): number {
-    return page * OFFSET_SPAN + offset;
-  }
-
   /** The value of an item `length` bytes long. */
   read(handle: number, length: number): string {
     const buffer = this.#pageOf(handle).buffer;
-    const start = Arena.offsetOf(handle) + ITEM_HEADER_BYTES + buffer.readUInt16LE(Arena.offsetOf(handle));
+    const start = offsetOf(handle) + ITEM_HEADER_BYTES + buffer.readUInt16LE(offsetOf(handle));
     return buffer.toString('latin1', start, start + length);
   }
 
+  /** The key of whatever item a handle points at now, if its page still exists (the handle may be stale). */
+  keyAt(handle: number): string | undefined {
+    const page = this.#page(pageOf(handle));
+    const offset = offsetOf(handle);
+    if (page === undefined || offset + ITEM_HEADER_BYTES > page.buffer.length) return undefined;
+    return page.buffer.toString('utf8', offset + ITEM_HEADER_BYTES, Math.min(page.buffer.length, offset + ITEM_HEADER_BYTES + page.buffer.readUInt16LE(offset)));
+  }
+
+  /** The key of an item in use. */
   keyOf(handle: number): string {
-    const buffer = this.#pageOf(handle).buffer;
-    const offset = Arena.offsetOf(handle);
-    return buffer.toString('utf8', offset + ITEM_HEADER_BYTES, offset + ITEM_HEADER_BYTES + buffer.readUInt16LE(offset));
+    return this.keyAt(handle)!;
   }
 
   /** Whether the item's key is the first `length` bytes of `key`. */
   keyIs(handle: number, key: Buffer, length: number): boolean {
     const buffer = this.#pageOf(handle).buffer;
-    const offset = Arena.offsetOf(handle);
+    const offset = offsetOf(handle);
     if (buffer.readUInt16LE(offset) !== length) return false;
     const start = offset + ITEM_HEADER_BYTES;
     for (let i = 0; i < length; i++) if (buffer[start + i] !== key[i]) return false;
@@ -145,7 +139,7 @@ export class Arena {
 
   free(handle: number): void {
     const page = this.#pageOf(handle);
-    page.free.push(Arena.offsetOf(handle) / page.slotBytes);
+    page.free.push(offsetOf(handle) / page.slotBytes);
     page.used--;
     if (page.used === 0) this.#empty(page);
     else if (page.sizeClass >= 0) this.#partial[page.sizeClass]!.add(page);
@@ -178,8 +172,11 @@ export class Arena {
   }
 
   #pageOf(handle: number): Page {
-    const id = Arena.pageOf(handle);
-    return (id >= PRIVATE_PAGE_BASE ? this.#private[id - PRIVATE_PAGE_BASE] : this.#pages[id])!;
+    return this.#page(pageOf(handle))!;
+  }
+
+  #page(id: number): Page | undefined {
+    return id >= PRIVATE_PAGE_BASE ? this.#private[id - PRIVATE_PAGE_BASE] : this.#pages[id];
   }
 
   #pageWithRoom(sizeClass: number): Page | undefined {
@@ -237,6 +234,19 @@ export class Arena {
     this.#partial[page.sizeClass]!.delete(page);
     this.#spare.push(page);
   }
+}
+
+/** The page id of a handle (what an index bucket records, with {@link offsetOf}). */
+export function pageOf(handle: number): number {
+  return Math.floor(handle / OFFSET_SPAN);
+}
+
+export function offsetOf(handle: number): number {
+  return handle % OFFSET_SPAN;
+}
+
+export function handleOf(page: number, offset: number): number {
+  return page * OFFSET_SPAN + offset;
 }
 
 /** The smallest size class whose slots hold `length` bytes (binary search over 50-odd sizes). */

@@ -1,7 +1,7 @@
 import { hash32 } from '../src/core/hash.js';
 import { MAX_KEY_BYTES } from '../src/core/limits.js';
 import { EMPTY, homeBucket, type SharedUpdate } from '../src/core/shared-layout.js';
-import { Arena, type ArenaOptions } from './arena.js';
+import { Arena, handleOf, offsetOf, pageOf, type ArenaOptions } from './arena.js';
 import { SampledLru } from './eviction.js';
 import { IndexTable, MIN_CAPACITY } from './index-table.js';
 import { KeyCursor, type Walked } from './key-cursor.js';
@@ -52,7 +52,7 @@ export class Entries implements Walked {
     for (let bucket = homeBucket(hash, table.capacity); ; bucket = (bucket + 1) & mask) {
       const page = table.page(bucket);
       if (page === EMPTY) return undefined;
-      if (table.hash(bucket) === hash && this.#arena.keyIs(Arena.handle(page, table.offset(bucket)), this.#key, keyBytes)) return bucket;
+      if (table.hash(bucket) === hash && this.#arena.keyIs(handleOf(page, table.offset(bucket)), this.#key, keyBytes)) return bucket;
     }
   }
 
@@ -76,8 +76,8 @@ export class Entries implements Walked {
   write(key: string, keyBytes: number, value: string, expiresAt: number, tick: number, held: number | undefined): number {
     const handle = this.#arena.store(key, keyBytes, value);
     if (handle < 0) return -1;
-    const page = Arena.pageOf(handle);
-    const offset = Arena.offsetOf(handle);
+    const page = pageOf(handle);
+    const offset = offsetOf(handle);
     if (held !== undefined) {
       const previous = this.#handle(held);
       this.#table.put(held, this.#table.hash(held), page, offset, value.length, expiresAt, tick);
@@ -97,6 +97,17 @@ export class Entries implements Walked {
 
   keyOf(bucket: number): string {
     return this.#arena.keyOf(this.#handle(bucket));
+  }
+
+  /**
+   * The key of a bucket of `table`, the current one or one replaced since (which no longer
+   * changes while its slots are reused): undefined when the item there is no longer that bucket's
+   * (its page is gone, or the slot holds another key, told by the bucket's hash).
+   */
+  keyIn(table: IndexTable, bucket: number): string | undefined {
+    if (table === this.#table) return this.keyOf(bucket);
+    const key = this.#arena.keyAt(handleOf(table.page(bucket), table.offset(bucket)));
+    return key !== undefined && (hash32(key) | 0) === table.hash(bucket) ? key : undefined;
   }
 
   /**
@@ -143,7 +154,7 @@ export class Entries implements Walked {
 
   /** The arena handle of the item a held bucket points at. */
   #handle(bucket: number): number {
-    return Arena.handle(this.#table.page(bucket), this.#table.offset(bucket));
+    return handleOf(this.#table.page(bucket), this.#table.offset(bucket));
   }
 
   remove(bucket: number): void {
@@ -167,7 +178,7 @@ export class Entries implements Walked {
   /** A table twice as large: every entry moves to its bucket there. */
   #rebuild(): void {
     for (const cursor of this.#cursors) cursor.replacing();
-    const next = new IndexTable(IndexTable.capacityFor(this.#table.live + 1));
+    const next = new IndexTable(this.#table.capacity * 2);
     for (let bucket = 0; bucket < this.#table.capacity; bucket++) if (this.#table.page(bucket) !== EMPTY) next.copy(this.#table, bucket);
     this.#replace(next);
   }

@@ -44,11 +44,6 @@ export class IndexTable implements UseTicks {
     for (let bucket = 0; bucket < capacity; bucket++) this.#words[base(bucket) + PAGE] = EMPTY;
   }
 
-  /** The capacity for `live` entries with room to grow: a power of two, at least {@link MIN_CAPACITY}. */
-  static capacityFor(live: number): number {
-    return Math.max(MIN_CAPACITY, 2 ** Math.ceil(Math.log2((live * 2) / MAX_LOAD + 1)));
-  }
-
   get live(): number {
     return this.#live;
   }

@@ -1,4 +1,4 @@
-import { ENTRY_OVERHEAD_BYTES, TTL_OVERHEAD_BYTES } from '../src/core/limits.js';
+import { ENTRY_OVERHEAD_BYTES } from '../src/core/limits.js';
 import { SetMode, type StoreCounts, type StoreStats } from '../src/core/protocol.js';
 import { sharedClock, tickOf, type SharedUpdate } from '../src/core/shared-layout.js';
 import { Arena, MAX_PAGE_BYTES } from './arena.js';
@@ -10,8 +10,8 @@ export interface StoreOptions {
   /** Maximum entries; one more evicts the least recently used. 0 (default) = no count limit. */
   maxEntries?: number;
   /**
-   * Maximum accounted bytes (key UTF-8 bytes + the value's arena slot + {@link ENTRY_OVERHEAD_BYTES}
-   * per entry, + {@link TTL_OVERHEAD_BYTES} with an expiry time); a write that would pass it evicts least recently used entries first. A single entry
+   * Maximum accounted bytes (key UTF-8 bytes + the item's arena slot + {@link ENTRY_OVERHEAD_BYTES}
+   * per entry); a write that would pass it evicts least recently used entries first. A single entry
    * larger than this is refused (`too-large`). 0 (default) = no byte limit.
    */
   maxBytes?: number;
@@ -189,7 +189,7 @@ export class Store {
 
   #store(key: string, value: string, ttlMs: number): boolean {
     const keyBytes = Buffer.byteLength(key);
-    const size = entrySize(key, value, ttlMs);
+    const size = entrySize(key, value);
     if (this.maxBytes > 0 && size > this.maxBytes) return false;
     const now = this.#now();
     const expiresAt = ttlMs > 0 ? now + ttlMs : 0;
@@ -221,10 +221,10 @@ export class Store {
     return true;
   }
 
-  /** What an entry held now is accounted at (before its expiry time is changed or removed). */
+  /** What an entry held now is accounted at. */
   #sizeOf(key: string, bucket: number): number {
     const table = this.#entries.table;
-    return accountedSize(Buffer.byteLength(key), table.valueBytes(bucket), table.expiresAt(bucket) !== 0);
+    return accountedSize(Buffer.byteLength(key), table.valueBytes(bucket));
   }
 
   #remove(key: string, bucket: number): void {
@@ -234,12 +234,13 @@ export class Store {
 }
 
 /** Accounted size of one entry: the key in UTF-8 bytes, the value's slot, the overheads. */
-export function entrySize(key: string, value: string, ttlMs = 0): number {
-  return accountedSize(Buffer.byteLength(key), value.length, ttlMs > 0);
+export function entrySize(key: string, value: string): number {
+  return accountedSize(Buffer.byteLength(key), value.length);
 }
 
-function accountedSize(keyBytes: number, valueLength: number, expires: boolean): number {
-  return keyBytes + Arena.slotBytes(Arena.itemBytes(keyBytes, valueLength)) + ENTRY_OVERHEAD_BYTES + (expires ? TTL_OVERHEAD_BYTES : 0);
+/** The key in UTF-8 bytes, the item's slot, the overhead; an expiry time costs nothing more (it is in the bucket). */
+function accountedSize(keyBytes: number, valueLength: number): number {
+  return keyBytes + Arena.slotBytes(Arena.itemBytes(keyBytes, valueLength)) + ENTRY_OVERHEAD_BYTES;
 }
 
 /** Pages of 1 MiB, or smaller for a small share: about a sixteenth of it, at least 4 KiB. */

@@ -10,34 +10,25 @@ export const MAX_NODES = 64;
 export const MAX_KEY_BYTES = 1024;
 
 /**
- * Bytes an entry costs beyond its key and its value's slot in the arena: its map entry and the
- * key's string header on the V8 heap, and room for the garbage churn leaves. Measured on Node 20
- * (x64) by bench/entry-overhead.ts: {@link INDEX_HEAP_BYTES} after eviction churn, plus 16 for
- * the slot's place in the arena's LRU list. Accounting it is what lets --max-memory bound the
- * process's real memory, not just its payload.
+ * Bytes an entry costs beyond its key and its item's slot in the arena, accounted so that
+ * --max-memory bounds the process's real memory, not just its payload: its 32-byte bucket in the
+ * shared index at a load between 0.375 and 0.75 (43-85 bytes; bench/entry-overhead.ts measures
+ * 67-84), as much again for the table a growth leaves until both threads have collected it, and
+ * room for the garbage churn leaves. Nothing per entry is on the V8 heap (measured 0-6 bytes).
  */
 export const ENTRY_OVERHEAD_BYTES = 200;
-/** What an expiry time adds to an entry: a second map entry. */
-export const TTL_OVERHEAD_BYTES = 100;
 
-/**
- * What one entry's index costs on a node's V8 heap after eviction churn, beyond its key's bytes
- * (bench/entry-overhead.ts, Node 20 x64): 105 bytes (52 for a store filled once), 191 with an
- * expiry time. The node heap limits are derived from these (src/nodes/heap-limits.ts).
- */
-export const INDEX_HEAP_BYTES = 105;
-export const INDEX_HEAP_TTL_BYTES = 191;
-
-/** The smallest value slot in the arena: every entry is accounted at least this for its value. */
+/** The smallest item slot in the arena: every entry is accounted at least this for its item. */
 export const SMALLEST_SLOT_BYTES = 32;
 
 /** How much larger than its value a value's slot may be (the arena's size classes grow by this). */
 export const SLOT_GROWTH = 1.25;
 
 /**
- * The most one entry of a `maxValue`-byte value can be accounted at: the longest key, the largest
- * slot, both overheads. A node's memory share must hold at least one.
+ * The most one entry of a `maxValue`-byte value can be accounted at: the longest key counted
+ * twice (once in its item's slot), the largest slot, the overhead. A node's memory share must
+ * hold at least one.
  */
 export function largestEntryBytes(maxValue: number): number {
-  return MAX_KEY_BYTES + Math.ceil(maxValue * SLOT_GROWTH) + 8 + ENTRY_OVERHEAD_BYTES + TTL_OVERHEAD_BYTES;
+  return 2 * MAX_KEY_BYTES + Math.ceil((maxValue + MAX_KEY_BYTES + 2) * SLOT_GROWTH) + 8 + ENTRY_OVERHEAD_BYTES;
 }
