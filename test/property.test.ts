@@ -4,7 +4,7 @@ import { request, startTestServer } from './fixtures/server.js';
 
 /**
  * A random sequence of set / get / delete / ttl operations through the HTTP API gives the same
- * answers as a plain Map. TTLs are long (hours), so time never decides an answer: the model
+ * answers as a plain Map, its reads answered from the nodes' shared memory. TTLs are long (hours), so time never decides an answer: the model
  * tracks only whether a key has one.
  */
 interface Entry {
@@ -26,6 +26,7 @@ t.test('HTTP API behaves like a Map', async (t) => {
   const base = server.url;
   const path = (k: string) => `/keys/${encodeURIComponent(k)}`;
   let checked = 0;
+  let reads = 0;
 
   await fc.assert(
     fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 40 }), async (ops) => {
@@ -51,6 +52,7 @@ t.test('HTTP API behaves like a Map', async (t) => {
             break;
           }
           case 'get': {
+            reads++;
             const r = await fetch(`${base}${path(o.key)}`);
             const body = await r.text();
             if (held === undefined ? r.status !== 404 : r.status !== 200 || body !== held.value) {
@@ -59,6 +61,7 @@ t.test('HTTP API behaves like a Map', async (t) => {
             break;
           }
           case 'seedGet': {
+            reads++;
             const r = await request(base, 'GET', `/get?key=${encodeURIComponent(o.key)}`);
             const value = (r.json as { value?: string } | undefined)?.value;
             if (held === undefined ? r.status !== 404 : r.status !== 200 || value !== held.value) {
@@ -67,6 +70,7 @@ t.test('HTTP API behaves like a Map', async (t) => {
             break;
           }
           case 'head': {
+            reads++;
             const r = await fetch(`${base}${path(o.key)}`, { method: 'HEAD' });
             if (r.status !== (held ? 200 : 404)) throw new Error(`HEAD ${o.key}: ${r.status}`);
             break;
@@ -90,4 +94,7 @@ t.test('HTTP API behaves like a Map', async (t) => {
     { numRuns: 200 },
   );
   t.ok(checked >= 200, `${checked} operations matched the model`);
+  // The reads went through the nodes' shared memory: answered on the HTTP thread, no message.
+  const local = server.cluster.membership.members.all().reduce((sum, node) => sum + node.client.reader.hits + node.client.reader.misses, 0);
+  t.ok(local >= reads * 0.95, `${local} of ${reads} reads answered from shared memory`);
 });

@@ -5,6 +5,7 @@ import { sharedClock } from '../src/core/shared-layout.js';
 import { NodeClient } from '../src/nodes/node-client.js';
 import { Lookup, Want } from '../src/nodes/shared-reader.js';
 import { startTransport, TRANSPORTS } from '../src/nodes/start.js';
+import { batchesSent, request, startTestServer } from './fixtures/server.js';
 
 /**
  * The HTTP thread reads a few hot keys in tight loops while their node, in its own thread,
@@ -104,3 +105,28 @@ for (const kind of TRANSPORTS) {
     t.ok(info !== undefined && info.evictions > 0 && info.expired >= 0, `the node evicted ${info?.evictions} entries meanwhile`);
   });
 }
+
+t.test('reads answered from shared memory count in /stats, /nodes and /metrics alike', async (t) => {
+  const server = await startTestServer({ nodes: 3, replicas: 2 });
+  t.teardown(() => server.close());
+  const base = server.url;
+  for (let i = 0; i < 50; i++) await request(base, 'POST', `/set?key=k${i}&value=v${i}`);
+  t.equal((await request(base, 'PUT', '/keys/brief?ttl=0.05', 'x')).status, 201);
+  await new Promise((resolve) => setTimeout(resolve, 120));
+  const batches = batchesSent(server);
+  for (let i = 0; i < 50; i++) t.equal((await request(base, 'GET', `/get?key=k${i}`)).status, 200);
+  for (let i = 0; i < 20; i++) t.equal((await request(base, 'HEAD', `/keys/k${i}`)).status, 200);
+  for (let i = 0; i < 30; i++) t.equal((await request(base, 'GET', `/get?key=absent${i}`)).status, 404);
+  t.equal((await request(base, 'GET', '/keys/brief')).status, 404, 'an expired entry is a miss to the reader');
+  t.equal(batchesSent(server), batches, 'not one message to a node for those reads');
+  const stats = (await request(base, 'GET', '/stats')).json as { totals: { hits: number; misses: number }; nodes: Array<{ hits: number; misses: number }> };
+  t.equal(stats.totals.hits, 70, '/stats: 50 GET and 20 HEAD hits');
+  t.equal(stats.totals.misses, 31, '/stats: 30 absent keys and one expired');
+  const nodes = (await request(base, 'GET', '/nodes')).json as { nodes: Array<{ hits: number; misses: number }> };
+  t.equal(nodes.nodes.reduce((sum, node) => sum + node.hits, 0), 70, '/nodes');
+  t.same(nodes.nodes.map((node) => node.hits), stats.nodes.map((node) => node.hits), 'per node, as /stats has them');
+  const metrics = (await request(base, 'GET', '/metrics')).text;
+  const total = (name: string): number => [...metrics.matchAll(new RegExp(`^${name}\\{node="[^"]+"\\} (\\d+)$`, 'gm'))].reduce((sum, m) => sum + Number(m[1]), 0);
+  t.equal(total('cache_hits_total'), 70, '/metrics hits');
+  t.equal(total('cache_misses_total'), 31, '/metrics misses');
+});
