@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { batchKeys, checkFields, encodeValue, encodingOf, maxBatchBody, parseJsonObject, parseMset } from './batch-body.js';
 import { batchTooLarge } from '../errors.js';
+import { Want } from '../nodes/shared-reader.js';
 import { RawRoutes, readBody, type RawHandler } from './respond.js';
 
 /**
@@ -27,21 +28,38 @@ export class BatchRoutes extends RawRoutes {
     });
   }
 
-  /** `{"keys": [...], "encoding"?}` -> `{"values": {"k": "v" or null}}`. */
+  /**
+   * `{"keys": [...], "encoding"?}` -> `{"values": {"k": "v" or null}}`. Each key is read from its
+   * node's shared memory where it can be; only the rest go by message. The answer is written as a
+   * string as the keys come, without an object of 100 properties to build and then serialise.
+   */
   #mget(res: ServerResponse, body: Record<string, unknown>): void {
     checkFields(body, '/mget', ['keys', 'encoding']);
     const encoding = encodingOf(body);
     // Each key once: the answer is an object by key anyway, and a list naming one large value
     // thousands of times must not make a node copy it thousands of times.
     const keys = [...new Set(batchKeys(body, 'keys'))];
-    this.data.getMany(keys).then(
+    const want = encoding === 'utf8' ? Want.Text : Want.Bytes;
+    const values = new Array<string | null>(keys.length);
+    const asked: number[] = [];
+    for (let i = 0; i < keys.length; i++) {
+      const local = this.data.local.read(keys[i]!, want);
+      if (local === undefined) asked.push(i);
+      else values[i] = local === null ? null : encoding === 'utf8' ? local.value : encodeValue(local.value, encoding);
+    }
+    const answer = (): void => {
+      let json = '{"values":{';
+      for (let i = 0; i < keys.length; i++) json += `${i > 0 ? ',' : ''}${JSON.stringify(keys[i])}:${JSON.stringify(values[i])}`;
+      this.json(res, 200, `${json}}}`);
+    };
+    if (asked.length === 0) return answer();
+    this.data.getMany(asked.map((i) => keys[i]!)).then(
       (found) => {
-        const values: Record<string, string | null> = Object.create(null) as Record<string, string | null>;
-        for (let i = 0; i < keys.length; i++) {
-          const value = found[i];
-          values[keys[i]!] = value === undefined ? null : encodeValue(value, encoding);
-        }
-        this.json(res, 200, JSON.stringify({ values }));
+        asked.forEach((index, j) => {
+          const value = found[j];
+          values[index] = value === undefined ? null : encodeValue(value, encoding);
+        });
+        answer();
       },
       (error: unknown) => this.fail(res, error),
     );
