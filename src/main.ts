@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=2 --heap-growing-percent=25
+#!/usr/bin/env -S node --max-semi-space-size=8 --heap-growing-percent=25
 // The flags are SERVER_NODE_FLAGS in src/http/server.ts (why, and who else passes them).
 import { lookup } from 'node:dns/promises';
 import { pino } from 'pino';
