@@ -68,13 +68,13 @@ export const OPTIONS = {
     default: 0,
     min: 0,
     max: 100_000_000,
-    help: 'Maximum entries per node; beyond it the least recently used key is evicted. 0 = no count limit.',
+    help: 'Maximum entries per node; beyond it a least recently used key is evicted (sampled LRU, as Redis does). 0 = no count limit.',
   },
   maxMemory: {
     type: 'size',
     default: 512 * MIB,
     min: 0,
-    help: 'Memory for the whole cache (kb, mb, gb; 1.5gb works), split evenly over the starting nodes, each of whose shares must hold one value of --max-value; each node evicts its least recently used keys to stay within its share. Counts key bytes + the value slot (its size rounded up by at most a fifth) + a per-entry overhead, for every copy (with --replicas 2 it holds half as many keys). A node that joins brings one more share; one that leaves takes its share away. 0 = no limit.',
+    help: 'Memory for the whole cache (kb, mb, gb; 1.5gb works), split evenly over the starting nodes, each of whose shares must hold one value of --max-value; each node evicts least recently used keys (sampled LRU, as Redis does) to stay within its share. Counts key bytes + the slot of its item (key and value bytes, rounded up by at most a fifth) + a per-entry overhead, for every copy (with --replicas 2 it holds half as many keys). A node that joins brings one more share; one that leaves takes its share away. 0 = no limit.',
   },
   replicas: {
     type: 'int',

@@ -22,6 +22,9 @@ export function answerAndClose(socket: Socket, error: CacheError): void {
     `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? ''}\r\n` +
       `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
   );
+  // What the client is still sending is read and dropped: closing with unread bytes would send
+  // a reset, and a reset that overtakes the answer makes the client's kernel discard it unread.
+  socket.resume();
   // A client that never reads must not keep the socket: the answer is best effort.
   socket.setTimeout(1_000, () => socket.destroy());
 }
