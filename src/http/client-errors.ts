@@ -10,6 +10,9 @@ import { errorBody } from './respond.js';
  * no longer be framed. Nothing is written on a connection the client has reset.
  */
 export function answerAndClose(socket: Socket, error: CacheError): void {
+  // Answered already (the header budget and node's parser can both refuse one head): the answer
+  // is on its way, and destroying the socket now would send a reset that overtakes it.
+  if (socket.writableEnded) return;
   // As node does: an answer already on its way on this connection must not be cut into (a
   // pipelined request before the bad one); the connection just closes then.
   const inFlight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
