@@ -24,14 +24,14 @@ export interface StoreOptions {
 /**
  * One node's data. Values come and go as byte strings: one character per byte (0-255), which V8
  * keeps as one-byte strings, so a value clones across threads as a memcpy and its size is its
- * `length`. Items (key and value bytes) live in an {@link Arena} of shared pages, found through
- * an {@link IndexTable} in shared memory, so the HTTP thread reads them without a message
- * (src/core/shared-layout.ts); this store is their only writer. A Map keeps each key's bucket
- * (a read leaves it alone) and is what a pass over the keys walks; expiry times are in the
- * buckets. Pure (no threads, no I/O), so it is unit-tested directly.
+ * `length`. The entries live in shared memory ({@link Entries}: items in arena pages, found
+ * through an index table), so the HTTP thread reads them without a message
+ * (src/core/shared-layout.ts); this store is their only writer and decides what they may cost,
+ * when they expire and which go. Expiry times are in the buckets. Pure (no threads, no I/O), so
+ * it is unit-tested directly.
  *
  * Recency is a tick in each bucket that readers on either thread overwrite; eviction is Redis's
- * sampled LRU over those ticks ({@link SampledLru}), as no reader can reorder a list.
+ * sampled LRU over those ticks (workers/eviction.ts), as no reader can reorder a list.
  * Expired entries are never returned; {@link expire} frees them without waiting for a read.
  */
 export class Store {
