@@ -52,7 +52,8 @@ export class DataPath {
   }
 
   /**
-   * The values of many keys (undefined where absent), for /mget: one GetMany command per node
+   * The values of many keys (undefined where absent), for the keys of an /mget that shared memory
+   * could not answer (src/http/batch-routes.ts reads it first): one GetMany command per node
    * that a read of those keys goes to, and one promise for them all. Keys of a node that dies
    * meanwhile are read again one by one, as {@link dispatch} would (with its retries).
    * Against a Get command and a promise per key, 50 clients reading 100 keys each went from
@@ -65,14 +66,9 @@ export class DataPath {
       if (keys.length === 0) return resolve(values);
       const groups = new Map<NodeRecord, number[]>();
       const single: number[] = [];
-      let answered = 0;
       for (let i = 0; i < keys.length; i++) {
         const node = this.#placement.reader(keys[i]!);
-        const shared = node === undefined ? undefined : this.local.result(keys[i]!, [Op.Get, keys[i]!]);
-        if (shared !== undefined) {
-          if (shared.status === Status.Ok) values[i] = shared.value;
-          answered++;
-        } else if (node === undefined) single.push(i);
+        if (node === undefined) single.push(i);
         else if (groups.has(node)) groups.get(node)!.push(i);
         else groups.set(node, [i]);
       }
@@ -81,8 +77,7 @@ export class DataPath {
         if (!failed) reject(error);
         failed = true;
       };
-      if (answered === keys.length) return resolve(values);
-      const done = countdown(keys.length - answered, () => failed || resolve(values));
+      const done = countdown(keys.length, () => failed || resolve(values));
       const readOne = (i: number): void => {
         this.dispatch(keys[i]!, [Op.Get, keys[i]!], (error, result) => {
           if (error !== null) return fail(error);
@@ -136,7 +131,7 @@ export class DataPath {
   #read(key: string, command: Command, callback: ResultCallback, attempt: number): void {
     const node = this.#placement.reader(key);
     if (node === undefined) return callback(nodeUnavailable(), undefined, this.#placement.ring.owner(key));
-    const shared = this.local.result(key, command);
+    const shared = this.local.result(node, key, command);
     if (shared !== undefined) return callback(null, shared, node.id);
     node.client.send(command, (error, result, id) => {
       if (error !== null) this.#retry(this.#read, key, command, callback, attempt, error, id);

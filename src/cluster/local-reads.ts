@@ -28,7 +28,22 @@ export class LocalReads {
    * tell. The hot routes call this first: no command, no callback, no result object.
    */
   read(key: string, want: Want, counted = true): SharedReader | null | undefined {
-    const node = this.#placement.reader(key);
+    return this.#readAt(this.#placement.reader(key), key, want, counted);
+  }
+
+  /** A Get, Exists or Ttl command answered as `node` (placement's reader of `key`) would, or undefined (send it). */
+  result(node: NodeRecord, key: string, command: Command): Result | undefined {
+    const op = command[0];
+    if (op !== Op.Get && op !== Op.Exists && op !== Op.Ttl) return undefined;
+    const reader = this.#readAt(node, key, op === Op.Get ? Want.Bytes : Want.Nothing, op !== Op.Ttl);
+    if (reader === undefined) return undefined;
+    if (reader === null) return NOT_FOUND;
+    if (op === Op.Get) return { status: Status.Ok, value: reader.value };
+    if (op === Op.Exists) return { status: Status.Ok, valueBytes: reader.valueBytes };
+    return { status: Status.Ok, ttl: reader.expiresAt === 0 ? null : Math.max(0, reader.expiresAt - sharedClock()) };
+  }
+
+  #readAt(node: NodeRecord | undefined, key: string, want: Want, counted: boolean): SharedReader | null | undefined {
     if (node === undefined || !node.client.alive) return undefined;
     const reader = node.client.reader;
     const found = reader.read(key, want);
@@ -47,17 +62,5 @@ export class LocalReads {
     }
     if (counted) reader.hits++;
     return reader;
-  }
-
-  /** A Get, Exists or Ttl command answered as the node would, or undefined (send it). */
-  result(key: string, command: Command): Result | undefined {
-    const op = command[0];
-    if (op !== Op.Get && op !== Op.Exists && op !== Op.Ttl) return undefined;
-    const reader = this.read(key, op === Op.Get ? Want.Bytes : Want.Nothing, op !== Op.Ttl);
-    if (reader === undefined) return undefined;
-    if (reader === null) return NOT_FOUND;
-    if (op === Op.Get) return { status: Status.Ok, value: reader.value };
-    if (op === Op.Exists) return { status: Status.Ok, valueBytes: reader.valueBytes };
-    return { status: Status.Ok, ttl: reader.expiresAt === 0 ? null : Math.max(0, reader.expiresAt - sharedClock()) };
   }
 }

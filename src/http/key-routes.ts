@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CacheError, ErrorCode, statusError, valueTooLarge } from '../errors.js';
+import { CacheError, ErrorCode, valueTooLarge } from '../errors.js';
 import { Want } from '../nodes/shared-reader.js';
-import { Op, SetMode, Status } from '../core/protocol.js';
+import { Op, SetMode } from '../core/protocol.js';
 import { checkKeyLength, parseQuery, parseTtl } from './query.js';
-import { RawRoutes, readBody, send, sendEmpty, type RawHandler } from './respond.js';
+import { RawRoutes, readBody, send, sendEmpty, type Found, type RawHandler } from './respond.js';
 
 const OCTETS = 'application/octet-stream';
 
@@ -27,30 +27,23 @@ export class KeyRoutes extends RawRoutes {
   readonly ttl: RawHandler = (_req, res, params) => this.#ttl(res, keyOf(params[0]!));
 
   #get(res: ServerResponse, key: string): void {
-    const local = this.data.local.read(key, Want.Bytes);
-    if (local === null) return this.fail(res, statusError(Status.NotFound));
-    if (local !== undefined) return this.#found(res, local.value, local.node);
-    this.data.dispatch(key, [Op.Get, key], this.whenOk(res, (result, node) => this.#found(res, result.value!, node)));
+    this.readKey(res, key, Want.Bytes, this.#found, this.notFound);
   }
 
-  #found(res: ServerResponse, value: string, node: string): void {
+  readonly #found: Found = (res, _key, value, _valueBytes, node) => {
     res.setHeader('x-cache-node', node);
     send(this.state, res, 200, value, OCTETS, 'latin1');
-  }
+  };
 
   #head(res: ServerResponse, key: string): void {
-    const local = this.data.local.read(key, Want.Nothing);
-    if (local === null) return sendEmpty(this.state, res, 404);
-    if (local !== undefined) return this.#held(res, local.valueBytes, local.node);
-    this.data.dispatch(key, [Op.Exists, key], this.whenOkOrMissing(res, (result, node) => {
-      if (result.status !== Status.Ok) return sendEmpty(this.state, res, 404);
-      this.#held(res, result.valueBytes ?? 0, node);
-    }));
+    this.readKey(res, key, Want.Nothing, this.#held, this.#notHeld);
   }
 
-  #held(res: ServerResponse, valueBytes: number, node: string): void {
+  readonly #held: Found = (res, _key, _value, valueBytes, node) => {
     sendEmpty(this.state, res, 200, { 'content-type': OCTETS, 'content-length': valueBytes, 'x-cache-node': node });
-  }
+  };
+
+  readonly #notHeld = (res: ServerResponse): void => sendEmpty(this.state, res, 404);
 
   #ttl(res: ServerResponse, key: string): void {
     this.data.dispatch(key, [Op.Ttl, key], this.whenOk(res, (result) => {

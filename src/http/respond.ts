@@ -1,8 +1,10 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { DataPath } from '../cluster/data-path.js';
 import { asCacheError, statusError, type CacheError } from '../errors.js';
-import { Status, type OkResult, type Result } from '../core/protocol.js';
+import { Op, Status, type OkResult, type Result } from '../core/protocol.js';
 import type { ResultCallback } from '../nodes/node-client.js';
+import { Want } from '../nodes/shared-reader.js';
+import { bytesToText } from './bytes.js';
 
 /**
  * Writing answers straight from node:http, for the routes that bypass the Hono app because they
@@ -87,6 +89,13 @@ export function sendEmpty(state: ServerState, res: ServerResponse, status: numbe
 }
 
 /**
+ * What a read of a key found: the value (decoded as the read asked; empty for {@link Want.Nothing}),
+ * its length in bytes, and the node that answered. Routes pass methods kept as fields, so that
+ * a read allocates no closure when shared memory answers it.
+ */
+export type Found = (res: ServerResponse, key: string, value: string, valueBytes: number, node: string) => void;
+
+/**
  * The base of the node:http route classes: what they share, set once, and the one place where a
  * node's outcome becomes either the route's answer or an error answer.
  */
@@ -104,6 +113,25 @@ export abstract class RawRoutes {
     this.state = state;
     this.#suffix = suffix;
   }
+
+  /**
+   * Reads a key from its node's shared memory when it can, else by message (Get, or Exists for
+   * {@link Want.Nothing}): `found` with what it holds, `missing` when it is not held. The one way
+   * the node:http routes read a key.
+   */
+  protected readKey(res: ServerResponse, key: string, want: Want, found: Found, missing: (res: ServerResponse) => void): void {
+    const local = this.data.local.read(key, want);
+    if (local === null) return missing(res);
+    if (local !== undefined) return found(res, key, local.value, local.valueBytes, local.node);
+    this.data.dispatch(key, [want === Want.Nothing ? Op.Exists : Op.Get, key], this.whenOkOrMissing(res, (result, node) => {
+      if (result.status !== Status.Ok) return missing(res);
+      const value = result.value ?? '';
+      found(res, key, want === Want.Text ? bytesToText(value) : value, result.valueBytes ?? value.length, node);
+    }));
+  }
+
+  /** The 404 of a key not held, as a JSON error. */
+  protected readonly notFound = (res: ServerResponse): void => this.fail(res, statusError(Status.NotFound));
 
   /** A node callback: Ok goes to `onOk`; any other outcome is answered with its error. */
   protected whenOk(res: ServerResponse, onOk: (result: OkResult, node: string) => void): ResultCallback {

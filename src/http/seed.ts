@@ -1,10 +1,10 @@
 import type { ServerResponse } from 'node:http';
-import { bytesToText, textToBytes } from './bytes.js';
-import { CacheError, checkValueSize, ErrorCode, statusError } from '../errors.js';
-import { Op, SetMode, Status } from '../core/protocol.js';
+import { textToBytes } from './bytes.js';
+import { CacheError, checkValueSize, ErrorCode } from '../errors.js';
+import { Op, SetMode } from '../core/protocol.js';
 import { Want } from '../nodes/shared-reader.js';
 import { checkKeyLength, parseQuery, parseTtl } from './query.js';
-import { RawRoutes, type RawHandler, type RouteContext } from './respond.js';
+import { RawRoutes, type Found, type RawHandler, type RouteContext } from './respond.js';
 
 /**
  * The seed's three routes, `/get`, `/set` and `/del` (src/http/routes.ts), answered straight from
@@ -29,15 +29,12 @@ export class SeedRoutes extends RawRoutes {
   #get(res: ServerResponse, key: string): void {
     if (key === '') throw new CacheError(ErrorCode.MissingParameter, "Missing 'key' parameter");
     checkKeyLength(key);
-    const local = this.data.local.read(key, Want.Text);
-    if (local === null) return this.fail(res, statusError(Status.NotFound));
-    if (local !== undefined) return this.#found(res, key, local.value, local.node);
-    this.data.dispatch(key, [Op.Get, key], this.whenOk(res, (result, node) => this.#found(res, key, bytesToText(result.value!), node)));
+    this.readKey(res, key, Want.Text, this.#found, this.notFound);
   }
 
-  #found(res: ServerResponse, key: string, text: string, node: string): void {
+  readonly #found: Found = (res, key, text, _valueBytes, node) => {
     this.json(res, 200, `{"key":${JSON.stringify(key)},"value":${JSON.stringify(text)},"node":"${node}"}`);
-  }
+  };
 
   #set(res: ServerResponse, key: string, value: string, ttl: string | undefined): void {
     if (key === '' || value === '') {
