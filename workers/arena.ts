@@ -122,6 +122,11 @@ export class Arena {
     return page.buffer.toString('utf8', offset + ITEM_HEADER_BYTES, Math.min(page.buffer.length, offset + ITEM_HEADER_BYTES + page.buffer.readUInt16LE(offset)));
   }
 
+  /** The key's length in bytes of an item in use. */
+  keyBytes(handle: number): number {
+    return this.#pageOf(handle).buffer.readUInt16LE(offsetOf(handle));
+  }
+
   /** The key of an item in use. */
   keyOf(handle: number): string {
     return this.keyAt(handle)!;

@@ -99,6 +99,11 @@ export class Entries implements Walked {
     return this.#arena.keyOf(this.#handle(bucket));
   }
 
+  /** The key's length in UTF-8 bytes, from its item (no string is made). */
+  keyBytes(bucket: number): number {
+    return this.#arena.keyBytes(this.#handle(bucket));
+  }
+
   /**
    * The key of a bucket of `table`, the current one or one replaced since (which no longer
    * changes while its slots are reused): undefined when the item there is no longer that bucket's
@@ -116,14 +121,14 @@ export class Entries implements Walked {
    * must remove it. Reading a bucket's time costs next to nothing, so no list of the keys that
    * have one is kept (a Map of them cost about 100 bytes per key).
    */
-  sweep(maxBuckets: number, now: number, expired: (key: string, bucket: number) => void): void {
+  sweep(maxBuckets: number, now: number, expired: (bucket: number) => void): void {
     const table = this.#table;
     const end = Math.min(table.capacity, this.#sweepAt + maxBuckets);
     for (let bucket = this.#sweepAt; bucket < end; bucket++) {
       if (table.page(bucket) < 0) continue;
       const at = table.expiresAt(bucket);
       if (at === 0 || at > now) continue;
-      expired(this.keyOf(bucket), bucket);
+      expired(bucket);
       // The removal may have moved a later entry back into this bucket: look at it again.
       bucket--;
     }

@@ -86,7 +86,7 @@ export class Store {
   delete(key: string): boolean {
     const bucket = this.#live(key);
     if (bucket === undefined) return false;
-    this.#remove(key, bucket);
+    this.#remove(bucket);
     this.#counts.deletes++;
     return true;
   }
@@ -123,7 +123,7 @@ export class Store {
   drop(key: string): boolean {
     const bucket = this.#entries.bucket(key);
     if (bucket === undefined) return false;
-    this.#remove(key, bucket);
+    this.#remove(bucket);
     return true;
   }
 
@@ -139,8 +139,8 @@ export class Store {
    */
   expire(maxBuckets: number): number {
     const before = this.#counts.expired;
-    this.#entries.sweep(maxBuckets, this.#now(), (key, bucket) => {
-      this.#remove(key, bucket);
+    this.#entries.sweep(maxBuckets, this.#now(), (bucket) => {
+      this.#remove(bucket);
       this.#counts.expired++;
     });
     return this.#counts.expired - before;
@@ -180,7 +180,7 @@ export class Store {
     if (bucket === undefined) return bucket;
     const at = this.#entries.table.expiresAt(bucket);
     if (at !== 0 && at <= this.#now()) {
-      this.#remove(key, bucket);
+      this.#remove(bucket);
       this.#counts.expired++;
       return undefined;
     }
@@ -196,7 +196,7 @@ export class Store {
     for (;;) {
       // Measured before each try: an eviction for room may take this key's old entry.
       const held = this.#entries.bucket(key);
-      const before = held === undefined ? 0 : this.#sizeOf(key, held);
+      const before = held === undefined ? 0 : this.#sizeOf(held);
       if (this.#entries.write(key, keyBytes, value, expiresAt, tickOf(now), held) >= 0) {
         this.#bytes += size - before;
         break;
@@ -216,21 +216,21 @@ export class Store {
   #evictOne(spare: number): boolean {
     const bucket = this.#entries.victim(tickOf(this.#now()), spare);
     if (bucket < 0) return false;
-    this.#remove(this.#entries.keyOf(bucket), bucket);
+    this.#remove(bucket);
     this.#counts.evictions++;
     return true;
   }
 
   /** What an entry held now is accounted at. */
-  #sizeOf(key: string, bucket: number): number {
-    const table = this.#entries.table;
-    return accountedSize(Buffer.byteLength(key), table.valueBytes(bucket));
+  #sizeOf(bucket: number): number {
+    return accountedSize(this.#entries.keyBytes(bucket), this.#entries.table.valueBytes(bucket));
   }
 
-  #remove(key: string, bucket: number): void {
-    this.#bytes -= this.#sizeOf(key, bucket);
+  #remove(bucket: number): void {
+    this.#bytes -= this.#sizeOf(bucket);
     this.#entries.remove(bucket);
   }
+
 }
 
 /** Accounted size of one entry: the key in UTF-8 bytes, the value's slot, the overheads. */
