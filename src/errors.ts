@@ -105,8 +105,6 @@ export function statusError(status: Status): CacheError {
   switch (status) {
     case Status.NotFound:
       return KEY_NOT_FOUND;
-    case Status.Exists:
-      return new CacheError(ErrorCode.KeyExists, 'Key already exists');
     case Status.TooLarge:
       return new CacheError(ErrorCode.ValueTooLarge, "Value is larger than a cache node's memory share");
     default:

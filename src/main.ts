@@ -3,7 +3,8 @@
 import { lookup } from 'node:dns/promises';
 import { pino } from 'pino';
 import { helpText } from './help.js';
-import { parseArgs, resolveOptions, UsageError, type Parsed } from './options.js';
+import { parseArgs, UsageError, type Parsed } from './options.js';
+import { resolveOptions } from './resolve-options.js';
 import { startServer, VERSION } from './http/server.js';
 
 const PROGRAM = 'distributed-cache';
@@ -33,10 +34,12 @@ async function main(argv: readonly string[]): Promise<number> {
     server = await startServer(options, log);
   } catch (error) {
     // A port in use or not ours to take is the usual cause: said in one line, as usage errors are.
-    process.stderr.write(`${PROGRAM}: cannot listen on ${options.host}:${options.port}: ${listenFailure(error)}\n`);
+    const port = (error as { respPort?: number }).respPort ?? options.port;
+    process.stderr.write(`${PROGRAM}: cannot listen on ${options.host}:${port}: ${listenFailure(error)}\n`);
     return 1;
   }
-  log.info({ nodes: options.nodes, replicas: Math.min(options.replicas, options.nodes), transport: options.nodeTransport }, `${PROGRAM} listening on ${server.url}`);
+  const resp = server.resp === undefined ? '' : ` and redis://${options.host.includes(':') ? `[${options.host}]` : options.host}:${server.resp.port}`;
+  log.info({ nodes: options.nodes, replicas: Math.min(options.replicas, options.nodes), transport: options.nodeTransport }, `${PROGRAM} listening on ${server.url}${resp}`);
 
   const running = server;
   return new Promise<number>((resolve) => {

@@ -1,4 +1,4 @@
-import { largestEntryBytes, MAX_NODES } from './core/limits.js';
+import { MAX_NODES } from './core/limits.js';
 import { TRANSPORTS } from './nodes/start.js';
 import { formatSize, parseSize } from './sizes.js';
 
@@ -12,6 +12,8 @@ interface IntSpec {
   min: number;
   max: number;
   help: string;
+  /** A default outside min..max that means "off" (shown so in --help). */
+  off?: number;
 }
 interface StringSpec {
   type: 'string';
@@ -50,6 +52,14 @@ export const OPTIONS = {
     min: 0,
     max: 65_535,
     help: 'TCP port for the REST API (0 picks a free port and prints it).',
+  },
+  respPort: {
+    type: 'int',
+    default: -1,
+    off: -1,
+    min: 0,
+    max: 65_535,
+    help: 'TCP port for the Redis protocol (RESP2: redis-cli, ioredis, any Redis client), e.g. 6379; 0 picks a free port. Same --host, --auth-token (AUTH), --max-connections and data as the REST API.',
   },
   host: {
     type: 'string',
@@ -107,7 +117,7 @@ export const OPTIONS = {
   authToken: {
     type: 'string',
     default: '',
-    help: 'Require `Authorization: Bearer <token>` on every request but GET /health (401 otherwise). Also read from CACHE_AUTH_TOKEN. Empty = no authentication.',
+    help: 'Require `Authorization: Bearer <token>` on every request but GET /health (401 otherwise), and AUTH <token> (or AUTH default <token>, HELLO 2 AUTH default <token>) on the RESP port before any other command (NOAUTH otherwise). Also read from CACHE_AUTH_TOKEN. Empty = no authentication.',
   },
   insecure: {
     type: 'bool',
@@ -119,7 +129,7 @@ export const OPTIONS = {
     default: 10_000,
     min: 0,
     max: 1_000_000,
-    help: 'Most client connections open at once; further ones are closed on arrival. 0 = no limit.',
+    help: 'Most client connections open at once on each port (REST, RESP); further ones are closed on arrival (RESP ones told `ERR max number of clients reached`). 0 = no limit.',
   },
   headerTimeout: {
     type: 'int',
@@ -255,37 +265,4 @@ function parseValue(flag: string, spec: Exclude<Spec, BoolSpec>, raw: string): s
       if (raw.length === 0) throw new UsageError(`--${flag} must not be empty`);
       return raw;
   }
-}
-
-/**
- * Fills in what comes from the environment (CACHE_AUTH_TOKEN) and refuses what cannot work or is
- * unsafe: a memory share too small for one value of --max-value, and a non-loopback --host with
- * no token, unless --insecure (Redis calls this protected mode). `addresses` are what --host
- * resolved to (main.ts looks it up first): a name that stands for loopback addresses only is
- * loopback.
- */
-export function resolveOptions(options: Options, env: Record<string, string | undefined>, addresses: readonly string[] = []): Options {
-  const resolved = { ...options };
-  if (resolved.authToken === '' && env['CACHE_AUTH_TOKEN']) resolved.authToken = env['CACHE_AUTH_TOKEN'];
-  const share = Math.floor(resolved.maxMemory / resolved.nodes);
-  if (resolved.maxMemory > 0 && share < largestEntryBytes(resolved.maxValue)) {
-    throw new UsageError(
-      `--max-memory ${formatSize(resolved.maxMemory)} gives each of the ${resolved.nodes} nodes ${share} bytes, ` +
-        `less than one value of --max-value ${formatSize(resolved.maxValue)} takes with its key and overheads ` +
-        `(${largestEntryBytes(resolved.maxValue)} bytes): raise --max-memory or lower --max-value`,
-    );
-  }
-  const loopback = isLoopback(resolved.host) || (addresses.length > 0 && addresses.every(isLoopback));
-  if (!loopback && resolved.authToken === '' && !resolved.insecure) {
-    throw new UsageError(
-      `refusing to listen on ${resolved.host} without authentication: anyone who can reach it could read, ` +
-        'overwrite or flush the cache. Give --auth-token (or CACHE_AUTH_TOKEN), listen on 127.0.0.1, ' +
-        'or pass --insecure if the network is trusted.',
-    );
-  }
-  return resolved;
-}
-
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host === '[::1]' || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }

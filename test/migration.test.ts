@@ -5,7 +5,7 @@ import { Migration } from '../src/cluster/migration.js';
 import { copiesByTarget } from '../src/cluster/pass.js';
 import { Supervisor } from '../src/cluster/supervisor.js';
 import { Placement } from '../src/core/placement.js';
-import { Op, SetMode, Status, type BatchReply, type BatchRequest, type Handoff, type NodeConfig } from '../src/core/protocol.js';
+import { Op, Status, type BatchReply, type BatchRequest, type Handoff, type NodeConfig } from '../src/core/protocol.js';
 import { HashRing } from '../src/core/ring.js';
 import { NodeClient } from '../src/nodes/node-client.js';
 import { TransportLifecycle, type NodeTransport } from '../src/nodes/transport.js';
@@ -67,7 +67,7 @@ t.test('a join moves exactly the keys the new node owns, then drops the old copi
   });
   const keys = Array.from({ length: 3_000 }, (_, i) => `key-${i}`);
   for (const key of keys) {
-    for (const id of placement.ring.owners(key, 2)) await members.get(id)!.client.run([Op.Set, key, `v-${key}`, 0, SetMode.Always]);
+    for (const id of placement.ring.owners(key, 2)) await members.get(id)!.client.run([Op.Set, key, `v-${key}`, 0]);
   }
 
   add('node-4', 'joining');

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { helpText } from '../src/help.js';
-import { defaultOptions, isLoopback, OPTIONS, parseArgs, resolveOptions, UsageError } from '../src/options.js';
+import { defaultOptions, OPTIONS, parseArgs, UsageError } from '../src/options.js';
+import { isLoopback, resolveOptions } from '../src/resolve-options.js';
 
 const run = (argv: string[]) => {
   const parsed = parseArgs(argv);
@@ -11,6 +12,7 @@ const run = (argv: string[]) => {
 t.test('defaults', async (t) => {
   t.same(run([]), {
     port: 8080,
+    respPort: -1,
     host: '127.0.0.1',
     nodes: 3,
     cacheSize: 0,
@@ -64,7 +66,8 @@ t.test('help and version', async (t) => {
     t.match(help, flag, `help explains ${flag}`);
   }
   t.match(help, '(default: 512mb)');
-  t.equal(Object.keys(OPTIONS).length, 18, 'help is generated from every declared option');
+  t.match(help, /--resp-port <n> +TCP port for the Redis protocol.*\(default: off\)/, 'an option that is off by default says so');
+  t.equal(Object.keys(OPTIONS).length, 19, 'help is generated from every declared option');
 });
 
 t.test('bad input names the problem', async (t) => {
@@ -76,6 +79,7 @@ t.test('bad input names the problem', async (t) => {
     [['--port', '80.5'], /--port must be/],
     [['--port', '1e3'], /--port must be/],
     [['--port', '70000'], /--port must be/],
+    [['--resp-port', '-1'], /--resp-port must be a whole number from 0 to 65535, got '-1'/],
     [['--port'], /--port needs a value/],
     [['--cache-size='], /--cache-size must be/],
     [['--bogus'], /unknown option '--bogus'/],

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { createHash } from 'node:crypto';
-import { Op, SetMode, Status, type Command, type RingAnnouncement } from '../src/core/protocol.js';
+import { Op, Status, type Command, type RingAnnouncement } from '../src/core/protocol.js';
 import { sharedClock } from '../src/core/shared-layout.js';
 import { NodeClient } from '../src/nodes/node-client.js';
 import { Lookup, Want } from '../src/nodes/shared-reader.js';
@@ -60,7 +60,7 @@ for (const kind of TRANSPORTS) {
         const mine = ++seq;
         const roll = Math.random();
         const ttl = roll < 0.15 ? 1 + Math.floor(Math.random() * 5) : 0;
-        const command: Command = roll > 0.9 ? [Op.Delete, key] : [Op.Set, key, value(key, mine, ttl, Math.floor(Math.random() * 3000)), ttl, SetMode.Always];
+        const command: Command = roll > 0.9 ? [Op.Delete, key] : [Op.Set, key, value(key, mine, ttl, Math.floor(Math.random() * 3000)), ttl];
         client.send(command, (error, result) => {
           if (error !== null || result === undefined || result.status === Status.Failed) return problem('write failed');
           const entry = acked.get(key)!;
@@ -68,7 +68,7 @@ for (const kind of TRANSPORTS) {
           if (ttl > 0) entry.expiring.set(mine, { at: sharedClock(), ttl });
         });
         // Filler keys of other sizes: the memory share fills and evicts the hot keys too.
-        client.send([Op.Set, `filler-${filler++ % 5000}`, 'f'.repeat(50 + (filler % 900)), 0, SetMode.Always], () => undefined);
+        client.send([Op.Set, `filler-${filler++ % 5000}`, 'f'.repeat(50 + (filler % 900)), 0], () => undefined);
       }
     };
     const end = performance.now() + RUN_MS;

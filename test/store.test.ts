@@ -1,8 +1,9 @@
 import t from 'tap';
-import { SetMode } from '../src/core/protocol.js';
+import { KEEP_EXPIRY, SetIf } from '../src/core/mutation.js';
 import { Arena } from '../workers/arena.js';
 import { ENTRY_OVERHEAD_BYTES } from '../src/core/limits.js';
-import { entrySize, Store } from '../workers/store.js';
+import { entrySize } from '../workers/budget.js';
+import { Store } from '../workers/store.js';
 
 /** A clock the test moves by hand. */
 function fakeClock(start = 1_000_000) {
@@ -25,8 +26,8 @@ function ordered(limits: { maxEntries?: number; maxBytes?: number }) {
 t.test('set, get, delete and the counters', async (t) => {
   const store = new Store();
   t.equal(store.get('a'), undefined);
-  t.equal(store.set('a', '1'), 'stored');
-  t.equal(store.set('a', '22'), 'stored');
+  t.equal(store.set('a', '1'), true);
+  t.equal(store.set('a', '22'), true);
   t.equal(store.get('a'), '22', 'a second set overwrites');
   t.equal(store.size, 1);
   t.equal(store.bytes, 1 + Arena.slotBytes(Arena.itemBytes(1, 2)) + ENTRY_OVERHEAD_BYTES, "bytes are key + the item's slot + overhead");
@@ -73,19 +74,40 @@ t.test('with maxBytes writes evict least recently used entries to stay within it
   store.set('big', 'y'.repeat(250));
   t.ok(store.bytes <= entry * 4, 'a larger value evicts as many as it needs');
   t.equal(store.get('big'), 'y'.repeat(250));
-  t.equal(store.set('huge', 'z'.repeat(entry * 4)), 'too-large', 'an entry larger than the whole limit is refused');
+  t.equal(store.set('huge', 'z'.repeat(entry * 4)), false, 'an entry larger than the whole limit is refused');
   t.equal(store.get('big'), 'y'.repeat(250), 'and evicts nothing');
   t.ok(store.stats().evictions >= 3);
 });
 
-t.test('NX and XX', async (t) => {
+t.test('NX and XX, as updates: the condition and the write in one step', async (t) => {
   const store = new Store();
-  t.equal(store.set('a', '1', 0, SetMode.IfPresent), 'absent');
+  t.match(store.update('a', ['set', '1', 0, SetIf.Present]), { count: 0, value: null });
   t.equal(store.get('a'), undefined);
-  t.equal(store.set('a', '1', 0, SetMode.IfAbsent), 'stored');
-  t.equal(store.set('a', '2', 0, SetMode.IfAbsent), 'exists');
-  t.equal(store.set('a', '3', 0, SetMode.IfPresent), 'stored');
+  t.match(store.update('a', ['set', '1', 0, SetIf.Absent]), { count: 1 });
+  t.match(store.update('a', ['set', '2', 0, SetIf.Absent]), { count: 0, value: '1' });
+  t.match(store.update('a', ['set', '3', KEEP_EXPIRY, SetIf.Present]), { count: 1, value: '1' });
   t.equal(store.get('a'), '3');
+  t.equal(store.stats().sets, 2, 'only the writes that stored count as sets');
+});
+
+t.test('updates keep the accounting and the expiry count right', async (t) => {
+  const clock = fakeClock();
+  const store = new Store({ now: clock.now });
+  store.set('n', '41', 1_000);
+  t.match(store.update('n', ['incr', '1']), { value: '42' });
+  t.equal(store.ttl('n'), 1_000, 'INCR keeps the expiry');
+  t.equal(store.stats().expires, 1);
+  t.match(store.update('n', ['expire', 0, 0]), { count: 1 });
+  t.equal(store.ttl('n'), null);
+  t.equal(store.stats().expires, 0);
+  t.match(store.update('n', ['append', 'x'.repeat(100), 1_000]), { count: 102 });
+  const bytes = store.bytes;
+  t.match(store.update('n', ['getdel']), { value: '42' + 'x'.repeat(100) });
+  t.ok(bytes > 0 && store.bytes === 0 && store.size === 0, 'a removal gives its bytes back');
+  t.match(store.update('gone', ['expire', clock.now() - 1, 0]), { count: 0 }, 'no key: nothing to expire');
+  store.set('soon', 'v');
+  t.match(store.update('soon', ['expire', clock.now() - 1, 0]), { count: 1 });
+  t.equal(store.get('soon'), undefined, 'an expiry in the past removes the key');
 });
 
 t.test('TTL: an expired key is never returned, to the millisecond', async (t) => {

@@ -1,8 +1,8 @@
 import t from 'tap';
-import { textToBytes } from '../src/http/bytes.js';
+import { textToBytes } from '../src/bytes.js';
 import { BroadcastChannel } from 'node:worker_threads';
 import { CacheError } from '../src/errors.js';
-import { CLUSTER_CHANNEL, Op, SetMode, Status, type ClusterEvent, type RingAnnouncement, type Result } from '../src/core/protocol.js';
+import { CLUSTER_CHANNEL, Op, Status, type ClusterEvent, type RingAnnouncement, type Result } from '../src/core/protocol.js';
 import { NodeClient } from '../src/nodes/node-client.js';
 import { Lookup, Want } from '../src/nodes/shared-reader.js';
 import { startTransport, TRANSPORTS } from '../src/nodes/start.js';
@@ -30,7 +30,7 @@ for (const kind of TRANSPORTS) {
       t.same(await client.run([Op.Get, 'a']), { status: Status.NotFound });
       // Values cross as byte strings (one character per byte), as the HTTP layer makes them.
       const value = textToBytes('ünïcødé 😀');
-      t.same(await client.run([Op.Set, 'a', value, 0, SetMode.Always]), { status: Status.Ok });
+      t.same(await client.run([Op.Set, 'a', value, 0]), { status: Status.Ok });
       t.same(await client.run([Op.Get, 'a']), { status: Status.Ok, value });
       t.same(await client.run([Op.Delete, 'a']), { status: Status.Ok });
       t.same(await client.run([Op.Delete, 'a']), { status: Status.NotFound });
@@ -43,7 +43,7 @@ for (const kind of TRANSPORTS) {
     t.test('commands issued in one turn travel in one batch and resolve in order', async (t) => {
       const client = await open(kind);
       t.teardown(() => client.close());
-      const writes = Array.from({ length: 500 }, (_, i) => client.run([Op.Set, `k${i}`, `v${i}`, 0, SetMode.Always]));
+      const writes = Array.from({ length: 500 }, (_, i) => client.run([Op.Set, `k${i}`, `v${i}`, 0]));
       const reads = Array.from({ length: 500 }, (_, i) => client.run([Op.Get, `k${i}`]));
       await Promise.all(writes);
       const values = (await Promise.all(reads)) as Result[];
@@ -57,12 +57,12 @@ for (const kind of TRANSPORTS) {
     t.test('the shared memory of the thread reaches the client: reads without a message, growth included', async (t) => {
       const client = await open(kind);
       t.teardown(() => client.close());
-      await client.run([Op.Set, 'a', 'x'.repeat(100), 0, SetMode.Always]);
+      await client.run([Op.Set, 'a', 'x'.repeat(100), 0]);
       t.equal(client.reader.read('a', Want.Bytes), Lookup.Found);
       t.equal(client.reader.value, 'x'.repeat(100));
       t.equal(client.reader.read('b', Want.Bytes), Lookup.Missing);
       // 20,000 keys: new pages and larger index tables, each reaching the client with a reply.
-      const writes = Array.from({ length: 20_000 }, (_, i) => client.run([Op.Set, `k${i}`, `value ${i}`, 0, SetMode.Always]));
+      const writes = Array.from({ length: 20_000 }, (_, i) => client.run([Op.Set, `k${i}`, `value ${i}`, 0]));
       await Promise.all(writes);
       const wrong = Array.from({ length: 20_000 }, (_, i) => i).filter((i) => client.reader.read(`k${i}`, Want.Bytes) !== Lookup.Found || client.reader.value !== `value ${i}`);
       t.same(wrong, [], 'every acknowledged write is read from shared memory');
@@ -73,7 +73,7 @@ for (const kind of TRANSPORTS) {
       const client = await open(kind);
       t.teardown(() => client.close());
       t.equal((await info(client)).ringVersion, 7);
-      await client.run([Op.Set, 'marker', '1', 0, SetMode.Always]);
+      await client.run([Op.Set, 'marker', '1', 0]);
       const channel = new BroadcastChannel(CLUSTER_CHANNEL);
       channel.postMessage({ type: 'ring', version: 9, nodes: ['node-1', 'node-2'], replicas: 1 } satisfies RingAnnouncement);
       channel.postMessage({ type: 'ring', version: 8, nodes: ['node-1'], replicas: 1 } satisfies RingAnnouncement);
@@ -88,7 +88,7 @@ for (const kind of TRANSPORTS) {
     t.test('a thread that dies fails its commands with NODE_UNAVAILABLE, never a hang', async (t) => {
       const client = await open(kind);
       t.teardown(() => client.close());
-      await client.run([Op.Set, 'a', '1', 0, SetMode.Always]);
+      await client.run([Op.Set, 'a', '1', 0]);
       let died = '';
       client.onDeath((reason) => (died = reason));
       const inFlight = client.run([Op.Get, 'a']);
@@ -108,9 +108,9 @@ for (const kind of TRANSPORTS) {
     t.test('maxEntries reaches the store', async (t) => {
       const client = await open(kind, 2);
       t.teardown(() => client.close());
-      await client.run([Op.Set, 'a', '1', 0, SetMode.Always]);
-      await client.run([Op.Set, 'b', '2', 0, SetMode.Always]);
-      await client.run([Op.Set, 'c', '3', 0, SetMode.Always]);
+      await client.run([Op.Set, 'a', '1', 0]);
+      await client.run([Op.Set, 'b', '2', 0]);
+      await client.run([Op.Set, 'c', '3', 0]);
       const node = await info(client);
       t.equal(node.keys, 2);
       t.equal(node.evictions, 1);

@@ -21,6 +21,7 @@ export class Entries implements Walked {
   readonly #eviction: SampledLru;
   /** Where active expiry goes on in the table. */
   #sweepAt = 0;
+  #expiring = 0;
 
   readonly #arena: Arena;
   /** The key being looked up, in UTF-8. */
@@ -36,6 +37,11 @@ export class Entries implements Walked {
   /** The current table: what a bucket holds is read and changed there. */
   get table(): IndexTable {
     return this.#table;
+  }
+
+  /** Entries with an expiry time. */
+  get expiring(): number {
+    return this.#expiring;
   }
 
   get size(): number {
@@ -78,8 +84,10 @@ export class Entries implements Walked {
     if (handle < 0) return -1;
     const page = pageOf(handle);
     const offset = offsetOf(handle);
+    this.#expiring += expiresAt !== 0 ? 1 : 0;
     if (held !== undefined) {
       const previous = this.#handle(held);
+      if (this.#table.expiresAt(held) !== 0) this.#expiring--;
       this.#table.put(held, this.#table.hash(held), page, offset, value.length, expiresAt, tick);
       this.#arena.free(previous);
       return held;
@@ -164,6 +172,7 @@ export class Entries implements Walked {
 
   remove(bucket: number): void {
     const handle = this.#handle(bucket);
+    if (this.#table.expiresAt(bucket) !== 0) this.#expiring--;
     this.#table.remove(bucket, this.#moved);
     this.#arena.free(handle);
   }
@@ -178,6 +187,7 @@ export class Entries implements Walked {
     for (const cursor of this.#cursors) cursor.cleared();
     this.#replace(new IndexTable(MIN_CAPACITY));
     this.#arena.clear();
+    this.#expiring = 0;
   }
 
   /** A table twice as large: every entry moves to its bucket there. */

@@ -18,7 +18,6 @@ import { Store } from './store.js';
 
 const OK: Result = { status: Status.Ok };
 const NOT_FOUND: Result = { status: Status.NotFound };
-const EXISTS: Result = { status: Status.Exists };
 const TOO_LARGE: Result = { status: Status.TooLarge };
 
 /**
@@ -127,8 +126,7 @@ export class NodeCore {
         return value === undefined ? NOT_FOUND : { status: Status.Ok, value };
       }
       case Op.Set: {
-        const outcome = this.store.set(command[1], command[2], command[3], command[4]);
-        return outcome === 'stored' ? OK : outcome === 'exists' ? EXISTS : outcome === 'absent' ? NOT_FOUND : TOO_LARGE;
+        return this.store.set(command[1], command[2], command[3]) ? OK : TOO_LARGE;
       }
       case Op.Delete:
         return this.store.delete(command[1]) ? OK : NOT_FOUND;
@@ -169,6 +167,16 @@ export class NodeCore {
       case Op.Shared:
         this.#shareAll = true;
         return OK;
+      case Op.Update: {
+        const outcome = this.store.update(command[1], command[2]);
+        if (outcome === 'too-large') return TOO_LARGE;
+        if (outcome.refused !== undefined) return { status: Status.Refused, refused: outcome.refused };
+        const result: Result = { status: Status.Ok };
+        if (outcome.value !== undefined) result.value = outcome.value ?? undefined;
+        if (outcome.count !== undefined) result.count = outcome.count;
+        if (outcome.next !== undefined) result.next = outcome.next;
+        return result;
+      }
       case Op.Crash:
         // After this batch's reply has gone out, as a fault in the middle of work would.
         setImmediate(crash, command[1]);

@@ -1,10 +1,8 @@
-import { ENTRY_OVERHEAD_BYTES } from '../src/core/limits.js';
-import { SetMode, type StoreCounts, type StoreStats } from '../src/core/protocol.js';
+import { mutate, type Held, type Mutation, type Outcome } from '../src/core/mutation.js';
+import type { StoreCounts, StoreStats } from '../src/core/protocol.js';
 import { sharedClock, tickOf, type SharedUpdate } from '../src/core/shared-layout.js';
-import { Arena, MAX_PAGE_BYTES } from './arena.js';
-import { Entries } from './entries.js';
-
-export type SetOutcome = 'stored' | 'exists' | 'absent' | 'too-large';
+import { Budget } from './budget.js';
+import type { Entries } from './entries.js';
 
 export interface StoreOptions {
   /** Maximum entries; one more evicts the least recently used. 0 (default) = no count limit. */
@@ -35,21 +33,24 @@ export interface StoreOptions {
  * Expired entries are never returned; {@link expire} frees them without waiting for a read.
  */
 export class Store {
-  readonly maxEntries: number;
-  readonly maxBytes: number;
+  readonly #budget: Budget;
   readonly #entries: Entries;
   readonly #now: () => number;
-  #bytes = 0;
   readonly #counts: StoreCounts = { hits: 0, misses: 0, evictions: 0, expired: 0, sets: 0, deletes: 0 };
 
   constructor(options: StoreOptions = {}) {
-    this.maxEntries = wholeNumber('maxEntries', options.maxEntries ?? 0);
-    this.maxBytes = wholeNumber('maxBytes', options.maxBytes ?? 0);
     this.#now = options.now ?? sharedClock;
-    // Slots are part of every entry's accounted size, so the arena needs the share and room for
-    // partly used pages (a write that finds no slot within that evicts, see #store).
-    const pageBytes = pageBytesFor(this.maxBytes);
-    this.#entries = new Entries({ limit: this.maxBytes > 0 ? this.maxBytes + 2 * pageBytes : 0, pageBytes }, options.random);
+    const maxEntries = wholeNumber('maxEntries', options.maxEntries ?? 0);
+    this.#budget = new Budget(maxEntries, wholeNumber('maxBytes', options.maxBytes ?? 0), options.random, () => this.#counts.evictions++);
+    this.#entries = this.#budget.entries;
+  }
+
+  get maxEntries(): number {
+    return this.#budget.maxEntries;
+  }
+
+  get maxBytes(): number {
+    return this.#budget.maxBytes;
   }
 
   get(key: string): string | undefined {
@@ -65,21 +66,40 @@ export class Store {
     return bucket === undefined ? undefined : this.#entries.table.valueBytes(bucket);
   }
 
-  /** Stores `value` (a byte string); `ttlMs` 0 = no expiry. */
-  set(key: string, value: string, ttlMs = 0, mode: SetMode = SetMode.Always): SetOutcome {
-    if (mode !== SetMode.Always) {
-      const held = this.#live(key) !== undefined;
-      if (mode === SetMode.IfAbsent && held) return 'exists';
-      if (mode === SetMode.IfPresent && !held) return 'absent';
-    }
-    if (!this.#store(key, value, ttlMs)) return 'too-large';
+  /**
+   * Stores `value` (a byte string); `ttlMs` 0 = no expiry. False if the entry is larger than the
+   * whole share. Conditional writes are {@link update}s.
+   */
+  set(key: string, value: string, ttlMs = 0): boolean {
+    if (!this.#store(key, value, expiryIn(this.#now(), ttlMs))) return false;
     this.#counts.sets++;
-    return 'stored';
+    return true;
   }
 
   /** Stores a copy handed over from another node: like an unconditional set, but not counted as a client's. */
   restore(key: string, value: string, ttlMs: number): boolean {
-    return this.#store(key, value, ttlMs);
+    return this.#store(key, value, expiryIn(this.#now(), ttlMs));
+  }
+
+  /**
+   * Applies a read-modify-write to the key (src/core/mutation.ts) in one step: what it stores is
+   * counted as a set, what it removes as a delete. 'too-large' when the new entry would not fit
+   * the node's whole share (nothing changed then).
+   */
+  update(key: string, mutation: Mutation): Outcome | 'too-large' {
+    const bucket = this.#live(key);
+    const table = this.#entries.table;
+    const held: Held | undefined = bucket === undefined ? undefined : { value: this.#entries.value(bucket), expiresAt: table.expiresAt(bucket) };
+    const outcome = mutate(held, mutation, this.#now());
+    const next = outcome.next;
+    if (next === null && bucket !== undefined) {
+      this.#remove(bucket);
+      this.#counts.deletes++;
+    } else if (next != null) {
+      if (!this.#store(key, next.value, next.expiresAt)) return 'too-large';
+      this.#counts.sets++;
+    }
+    return outcome;
   }
 
   /** Returns whether the key existed (and had not expired). */
@@ -128,8 +148,7 @@ export class Store {
   }
 
   clear(): void {
-    this.#entries.clear();
-    this.#bytes = 0;
+    this.#budget.clear();
   }
 
   /**
@@ -157,13 +176,13 @@ export class Store {
 
   /** Accounted bytes held. */
   get bytes(): number {
-    return this.#bytes;
+    return this.#budget.bytes;
   }
 
   /** The figures, with the shared memory's bytes: arena pages (in use or kept for reuse) and the index table. */
   stats(): StoreStats & { arenaBytes: number; indexBytes: number } {
     const { arenaBytes, indexBytes } = this.#entries;
-    return { keys: this.#entries.size, bytes: this.#bytes, ...this.#counts, arenaBytes, indexBytes };
+    return { keys: this.#entries.size, expires: this.#entries.expiring, bytes: this.#budget.bytes, ...this.#counts, arenaBytes, indexBytes };
   }
 
   /** {@link #live}, counted as a client's read. */
@@ -187,66 +206,18 @@ export class Store {
     return bucket;
   }
 
-  #store(key: string, value: string, ttlMs: number): boolean {
-    const keyBytes = Buffer.byteLength(key);
-    const size = entrySize(key, value);
-    if (this.maxBytes > 0 && size > this.maxBytes) return false;
-    const now = this.#now();
-    const expiresAt = ttlMs > 0 ? now + ttlMs : 0;
-    for (;;) {
-      // Measured before each try: an eviction for room may take this key's old entry.
-      const held = this.#entries.bucket(key);
-      const before = held === undefined ? 0 : this.#sizeOf(held);
-      if (this.#entries.write(key, keyBytes, value, expiresAt, tickOf(now), held) >= 0) {
-        this.#bytes += size - before;
-        break;
-      }
-      // No slot within the share: pages are held by other sizes' slots. Evict least recently
-      // used entries until one frees up (with values of one size, the first eviction does it).
-      if (!this.#evictOne(-1)) return false;
-    }
-    while ((this.maxBytes > 0 && this.#bytes > this.maxBytes) || (this.maxEntries > 0 && this.#entries.size > this.maxEntries)) {
-      // Looked up again each time: an eviction's delete may move this entry back a bucket.
-      if (!this.#evictOne(this.#entries.bucket(key) ?? -1)) break;
-    }
-    return true;
-  }
-
-  /** Evicts one entry other than the one in bucket `spare`; false if there is none. */
-  #evictOne(spare: number): boolean {
-    const bucket = this.#entries.victim(tickOf(this.#now()), spare);
-    if (bucket < 0) return false;
-    this.#remove(bucket);
-    this.#counts.evictions++;
-    return true;
-  }
-
-  /** What an entry held now is accounted at. */
-  #sizeOf(bucket: number): number {
-    return accountedSize(this.#entries.keyBytes(bucket), this.#entries.table.valueBytes(bucket));
+  #store(key: string, value: string, expiresAt: number): boolean {
+    return this.#budget.store(key, value, expiresAt, this.#now());
   }
 
   #remove(bucket: number): void {
-    this.#bytes -= this.#sizeOf(bucket);
-    this.#entries.remove(bucket);
+    this.#budget.remove(bucket);
   }
-
 }
 
-/** Accounted size of one entry: the key in UTF-8 bytes, the value's slot, the overheads. */
-export function entrySize(key: string, value: string): number {
-  return accountedSize(Buffer.byteLength(key), value.length);
-}
-
-/** The key in UTF-8 bytes, the item's slot, the overhead; an expiry time costs nothing more (it is in the bucket). */
-function accountedSize(keyBytes: number, valueLength: number): number {
-  return keyBytes + Arena.slotBytes(Arena.itemBytes(keyBytes, valueLength)) + ENTRY_OVERHEAD_BYTES;
-}
-
-/** Pages of 1 MiB, or smaller for a small share: about a sixteenth of it, at least 4 KiB. */
-function pageBytesFor(maxBytes: number): number {
-  if (maxBytes === 0 || maxBytes >= 16 * MAX_PAGE_BYTES) return MAX_PAGE_BYTES;
-  return Math.max(4096, 2 ** Math.floor(Math.log2(maxBytes / 16)));
+/** The expiry time `ttlMs` after `now` (0 = none). */
+function expiryIn(now: number, ttlMs: number): number {
+  return ttlMs > 0 ? now + ttlMs : 0;
 }
 
 function wholeNumber(name: string, value: number): number {

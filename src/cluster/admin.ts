@@ -19,7 +19,10 @@ export interface NodeStatus extends Partial<NodeInfo> {
 
 /** The server's figures: what the nodes hold now, and what they have counted over its life. */
 export interface Totals extends StoreCounts {
+  /** Entries held, every copy counted. */
   keys: number;
+  /** Distinct keys, and those with an expiry (DBSIZE and INFO keyspace show these). */
+  keyspace: { keys: number; expires: number };
   bytes: number;
   /** Reads and writes: hits + misses + sets + deletes. */
   ops: number;
@@ -88,8 +91,13 @@ export class Admin {
    */
   totals(nodes: readonly NodeStatus[]): Totals {
     const counts = this.#membership.members.counts();
-    const held = (field: 'keys' | 'bytes'): number => nodes.reduce((sum, node) => sum + (node[field] ?? 0), 0);
-    return { keys: held('keys'), bytes: held('bytes'), ...counts, ops: opsOf(counts), nodesUp: nodes.filter((node) => node.state === 'up').length };
+    const held = (field: 'keys' | 'bytes' | 'expires'): number => nodes.reduce((sum, node) => sum + (node[field] ?? 0), 0);
+    // Each key is on `copies` nodes: exact while every key has all its copies, an estimate while
+    // a node is missing or being refilled.
+    const { placement } = this.#membership;
+    const copies = Math.max(1, Math.min(placement.replicas, placement.ring.size));
+    const keyspace = { keys: Math.round(held('keys') / copies), expires: Math.round(held('expires') / copies) };
+    return { keys: held('keys'), keyspace, bytes: held('bytes'), ...counts, ops: opsOf(counts), nodesUp: nodes.filter((node) => node.state === 'up').length };
   }
 
   /** Every key range has a live copy that holds all its keys (during a change: before the change). */

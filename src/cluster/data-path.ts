@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import { internalError, nodeUnavailable, statusError, type CacheError } from '../errors.js';
 import type { Placement } from '../core/placement.js';
-import { codeNames, Op, SetMode, Status, type Command, type Result } from '../core/protocol.js';
+import { codeNames, Op, Status, type Command, type Result } from '../core/protocol.js';
+import { sharedClock } from '../core/shared-layout.js';
 import type { ResultCallback } from '../nodes/node-client.js';
 import { LocalReads } from './local-reads.js';
 import type { NodeRecord } from './members.js';
@@ -11,17 +12,17 @@ import { countdown, MAX_RETRIES } from './replies.js';
 const OP_NAMES = codeNames(Op);
 const STATUS_NAMES = codeNames(Status);
 
-type SetCommand = Extract<Command, readonly [typeof Op.Set, ...unknown[]]>;
+type UpdateCommand = Extract<Command, readonly [typeof Op.Update, ...unknown[]]>;
 /** How a command is sent: read or write, `attempt` counting the sends after a node's death. */
 type Route = (this: DataPath, key: string, command: Command, callback: ResultCallback, attempt: number) => void;
 
 /**
  * The data path: every client read and write, sent to the node(s) placement names. A read goes
  * to one node; a write goes to every live owner and is acknowledged once all of them applied it;
- * NX / XX are decided by one node and copied to the others. An operation whose node dies is
- * routed again (`#retry`). The hot path is callback-based: no promise per operation, and one
- * closure per node it goes to (a wrapper per retry layer cost a 1-node SET 10%, 49.5k vs 55.3k
- * req/s side by side).
+ * read-modify-writes (NX, XX, INCR, ...) are decided by one node and copied to the others. An
+ * operation whose node dies is routed again (`#retry`). The hot path is callback-based: no
+ * promise per operation, and one closure per node it goes to (a wrapper per retry layer cost a
+ * 1-node SET 10%, 49.5k vs 55.3k req/s side by side).
  */
 export class DataPath {
   readonly #placement: Placement<NodeRecord>;
@@ -47,7 +48,7 @@ export class DataPath {
    */
   dispatch(key: string, command: Command, callback: ResultCallback): void {
     if (this.#log !== undefined) callback = this.#logged(key, command, callback);
-    if (command[0] === Op.Set || command[0] === Op.Delete) this.#write(key, command, callback, 0);
+    if (command[0] === Op.Set || command[0] === Op.Delete || command[0] === Op.Update) this.#write(key, command, callback, 0);
     else this.#read(key, command, callback, 0);
   }
 
@@ -109,7 +110,7 @@ export class DataPath {
       let failed = false;
       const done = countdown(entries.length, () => resolve(entries.length));
       for (const [key, value] of entries) {
-        this.dispatch(key, [Op.Set, key, value, ttlMs, SetMode.Always], (error, result) => {
+        this.dispatch(key, [Op.Set, key, value, ttlMs], (error, result) => {
           if (failed) return;
           if (error === null && result!.status === Status.Ok) return done();
           failed = true;
@@ -147,7 +148,7 @@ export class DataPath {
         return;
       }
     }
-    if (command[0] === Op.Set && command[4] !== SetMode.Always) return this.#conditionalWrite(key, command, callback, attempt);
+    if (command[0] === Op.Update) return this.#arbitrated(key, command, callback, attempt);
     const targets = this.#placement.writers(key);
     if (targets.length === 0) return callback(nodeUnavailable(), undefined, this.#placement.ring.owner(key));
     this.#migration.touched(key);
@@ -178,11 +179,12 @@ export class DataPath {
   }
 
   /**
-   * NX / XX: the condition is decided by one node that holds every key (the one a read would go
-   * to), then the value is copied to the other owners. Other writes to the key wait meanwhile, so
-   * that every copy sees the same sequence of writes.
+   * Read-modify-writes ({@link Op.Update}: conditional sets, counters, expiry changes): decided
+   * by one node that holds every key (the one a read would go to), whose outcome, the key's new
+   * state (a set, or a delete), is then copied to the other owners. Other writes to the key wait
+   * meanwhile, so that every copy sees the same sequence of writes.
    */
-  #conditionalWrite(key: string, command: SetCommand, callback: ResultCallback, attempt: number): void {
+  #arbitrated(key: string, command: UpdateCommand, callback: ResultCallback, attempt: number): void {
     const arbiter = this.#placement.reader(key);
     if (arbiter === undefined) return callback(nodeUnavailable(), undefined, this.#placement.ring.owner(key));
     this.#locks.set(key, []);
@@ -197,13 +199,17 @@ export class DataPath {
         if (error !== null) return this.#retry(this.#write, key, command, callback, attempt, error, node);
         return callback(null, result, node);
       }
+      const copy = copyOf(key, result!);
+      if (copy === undefined) {
+        unlock();
+        return callback(null, result, node);
+      }
       this.#migration.touched(key);
       const copies = this.#placement.writers(key).filter((target) => target !== arbiter);
       const done = countdown(copies.length + 1, () => {
         unlock();
         callback(null, result, node);
       });
-      const copy = [Op.Set, key, command[2], command[3], SetMode.Always] as const;
       for (const target of copies) target.client.send(copy, () => done());
       done();
     });
@@ -218,3 +224,16 @@ export class DataPath {
   }
 }
 
+
+/**
+ * What the other owners of `key` must apply after the arbiter's update answered `result`: the
+ * key's new state; undefined if the key did not change.
+ * An expiry travels as the time left (a copy written a moment later expires at the same time).
+ */
+function copyOf(key: string, result: Result & { status: typeof Status.Ok }): Command | undefined {
+  const next = result.next;
+  if (next === undefined) return undefined;
+  if (next === null) return [Op.Delete, key];
+  const ttlMs = next.expiresAt === 0 ? 0 : Math.ceil(next.expiresAt - sharedClock());
+  return ttlMs < 0 || (next.expiresAt !== 0 && ttlMs === 0) ? [Op.Delete, key] : [Op.Set, key, next.value, ttlMs];
+}

@@ -1,3 +1,4 @@
+import type { Held, Mutation, Refusal } from './mutation.js';
 import type { RingLayout } from './ring.js';
 import type { SharedUpdate } from './shared-layout.js';
 
@@ -33,18 +34,13 @@ export const Op = {
   GetMany: 12,
   /** Ok; the batch's reply carries all of the node's shared memory (for a reader starting from nothing). */
   Shared: 13,
+  /**
+   * A read-modify-write of one key (src/core/mutation.ts), applied in one step. Ok carries the
+   * client's `value` / `count` and, if the key changed, `next`: what the other owners must copy.
+   */
+  Update: 14,
 } as const;
 export type Op = (typeof Op)[keyof typeof Op];
-
-/** How a Set treats an existing key. */
-export const SetMode = {
-  Always: 0,
-  /** Only if absent (NX). */
-  IfAbsent: 1,
-  /** Only if present (XX). */
-  IfPresent: 2,
-} as const;
-export type SetMode = (typeof SetMode)[keyof typeof SetMode];
 
 /**
  * Values are byte strings: one character per byte (0-255). V8 keeps them as one-byte strings,
@@ -52,7 +48,8 @@ export type SetMode = (typeof SetMode)[keyof typeof SetMode];
  */
 export type Command =
   | readonly [op: typeof Op.Get, key: string]
-  | readonly [op: typeof Op.Set, key: string, value: string, ttlMs: number, mode: SetMode]
+  /** An unconditional write; NX, XX and the rest are {@link Op.Update}s. */
+  | readonly [op: typeof Op.Set, key: string, value: string, ttlMs: number]
   | readonly [op: typeof Op.Delete, key: string]
   | readonly [op: typeof Op.Exists, key: string]
   | readonly [op: typeof Op.Ttl, key: string]
@@ -63,7 +60,8 @@ export type Command =
   | readonly [op: typeof Op.Crash, how: CrashKind]
   | readonly [op: typeof Op.Restore, entries: Copy[]]
   | readonly [op: typeof Op.GetMany, keys: string[]]
-  | readonly [op: typeof Op.Shared];
+  | readonly [op: typeof Op.Shared]
+  | readonly [op: typeof Op.Update, key: string, mutation: Mutation];
 
 /** A key's copy: value and milliseconds left (0 = no expiry). */
 export type Copy = [key: string, value: string, ttlMs: number];
@@ -109,16 +107,18 @@ export const Status = {
   NotFound: 1,
   /** The worker could not apply the command (bad command); the message says why. */
   Failed: 2,
-  /** Set with NX on a key that is held. */
-  Exists: 3,
   /** The entry is larger than the node's whole memory share. */
   TooLarge: 4,
+  /** An {@link Op.Update} the value held does not allow (not a number, an overflow); `refused` says why. */
+  Refused: 5,
 } as const;
 export type Status = (typeof Status)[keyof typeof Status];
 
 /** A store's counters since the node started. */
 export interface StoreStats extends StoreCounts {
   keys: number;
+  /** Keys with an expiry time. */
+  expires: number;
   /** Accounted bytes: key + value + a fixed per-entry overhead. */
   bytes: number;
 }
@@ -167,10 +167,13 @@ export type Result =
       ttl?: number | null;
       info?: NodeInfo;
       scan?: ScanProgress;
+      /** Update: the client's number, and the key's new state (null: removed; absent: unchanged). */
+      count?: number;
+      next?: Held | null;
     }
   | { status: typeof Status.NotFound }
-  | { status: typeof Status.Exists }
   | { status: typeof Status.TooLarge }
+  | { status: typeof Status.Refused; refused: Refusal }
   | { status: typeof Status.Failed; message: string };
 
 export type OkResult = Extract<Result, { status: typeof Status.Ok }>;

@@ -10,11 +10,18 @@ const BEARER = /^bearer[ \t]+([^ \t].*?)[ \t]*$/i;
  */
 export function bearerCheck(token: string): (req: IncomingMessage) => boolean {
   if (token === '') return () => true;
-  const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
-  const expected = digest(token);
-  return (req) => {
-    const given = BEARER.exec(req.headers.authorization ?? '')?.[1];
-    // A missing token is hashed too, so that its answer takes as long as a wrong one's.
-    return timingSafeEqual(digest(given ?? ''), expected) && given !== undefined;
-  };
+  const matches = tokenCheck(token);
+  return (req) => matches(BEARER.exec(req.headers.authorization ?? '')?.[1]);
+}
+
+/**
+ * Whether a given token (a byte string, as header values and RESP arguments are; undefined: none
+ * given) is the UTF-8 of `token`, in a time that depends on neither: both are hashed first. Used
+ * by the bearer check and by RESP's AUTH and HELLO.
+ */
+export function tokenCheck(token: string): (given: string | undefined) => boolean {
+  const digest = (bytes: string): Buffer => createHash('sha256').update(bytes, 'latin1').digest();
+  const expected = digest(Buffer.from(token, 'utf8').toString('latin1'));
+  // A missing token is hashed too, so that its answer takes as long as a wrong one's.
+  return (given) => timingSafeEqual(digest(given ?? ''), expected) && given !== undefined;
 }

@@ -1,4 +1,4 @@
-import { bytesToText, textToBytes } from './bytes.js';
+import { bytesToText, textToBytes } from '../bytes.js';
 import { CacheError, checkValueSize, ErrorCode } from '../errors.js';
 import { checkKeyLength, parseTtl } from './query.js';
 

@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CacheError, ErrorCode, valueTooLarge } from '../errors.js';
+import { CacheError, ErrorCode, statusError, valueTooLarge } from '../errors.js';
 import { Want } from '../nodes/shared-reader.js';
-import { Op, SetMode } from '../core/protocol.js';
+import { SetIf } from '../core/mutation.js';
+import { Op, Status, type Command } from '../core/protocol.js';
+import { sharedClock } from '../core/shared-layout.js';
 import { checkKeyLength, parseQuery, parseTtl } from './query.js';
 import { RawRoutes, readBody, send, sendEmpty, type Found, type RawHandler } from './respond.js';
 
@@ -59,10 +61,15 @@ export class KeyRoutes extends RawRoutes {
 
   /** Reads the body, counting as it streams: past --max-value it is refused and dropped. */
   #put(req: IncomingMessage, res: ServerResponse, key: string, params: Map<string, string>): void {
-    const mode = setMode(params);
+    const condition = setCondition(params);
     const ttlMs = parseTtl(params.get('ttl'));
     readBody(req, this.maxValue, () => this.fail(res, valueTooLarge(this.maxValue)), (body) => {
-      this.data.dispatch(key, [Op.Set, key, body.toString('latin1'), ttlMs, mode], this.whenOk(res, (_result, node) => {
+      const value = body.toString('latin1');
+      // NX / XX read and write the key in one step on its node (src/core/mutation.ts).
+      const command: Command =
+        condition === SetIf.Always ? [Op.Set, key, value, ttlMs] : [Op.Update, key, ['set', value, ttlMs === 0 ? 0 : sharedClock() + ttlMs, condition]];
+      this.data.dispatch(key, command, this.whenOk(res, (result, node) => {
+        if (result.count === 0) return this.fail(res, condition === SetIf.Absent ? new CacheError(ErrorCode.KeyExists, 'Key already exists') : statusError(Status.NotFound));
         this.json(res, 201, `{"message":"Value set successfully","key":${JSON.stringify(key)},"node":"${node}"}`);
       }));
     });
@@ -83,7 +90,7 @@ function keyOf(segment: string): string {
 }
 
 /** `nx` / `xx` are flags: present (with no value, 1 or true) or absent. */
-function setMode(params: Map<string, string>): SetMode {
+function setCondition(params: Map<string, string>): SetIf {
   const flag = (name: string): boolean => {
     const value = params.get(name);
     if (value === undefined || value === 'false' || value === '0') return false;
@@ -93,5 +100,5 @@ function setMode(params: Map<string, string>): SetMode {
   const nx = flag('nx');
   const xx = flag('xx');
   if (nx && xx) throw new CacheError(ErrorCode.BadRequest, 'nx and xx cannot both be set');
-  return nx ? SetMode.IfAbsent : xx ? SetMode.IfPresent : SetMode.Always;
+  return nx ? SetIf.Absent : xx ? SetIf.Present : SetIf.Always;
 }

@@ -4,7 +4,7 @@ import { asCacheError, statusError, type CacheError } from '../errors.js';
 import { Op, Status, type OkResult, type Result } from '../core/protocol.js';
 import type { ResultCallback } from '../nodes/node-client.js';
 import { Want } from '../nodes/shared-reader.js';
-import { bytesToText } from './bytes.js';
+import { bytesToText } from '../bytes.js';
 
 /**
  * Writing answers straight from node:http, for the routes that bypass the Hono app because they

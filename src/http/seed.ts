@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
-import { textToBytes } from './bytes.js';
+import { textToBytes } from '../bytes.js';
 import { CacheError, checkValueSize, ErrorCode } from '../errors.js';
-import { Op, SetMode } from '../core/protocol.js';
+import { Op } from '../core/protocol.js';
 import { Want } from '../nodes/shared-reader.js';
 import { checkKeyLength, parseQuery, parseTtl } from './query.js';
 import { RawRoutes, type Found, type RawHandler, type RouteContext } from './respond.js';
@@ -43,7 +43,7 @@ export class SeedRoutes extends RawRoutes {
     checkKeyLength(key);
     const bytes = textToBytes(value);
     checkValueSize(bytes.length, this.maxValue);
-    const command = [Op.Set, key, bytes, parseTtl(ttl), SetMode.Always] as const;
+    const command = [Op.Set, key, bytes, parseTtl(ttl)] as const;
     this.data.dispatch(key, command, this.whenOk(res, (_result, node) => {
       this.json(res, 201, `{"message":"Value set successfully","key":${JSON.stringify(key)},"node":"${node}"}`);
     }));

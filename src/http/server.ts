@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { Cluster } from '../cluster/cluster.js';
 import type { Options } from '../options.js';
+import { RespServer } from '../resp/server.js';
 import { answerAndClose, clientErrorOf, headTooLarge } from './client-errors.js';
 import { createHandlers } from './handler.js';
 import { HeaderBudget } from './header-budget.js';
@@ -34,6 +35,8 @@ export interface RunningServer {
   port: number;
   cluster: Cluster;
   http: Server;
+  /** The RESP port's server, with --resp-port. */
+  resp: RespServer | undefined;
   /** Stops accepting and lets in-flight requests finish (up to --shutdown-timeout); nodes keep running. */
   drain(): Promise<void>;
   /** {@link drain}, then stops the nodes. */
@@ -85,6 +88,16 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
     await cluster.close();
     throw error;
   }
+  let resp: RespServer | undefined;
+  if (options.respPort >= 0) {
+    try {
+      resp = await RespServer.start(cluster, options, { version: VERSION, startedAt: Date.now(), maxBytesPerNode });
+    } catch (error) {
+      http.close();
+      await cluster.close();
+      throw Object.assign(error as Error, { respPort: options.respPort });
+    }
+  }
   const { port } = http.address() as AddressInfo;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
 
@@ -98,7 +111,7 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
       const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(http, () => resolve()));
       const grace = setTimeout(() => http.closeIdleConnections(), IDLE_GRACE_MS);
       const deadline = setTimeout(() => http.closeAllConnections(), options.shutdownTimeout * 1000);
-      await closed;
+      await Promise.all([closed, resp?.close(options.shutdownTimeout * 1000)]);
       clearTimeout(grace);
       clearTimeout(deadline);
     })();
@@ -113,7 +126,7 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
     return closing;
   };
 
-  return { url: `http://${host}:${port}`, port, cluster, http, drain, close };
+  return { url: `http://${host}:${port}`, port, cluster, http, resp, drain, close };
 }
 
 /**

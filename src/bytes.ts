@@ -1,6 +1,8 @@
+import { isUtf8 } from 'node:buffer';
+
 /**
  * Conversions between what clients send and the byte strings the nodes store (one character
- * per byte, 0-255; see src/protocol.ts). ASCII text is the same in both forms, so the common case
+ * per byte, 0-255; see src/core/protocol.ts). ASCII text is the same in both forms, so the common case
  * costs one regular-expression scan and no copy.
  */
 const NON_ASCII = /[^\x00-\x7f]/;
@@ -25,4 +27,15 @@ export function bytesToBuffer(bytes: string): Uint8Array<ArrayBuffer> {
   const buffer = Buffer.from(bytes, 'latin1');
   // Buffer.from never returns shared memory; the view only narrows the type.
   return new Uint8Array(buffer.buffer as ArrayBuffer, buffer.byteOffset, buffer.byteLength);
+}
+
+/**
+ * A byte string (a RESP argument) as the text key it spells in UTF-8, or undefined if it is not
+ * UTF-8: keys are text on both front ends (HTTP's are percent-decoded UTF-8), so the same key
+ * means the same entry whichever way it came.
+ */
+export function bytesToKey(bytes: string): string | undefined {
+  if (!NON_ASCII.test(bytes)) return bytes;
+  const buffer = Buffer.from(bytes, 'latin1');
+  return isUtf8(buffer) ? buffer.toString('utf8') : undefined;
 }

@@ -1,0 +1,91 @@
+import { ExpireIf } from '../../core/mutation.js';
+import { Op, Status, type Command } from '../../core/protocol.js';
+import { sharedClock } from '../../core/shared-layout.js';
+import { answer, clusterError, keyArg, keyArgs, Kind, type Call, type CommandSpec } from '../command.js';
+import { error, integer, simple } from '../reply.js';
+import { ArgError, expireAt } from './args.js';
+
+const READ = { kind: Kind.Read, flags: ['readonly', 'fast'], keys: [1, 1, 1] } as const;
+const WRITE = { kind: Kind.Write, flags: ['write', 'fast'], keys: [1, 1, 1] } as const;
+const ALL_KEYS = [1, -1, 1] as const;
+
+/** The generic key commands (Redis's db.c and expire.c) that touch one key, or several independently. */
+export const KEY_COMMANDS: readonly CommandSpec[] = [
+  { name: 'del', arity: -2, kind: Kind.Write, flags: ['write'], keys: ALL_KEYS, run: (call) => count(call, (key) => [Op.Delete, key]) },
+  { name: 'unlink', arity: -2, kind: Kind.Write, flags: ['write', 'fast'], keys: ALL_KEYS, run: (call) => count(call, (key) => [Op.Delete, key]) },
+  { name: 'exists', arity: -2, kind: Kind.Read, flags: ['readonly', 'fast'], keys: ALL_KEYS, run: (call) => count(call, (key) => [Op.Exists, key]) },
+  // A read that marks the keys used, for eviction.
+  { name: 'touch', arity: -2, kind: Kind.Read, flags: ['readonly', 'fast'], keys: ALL_KEYS, run: (call) => count(call, (key) => [Op.Get, key]) },
+  { name: 'type', arity: 2, ...READ, run: (call) => probe(call, Op.Exists, (held) => simple(held ? 'string' : 'none')) },
+  { name: 'ttl', arity: 2, ...READ, run: (call) => ttl(call, (ms) => Math.floor((ms + 500) / 1000)) },
+  { name: 'pttl', arity: 2, ...READ, run: (call) => ttl(call, (ms) => Math.round(ms)) },
+  { name: 'expiretime', arity: 2, ...READ, run: (call) => ttl(call, (ms) => Math.floor((ms + sharedClock() + 500) / 1000)) },
+  { name: 'pexpiretime', arity: 2, ...READ, run: (call) => ttl(call, (ms) => Math.round(ms + sharedClock())) },
+  { name: 'expire', arity: -3, ...WRITE, run: (call) => expire(call, true, true) },
+  { name: 'pexpire', arity: -3, ...WRITE, run: (call) => expire(call, false, true) },
+  { name: 'expireat', arity: -3, ...WRITE, run: (call) => expire(call, true, false) },
+  { name: 'pexpireat', arity: -3, ...WRITE, run: (call) => expire(call, false, false) },
+  {
+    name: 'persist',
+    arity: 2,
+    ...WRITE,
+    run(call) {
+      const key = keyArg(call, 1);
+      if (key !== undefined) call.ctx.cluster.data.dispatch(key, [Op.Update, key, ['expire', 0, ExpireIf.Always]], answer(call, (result) => integer(result.status === Status.Ok ? (result.count ?? 0) : 0)));
+    },
+  },
+];
+
+/** How many of the keys' commands found their key (DEL, EXISTS, TOUCH: a key named twice counts twice). */
+function count(call: Call, command: (key: string) => Command): void {
+  const keys = keyArgs(call, 1);
+  if (keys === undefined) return;
+  let found = 0;
+  let pending = keys.length;
+  let failed = false;
+  for (const key of keys) {
+    call.ctx.cluster.data.dispatch(key, command(key), (cause, result) => {
+      if (failed) return;
+      if (cause !== null) {
+        failed = true;
+        return call.reply(clusterError(cause));
+      }
+      if (result!.status === Status.Ok) found++;
+      if (--pending === 0) call.reply(integer(found));
+    });
+  }
+}
+
+/** A read of the key in `args[1]` that only asks whether it is held (through shared memory when it can). */
+function probe(call: Call, op: typeof Op.Exists | typeof Op.Ttl, encode: (held: boolean, ttlMs: number | null) => string): void {
+  const key = keyArg(call, 1);
+  if (key === undefined) return;
+  call.ctx.cluster.data.dispatch(key, [op, key], answer(call, (result) => (result.status === Status.Ok ? encode(true, result.ttl ?? null) : encode(false, null))));
+}
+
+/** TTL and its kin: -2 for no key, -1 for no expiry, else `convert` of the milliseconds left. */
+function ttl(call: Call, convert: (ms: number) => number): void {
+  probe(call, Op.Ttl, (held, ms) => integer(!held ? -2 : ms === null ? -1 : Math.max(0, convert(ms))));
+}
+
+const CONDITIONS: Record<string, ExpireIf> = { nx: ExpireIf.NoExpiry, xx: ExpireIf.HasExpiry, gt: ExpireIf.Later, lt: ExpireIf.Sooner };
+
+/** EXPIRE key time [NX | XX | GT | LT], and PEXPIRE, EXPIREAT, PEXPIREAT. */
+function expire(call: Call, seconds: boolean, relative: boolean): void {
+  const name = call.args[0]!.toLowerCase();
+  const given = new Set<ExpireIf>();
+  for (const option of call.args.slice(3)) {
+    const condition = CONDITIONS[option.toLowerCase()];
+    if (condition === undefined) return call.reply(error(`ERR Unsupported option ${option}`));
+    given.add(condition);
+  }
+  if (given.has(ExpireIf.NoExpiry) && given.size > 1) return call.reply(error('ERR NX and XX, GT or LT options at the same time are not compatible'));
+  if (given.has(ExpireIf.Later) && given.has(ExpireIf.Sooner)) return call.reply(error('ERR GT and LT options at the same time are not compatible'));
+  const at = expireAt(call.args[2]!, seconds, relative, name);
+  if (at instanceof ArgError) return call.reply(error(at.message));
+  const key = keyArg(call, 1);
+  if (key === undefined) return;
+  // XX with GT or LT: both must hold; GT alone already requires an expiry, LT with XX does too.
+  const condition = given.has(ExpireIf.Later) ? ExpireIf.Later : given.has(ExpireIf.Sooner) ? (given.has(ExpireIf.HasExpiry) ? ExpireIf.SoonerExisting : ExpireIf.Sooner) : ([...given][0] ?? ExpireIf.Always);
+  call.ctx.cluster.data.dispatch(key, [Op.Update, key, ['expire', at, condition]], answer(call, (result) => integer(result.status === Status.Ok ? (result.count ?? 0) : 0)));
+}

@@ -1,0 +1,189 @@
+import { cpus } from 'node:os';
+import { Glob } from '../../core/glob.js';
+import { formatSize } from '../../sizes.js';
+import { Kind, type Call, type CommandSpec, type RespContext } from '../command.js';
+import { array, bulks, bulkText, error, Errors, integer, OK } from '../reply.js';
+import { REDIS_VERSION } from './connection.js';
+
+/** The commands about the server as a whole: figures, configuration, flushing. */
+export const SERVER_COMMANDS: readonly CommandSpec[] = [
+  { name: 'info', arity: -1, kind: Kind.Barrier, flags: ['loading', 'stale'], run: info },
+  { name: 'config', arity: -2, kind: Kind.Local, flags: [], run: config },
+  {
+    name: 'time',
+    arity: 1,
+    kind: Kind.Local,
+    flags: ['loading', 'stale', 'fast'],
+    run(call) {
+      const micros = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000));
+      call.reply(bulks([String(micros / 1_000_000n), String(micros % 1_000_000n)]));
+    },
+  },
+  {
+    name: 'dbsize',
+    arity: 1,
+    kind: Kind.Barrier,
+    flags: ['readonly', 'fast'],
+    run(call) {
+      const { admin } = call.ctx.cluster;
+      admin.nodes().then((nodes) => call.reply(integer(admin.totals(nodes).keyspace.keys)), () => call.reply(error('ERR cache nodes unavailable')));
+    },
+  },
+  { name: 'flushdb', arity: -1, kind: Kind.Barrier, flags: ['write'], run: flush },
+  { name: 'flushall', arity: -1, kind: Kind.Barrier, flags: ['write'], run: flush },
+  {
+    name: 'function',
+    arity: -2,
+    kind: Kind.Local,
+    flags: [],
+    run(call) {
+      // No functions or scripts here: FLUSH has nothing to do (test harnesses send it), the rest say so.
+      const sub = call.args[1]!.toLowerCase();
+      if (sub === 'flush' && call.args.length <= 3) return call.reply(OK);
+      if (sub === 'list') return call.reply(array([]));
+      call.reply(error(`ERR unknown subcommand '${call.args[1]!.slice(0, 128)}'. Try FUNCTION HELP.`));
+    },
+  },
+  {
+    name: 'debug',
+    arity: -2,
+    kind: Kind.Local,
+    flags: [],
+    run: (call) => call.reply(error('ERR DEBUG is not supported by this server')),
+  },
+];
+
+/** --max-memory as the nodes on the ring share it now (each brings its share). */
+function maxMemory(ctx: RespContext): number {
+  return ctx.cluster.membership.placement.ring.size * ctx.maxBytesPerNode;
+}
+
+/** FLUSHALL / FLUSHDB [ASYNC | SYNC]: every node empties itself before the reply. */
+function flush(call: Call): void {
+  const mode = call.args[1]?.toLowerCase();
+  if (call.args.length > 2 || (mode !== undefined && mode !== 'async' && mode !== 'sync')) return call.reply(error(Errors.syntax));
+  call.ctx.cluster.admin.flush().then(
+    () => call.reply(OK),
+    () => call.reply(error('ERR flush failed: cache nodes unavailable')),
+  );
+}
+
+/**
+ * What CONFIG GET shows: Redis's names for what this server is configured with (read only;
+ * the server's options are its command line).
+ */
+function configValues(ctx: RespContext): Array<[name: string, value: string]> {
+  const { membership } = ctx.cluster;
+  return [
+    ['maxmemory', String(maxMemory(ctx))],
+    ['maxmemory-policy', 'allkeys-lru'],
+    ['maxmemory-samples', '5'],
+    ['maxclients', String(ctx.maxClients)],
+    ['databases', '1'],
+    ['port', String(ctx.port)],
+    ['proto-max-bulk-len', String(ctx.maxValue)],
+    ['save', ''],
+    ['appendonly', 'no'],
+    ['timeout', '0'],
+    ['replicas', String(membership.placement.replicas)],
+  ];
+}
+
+function config(call: Call): void {
+  const args = call.args;
+  const sub = args[1]!.toLowerCase();
+  if (sub === 'get') {
+    if (args.length < 3) return call.reply(error(Errors.arity('config|get')));
+    const patterns = args.slice(2).map((pattern) => new Glob(pattern, true));
+    const found = configValues(call.ctx).filter(([name]) => patterns.some((glob) => glob.matches(name)));
+    return call.reply(call.client.resp.map(found.map(([name, value]) => [name, bulkText(value)])));
+  }
+  if (sub === 'set') return call.reply(error('ERR CONFIG SET is not supported: this server is configured by its command line'));
+  if (sub === 'resetstat') return call.reply(OK);
+  call.reply(error(`ERR unknown subcommand '${args[1]!.slice(0, 128)}'. Try CONFIG HELP.`));
+}
+
+const SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'keyspace'] as const;
+type Section = (typeof SECTIONS)[number];
+
+/** INFO [section ...]: Redis's layout (`# Section`, then `name:value` lines), with the figures clients and tools read. */
+function info(call: Call): void {
+  const asked = call.args.slice(1).map((name) => name.toLowerCase());
+  const all = asked.length === 0 || asked.some((name) => name === 'all' || name === 'everything' || name === 'default');
+  const wanted = SECTIONS.filter((section) => all || asked.includes(section));
+  const { admin } = call.ctx.cluster;
+  admin.nodes().then(
+    (nodes) => {
+      const totals = admin.totals(nodes);
+      const fields = infoFields(call.ctx, totals);
+      const text = wanted.map((section) => `# ${section[0]!.toUpperCase()}${section.slice(1)}\r\n${fields[section].map(([k, v]) => `${k}:${v}\r\n`).join('')}`);
+      call.reply(bulkText(text.join('\r\n')));
+    },
+    () => call.reply(error('ERR cache nodes unavailable')),
+  );
+}
+
+function infoFields(ctx: RespContext, totals: ReturnType<RespContext['cluster']['admin']['totals']>): Record<Section, Array<[string, string | number]>> {
+  const uptime = Math.floor((Date.now() - ctx.startedAt) / 1000);
+  const memory = process.memoryUsage();
+  const maxBytes = maxMemory(ctx);
+  const cpu = process.cpuUsage();
+  const { keys, expires } = totals.keyspace;
+  return {
+    server: [
+      ['redis_version', REDIS_VERSION],
+      ['redis_mode', 'standalone'],
+      ['distributed_cache_version', ctx.version],
+      ['os', `${process.platform} ${process.arch}`],
+      ['arch_bits', 64],
+      ['process_id', process.pid],
+      ['tcp_port', ctx.port],
+      ['uptime_in_seconds', uptime],
+      ['uptime_in_days', Math.floor(uptime / 86_400)],
+      ['executable', process.argv[1] ?? ''],
+      ['cache_nodes', totals.nodesUp],
+      ['available_cpus', cpus().length],
+    ],
+    clients: [
+      ['connected_clients', ctx.clients.size],
+      ['maxclients', ctx.maxClients],
+      ['blocked_clients', 0],
+    ],
+    memory: [
+      ['used_memory', totals.bytes],
+      ['used_memory_human', formatSize(totals.bytes)],
+      ['used_memory_rss', memory.rss],
+      ['used_memory_rss_human', formatSize(memory.rss)],
+      ['maxmemory', maxBytes],
+      ['maxmemory_human', formatSize(maxBytes)],
+      ['maxmemory_policy', 'allkeys-lru'],
+    ],
+    persistence: [
+      ['loading', 0],
+      ['async_loading', 0],
+      ['rdb_changes_since_last_save', 0],
+      ['rdb_bgsave_in_progress', 0],
+      ['aof_enabled', 0],
+      ['aof_rewrite_in_progress', 0],
+    ],
+    stats: [
+      ['total_connections_received', ctx.stats.connectionsReceived],
+      ['total_commands_processed', ctx.stats.commandsProcessed],
+      ['rejected_connections', ctx.stats.rejectedConnections],
+      ['expired_keys', totals.expired],
+      ['evicted_keys', totals.evictions],
+      ['keyspace_hits', totals.hits],
+      ['keyspace_misses', totals.misses],
+    ],
+    replication: [
+      ['role', 'master'],
+      ['connected_slaves', 0],
+    ],
+    cpu: [
+      ['used_cpu_sys', (cpu.system / 1e6).toFixed(6)],
+      ['used_cpu_user', (cpu.user / 1e6).toFixed(6)],
+    ],
+    keyspace: keys > 0 ? [['db0', `keys=${keys},expires=${expires},avg_ttl=0`]] : [],
+  };
+}
+

@@ -1,0 +1,244 @@
+import type { Socket } from 'node:net';
+import { arityOk, Kind, unknownCommand, type Call, type ClientState, type CommandSpec, type CommandTable, type RespContext } from './command.js';
+import { ProtocolError, RequestParser, type ParserLimits } from './parser.js';
+import { error, Errors, RESP2, type Encoder } from './reply.js';
+
+/** Replies waiting in memory past this: stop reading the client's commands until they drain. */
+const OUTPUT_HIGH_WATER = 1024 * 1024;
+/** Commands read and not yet answered past this: stop reading until half of them are. */
+const PIPELINE_HIGH_WATER = 1024;
+
+/** A command in a connection's order: its reply's place, and what it is. */
+class Pending implements Call {
+  readonly args: string[];
+  readonly spec: CommandSpec;
+  readonly slot: number;
+  readonly #connection: RespConnection;
+
+  constructor(connection: RespConnection, spec: CommandSpec, args: string[], slot: number) {
+    this.#connection = connection;
+    this.spec = spec;
+    this.args = args;
+    this.slot = slot;
+  }
+
+  get client(): ClientState {
+    return this.#connection;
+  }
+
+  get ctx(): RespContext {
+    return this.#connection.ctx;
+  }
+
+  #replied = false;
+
+  reply(encoded: string): void {
+    // A second reply would shift every later one by a place: a bug, kept from the client.
+    if (this.#replied) return;
+    this.#replied = true;
+    this.#connection.finished(this, encoded);
+  }
+}
+
+/**
+ * One RESP client: it parses commands as they arrive, starts each when the commands before it
+ * allow ({@link Kind}), and writes the replies in the order of the commands, however the nodes
+ * answer. Replies of one turn of the event loop leave in one write. Reading stops while too much
+ * is waiting (replies the client does not read, or a deep pipeline), so a client cannot make the
+ * server hold more than about a megabyte of replies or a thousand commands for it.
+ */
+export class RespConnection implements ClientState {
+  readonly id: number;
+  name = '';
+  libName = '';
+  libVersion = '';
+  authenticated: boolean;
+  resp: Encoder = RESP2;
+  readonly address: string;
+  readonly createdAt = Date.now();
+  lastCommand = 'NULL';
+  readonly ctx: RespContext;
+  readonly #socket: Socket;
+  readonly #parser: RequestParser;
+  readonly #commands: CommandTable;
+  readonly #onClose: (connection: RespConnection) => void;
+  /** Reply slots handed out, and the first not yet written; replies that came early wait in `#early`. */
+  #nextSlot = 0;
+  #written = 0;
+  readonly #early = new Map<number, string>();
+  #out = '';
+  #flushing = false;
+  /** Commands started and not answered, by kind; commands not started yet, in order. */
+  #reads = 0;
+  #writes = 0;
+  #barriers = 0;
+  #held: Pending[] = [];
+  /** The first held command (a queue without shift's copying). */
+  #heldAt = 0;
+  #releasing = false;
+  /** No more commands are read (QUIT, a protocol error, a drain); the connection ends once the replies are out. */
+  #ending = false;
+  #closed = false;
+  #paused = false;
+
+  constructor(id: number, socket: Socket, ctx: RespContext, commands: CommandTable, limits: ParserLimits, onClose: (connection: RespConnection) => void) {
+    this.id = id;
+    this.ctx = ctx;
+    this.#socket = socket;
+    this.#commands = commands;
+    this.#onClose = onClose;
+    this.authenticated = ctx.tokenMatches === null;
+    this.address = `${socket.remoteAddress ?? ''}:${socket.remotePort ?? 0}`;
+    this.#parser = new RequestParser(limits, (args) => this.#arrived(args));
+    this.#parser.authenticated = this.authenticated;
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, 300_000);
+    socket.on('data', (chunk: Buffer) => this.#read(chunk));
+    socket.on('drain', () => this.#flow());
+    socket.on('end', () => this.drain());
+    // A client that goes away mid-command is just gone: its replies are dropped.
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => this.#gone());
+  }
+
+  /** Replies so far, then the connection ends (QUIT). */
+  closeAfterReply(): void {
+    this.#ending = true;
+  }
+
+  /** Reads no more commands; ends once those read are answered. */
+  drain(): void {
+    this.#ending = true;
+    this.#schedule();
+  }
+
+  destroy(): void {
+    this.#socket.destroy();
+  }
+
+  #read(chunk: Buffer): void {
+    if (this.#ending) return;
+    try {
+      this.#parser.feed(chunk);
+    } catch (cause) {
+      if (!(cause instanceof ProtocolError)) throw cause;
+      // As Redis: the error is the last reply, then the connection closes.
+      const slot = this.#nextSlot++;
+      this.#ending = true;
+      this.#deliver(slot, error(`ERR ${cause.message}`));
+    }
+    this.#flow();
+  }
+
+  #arrived(args: string[]): void {
+    if (this.#ending) return;
+    const name = args[0]!.toLowerCase();
+    const spec = this.#commands.get(name);
+    const slot = this.#nextSlot++;
+    // Checked in Redis's order: the name, the arguments' count, then authentication.
+    if (spec === undefined) return this.#deliver(slot, unknownCommand(args));
+    if (!arityOk(spec, args.length)) return this.#deliver(slot, error(Errors.arity(spec.name)));
+    if (!this.authenticated && spec.noAuth !== true) return this.#deliver(slot, error(Errors.noAuth));
+    this.lastCommand = spec.name;
+    const call = new Pending(this, spec, args, slot);
+    if (this.#heldAt === this.#held.length && this.#mayStart(spec.kind)) this.#start(call);
+    else this.#held.push(call);
+  }
+
+  #mayStart(kind: Kind): boolean {
+    if (this.#barriers > 0) return false;
+    if (kind === Kind.Read) return this.#writes === 0;
+    if (kind === Kind.Barrier) return this.#writes === 0 && this.#reads === 0;
+    return true;
+  }
+
+  #start(call: Pending): void {
+    const kind = call.spec.kind;
+    if (kind === Kind.Read) this.#reads++;
+    else if (kind === Kind.Write) this.#writes++;
+    else if (kind === Kind.Barrier) this.#barriers++;
+    this.ctx.stats.commandsProcessed++;
+    try {
+      call.spec.run(call);
+    } catch {
+      // A fault in a command is that command's error, not the server's end.
+      call.reply(error('ERR internal error'));
+    }
+    this.#parser.authenticated = this.authenticated;
+  }
+
+  /** `call` has its reply: its place in the order is freed, and what waited on it may start. */
+  finished(call: Pending, encoded: string): void {
+    const kind = call.spec.kind;
+    if (kind === Kind.Read) this.#reads--;
+    else if (kind === Kind.Write) this.#writes--;
+    else if (kind === Kind.Barrier) this.#barriers--;
+    this.#deliver(call.slot, encoded);
+    // One loop starts what was held: a held command that answers at once comes back here, and
+    // must not start the next itself (a deep pipeline would recurse once per command).
+    if (this.#releasing) return;
+    this.#releasing = true;
+    while (this.#heldAt < this.#held.length && this.#mayStart(this.#held[this.#heldAt]!.spec.kind)) this.#start(this.#held[this.#heldAt++]!);
+    if (this.#heldAt === this.#held.length) {
+      this.#held = [];
+      this.#heldAt = 0;
+    }
+    this.#releasing = false;
+  }
+
+  #deliver(slot: number, encoded: string): void {
+    if (slot !== this.#written) {
+      this.#early.set(slot, encoded);
+      return;
+    }
+    this.#out += encoded;
+    this.#written++;
+    for (let next = this.#early.get(this.#written); next !== undefined; next = this.#early.get(this.#written)) {
+      this.#early.delete(this.#written);
+      this.#out += next;
+      this.#written++;
+    }
+    this.#schedule();
+  }
+
+  /** One write for all the replies of this turn of the event loop. */
+  #schedule(): void {
+    if (this.#flushing) return;
+    this.#flushing = true;
+    process.nextTick(() => this.#flush());
+  }
+
+  #flush(): void {
+    this.#flushing = false;
+    if (this.#closed) return;
+    const out = this.#out;
+    this.#out = '';
+    const done = this.#ending && this.#written === this.#nextSlot;
+    if (done) this.#socket.end(out, 'latin1');
+    else if (out.length > 0) this.#socket.write(out, 'latin1');
+    this.#flow();
+  }
+
+  /** Reads while the client keeps up with its replies and its pipeline is not too deep. */
+  #flow(): void {
+    if (this.#closed) return;
+    const waiting = this.#nextSlot - this.#written;
+    const full = this.#socket.writableLength > OUTPUT_HIGH_WATER || waiting > PIPELINE_HIGH_WATER;
+    if (full && !this.#paused) {
+      this.#paused = true;
+      this.#socket.pause();
+    } else if (this.#paused && this.#socket.writableLength <= OUTPUT_HIGH_WATER && waiting <= PIPELINE_HIGH_WATER / 2) {
+      this.#paused = false;
+      this.#socket.resume();
+    }
+  }
+
+  #gone(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#held = [];
+    this.#heldAt = 0;
+    this.#early.clear();
+    this.#onClose(this);
+  }
+}
