@@ -13,6 +13,7 @@ import {
   type Result,
   type NodeConfig,
 } from '../src/core/protocol.js';
+import { Glob } from '../src/core/glob.js';
 import { Scan } from './scan.js';
 import { Store } from './store.js';
 
@@ -167,6 +168,18 @@ export class NodeCore {
       case Op.Shared:
         this.#shareAll = true;
         return OK;
+      case Op.Keys: {
+        const pattern = command[3] === null ? undefined : new Glob(command[3]);
+        return { status: Status.Ok, keys: this.store.keysIn(command[1], command[2], pattern === undefined ? () => true : (key) => pattern.matches(key)) };
+      }
+      case Op.RandomKey: {
+        const key = this.store.randomKey();
+        return key === undefined ? NOT_FOUND : { status: Status.Ok, keys: [key] };
+      }
+      case Op.Dump: {
+        const entry = this.store.entry(command[1]);
+        return entry === undefined ? NOT_FOUND : { status: Status.Ok, value: entry.value, ttl: entry.ttlMs === 0 ? null : entry.ttlMs };
+      }
       case Op.Update: {
         const outcome = this.store.update(command[1], command[2]);
         if (outcome === 'too-large') return TOO_LARGE;

@@ -2,6 +2,7 @@ import { mutate, type Held, type Mutation, type Outcome } from '../src/core/muta
 import type { StoreCounts, StoreStats } from '../src/core/protocol.js';
 import { sharedClock, tickOf, type SharedUpdate } from '../src/core/shared-layout.js';
 import { Budget } from './budget.js';
+import { keysInRange, randomKey } from './key-range.js';
 import type { Entries } from './entries.js';
 
 export interface StoreOptions {
@@ -36,10 +37,12 @@ export class Store {
   readonly #budget: Budget;
   readonly #entries: Entries;
   readonly #now: () => number;
+  readonly #random: () => number;
   readonly #counts: StoreCounts = { hits: 0, misses: 0, evictions: 0, expired: 0, sets: 0, deletes: 0 };
 
   constructor(options: StoreOptions = {}) {
     this.#now = options.now ?? sharedClock;
+    this.#random = options.random ?? Math.random;
     const maxEntries = wholeNumber('maxEntries', options.maxEntries ?? 0);
     this.#budget = new Budget(maxEntries, wholeNumber('maxBytes', options.maxBytes ?? 0), options.random, () => this.#counts.evictions++);
     this.#entries = this.#budget.entries;
@@ -137,6 +140,15 @@ export class Store {
    */
   keys(): IterableIterator<string> {
     return this.#entries.keys();
+  }
+
+  /** The keys in [from, to) of the scan order that `match` accepts (KEYS, SCAN). */
+  keysIn(from: number, to: number, match: (key: string) => boolean): string[] {
+    return keysInRange(this.#entries, from, to, this.#now(), match);
+  }
+
+  randomKey(): string | undefined {
+    return randomKey(this.#entries, this.#now(), this.#random);
   }
 
   /** Removes a key that has moved to other nodes; not counted as a client's delete. */

@@ -1,9 +1,10 @@
 import type { Logger } from 'pino';
-import { internalError, nodeUnavailable, statusError, type CacheError } from '../errors.js';
+import { internalError, nodeUnavailable, type CacheError } from '../errors.js';
 import type { Placement } from '../core/placement.js';
 import { codeNames, Op, Status, type Command, type Result } from '../core/protocol.js';
 import { sharedClock } from '../core/shared-layout.js';
 import type { ResultCallback } from '../nodes/node-client.js';
+import { KeyLocks, type LockOwner } from './key-locks.js';
 import { LocalReads } from './local-reads.js';
 import type { NodeRecord } from './members.js';
 import type { Migration } from './migration.js';
@@ -13,8 +14,11 @@ const OP_NAMES = codeNames(Op);
 const STATUS_NAMES = codeNames(Status);
 
 type UpdateCommand = Extract<Command, readonly [typeof Op.Update, ...unknown[]]>;
-/** How a command is sent: read or write, `attempt` counting the sends after a node's death. */
-type Route = (this: DataPath, key: string, command: Command, callback: ResultCallback, attempt: number) => void;
+/**
+ * How a command is sent: read or write, `attempt` counting the sends after a node's death, on
+ * behalf of `owner` when it is part of an operation that holds locks ({@link DataPath.exclusive}).
+ */
+type Route = (this: DataPath, key: string, command: Command, callback: ResultCallback, attempt: number, owner?: LockOwner) => void;
 
 /**
  * The data path: every client read and write, sent to the node(s) placement names. A read goes
@@ -29,14 +33,14 @@ export class DataPath {
   readonly #migration: Migration;
   /** Set only with --debug: the per-operation log. */
   readonly #log: Logger | undefined;
-  /** Keys with a conditional write in flight, and the writes waiting for it. */
-  readonly #locks = new Map<string, Array<() => void>>();
+  /** Keys an atomic operation holds, and the commands waiting for them. */
+  readonly locks = new KeyLocks();
 
   /** Reads answered from the nodes' shared memory, tried before any message. */
   readonly local: LocalReads;
 
   constructor(placement: Placement<NodeRecord>, migration: Migration, log: Logger | undefined) {
-    this.local = new LocalReads(placement, log);
+    this.local = new LocalReads(placement, log, this.locks);
     this.#placement = placement;
     this.#migration = migration;
     this.#log = log;
@@ -46,10 +50,20 @@ export class DataPath {
    * Sends one key's command to the node(s) it belongs on; `callback` gets the outcome and the id
    * of the node that answered.
    */
-  dispatch(key: string, command: Command, callback: ResultCallback): void {
+  dispatch(key: string, command: Command, callback: ResultCallback, owner?: LockOwner): void {
     if (this.#log !== undefined) callback = this.#logged(key, command, callback);
-    if (command[0] === Op.Set || command[0] === Op.Delete || command[0] === Op.Update) this.#write(key, command, callback, 0);
-    else this.#read(key, command, callback, 0);
+    if (command[0] === Op.Set || command[0] === Op.Delete || command[0] === Op.Update) this.#write(key, command, callback, 0, owner);
+    else this.#read(key, command, callback, 0, owner);
+  }
+
+  /**
+   * Runs `body` once it holds every one of `keys`: until it calls `done`, no other command of
+   * either front end reads or writes them, while its own commands (sent with `owner`) go through.
+   * What a multi-key command needs to be atomic (src/cluster/multi-key.ts).
+   */
+  exclusive(keys: readonly string[], body: (owner: LockOwner, done: () => void) => void): void {
+    const owner = {};
+    this.locks.acquire(keys, owner, () => body(owner, () => this.locks.release(keys)));
   }
 
   /**
@@ -69,7 +83,8 @@ export class DataPath {
       const single: number[] = [];
       for (let i = 0; i < keys.length; i++) {
         const node = this.#placement.reader(keys[i]!);
-        if (node === undefined) single.push(i);
+        // A held key's read waits for its lock: one by one.
+        if (node === undefined || this.locks.blocks(keys[i]!)) single.push(i);
         else if (groups.has(node)) groups.get(node)!.push(i);
         else groups.set(node, [i]);
       }
@@ -101,60 +116,35 @@ export class DataPath {
   }
 
   /**
-   * Writes many keys (for /mset), each as {@link dispatch} would, with one promise for them all:
-   * resolves with their count once every copy is written, or fails with the first error.
-   */
-  setMany(entries: ReadonlyArray<readonly [key: string, value: string]>, ttlMs: number): Promise<number> {
-    return new Promise((resolve, reject) => {
-      if (entries.length === 0) return resolve(0);
-      let failed = false;
-      const done = countdown(entries.length, () => resolve(entries.length));
-      for (const [key, value] of entries) {
-        this.dispatch(key, [Op.Set, key, value, ttlMs], (error, result) => {
-          if (failed) return;
-          if (error === null && result!.status === Status.Ok) return done();
-          failed = true;
-          reject(error ?? statusError(result!.status));
-        });
-      }
-    });
-  }
-
-  /**
    * The one answer to a node's death under a command: send it again, routed afresh (the next
    * owner may answer), or after {@link MAX_RETRIES} sends answer with the error.
    */
-  #retry(route: Route, key: string, command: Command, callback: ResultCallback, attempt: number, error: CacheError, node: string): void {
-    if (attempt < MAX_RETRIES) route.call(this, key, command, callback, attempt + 1);
+  #retry(route: Route, key: string, command: Command, callback: ResultCallback, attempt: number, error: CacheError, node: string, owner?: LockOwner): void {
+    if (attempt < MAX_RETRIES) route.call(this, key, command, callback, attempt + 1, owner);
     else callback(error, undefined, node);
   }
 
-  #read(key: string, command: Command, callback: ResultCallback, attempt: number): void {
+  #read(key: string, command: Command, callback: ResultCallback, attempt: number, owner?: LockOwner): void {
+    if (this.locks.size > 0 && this.locks.wait(key, () => this.#read(key, command, callback, attempt, owner), owner)) return;
     const node = this.#placement.reader(key);
     if (node === undefined) return callback(nodeUnavailable(), undefined, this.#placement.ring.owner(key));
     const shared = this.local.result(node, key, command);
     if (shared !== undefined) return callback(null, shared, node.id);
     node.client.send(command, (error, result, id) => {
-      if (error !== null) this.#retry(this.#read, key, command, callback, attempt, error, id);
+      if (error !== null) this.#retry(this.#read, key, command, callback, attempt, error, id, owner);
       else callback(null, result, id);
     });
   }
 
-  #write(key: string, command: Command, callback: ResultCallback, attempt: number): void {
-    if (this.#locks.size > 0) {
-      const waiting = this.#locks.get(key);
-      if (waiting !== undefined) {
-        waiting.push(() => this.#write(key, command, callback, attempt));
-        return;
-      }
-    }
-    if (command[0] === Op.Update) return this.#arbitrated(key, command, callback, attempt);
+  #write(key: string, command: Command, callback: ResultCallback, attempt: number, owner?: LockOwner): void {
+    if (this.locks.size > 0 && this.locks.wait(key, () => this.#write(key, command, callback, attempt, owner), owner)) return;
+    if (command[0] === Op.Update) return this.#arbitrated(key, command, callback, attempt, owner);
     const targets = this.#placement.writers(key);
     if (targets.length === 0) return callback(nodeUnavailable(), undefined, this.#placement.ring.owner(key));
     this.#migration.touched(key);
     if (targets.length === 1) {
       return targets[0]!.client.send(command, (error, result, id) => {
-        if (error !== null) this.#retry(this.#write, key, command, callback, attempt, error, id);
+        if (error !== null) this.#retry(this.#write, key, command, callback, attempt, error, id, owner);
         else callback(null, result, id);
       });
     }
@@ -163,7 +153,7 @@ export class DataPath {
     const done = countdown(targets.length, () => {
       const answered = results.findIndex((r) => r !== undefined);
       // Every copy's node died: as for one node.
-      if (answered < 0) return this.#retry(this.#write, key, command, callback, attempt, lastError!, targets[0]!.id);
+      if (answered < 0) return this.#retry(this.#write, key, command, callback, attempt, lastError!, targets[0]!.id, owner);
       // A delete reports the key as found if any copy had it (a new owner may not have it yet).
       const found = command[0] === Op.Delete ? results.findIndex((r) => r?.status === Status.Ok) : -1;
       const index = found >= 0 ? found : answered;
@@ -184,19 +174,17 @@ export class DataPath {
    * state (a set, or a delete), is then copied to the other owners. Other writes to the key wait
    * meanwhile, so that every copy sees the same sequence of writes.
    */
-  #arbitrated(key: string, command: UpdateCommand, callback: ResultCallback, attempt: number): void {
+  #arbitrated(key: string, command: UpdateCommand, callback: ResultCallback, attempt: number, owner: LockOwner | undefined): void {
     const arbiter = this.#placement.reader(key);
     if (arbiter === undefined) return callback(nodeUnavailable(), undefined, this.#placement.ring.owner(key));
-    this.#locks.set(key, []);
-    const unlock = (): void => {
-      const waiting = this.#locks.get(key) ?? [];
-      this.#locks.delete(key);
-      for (const next of waiting) next();
-    };
+    // Free (#write waited for it), or already held by the operation this update is part of.
+    const keys = owner === undefined ? [key] : [];
+    this.locks.acquire(keys, keys, () => undefined);
+    const unlock = (): void => this.locks.release(keys);
     arbiter.client.send(command, (error, result, node) => {
       if (error !== null || result!.status !== Status.Ok) {
         unlock();
-        if (error !== null) return this.#retry(this.#write, key, command, callback, attempt, error, node);
+        if (error !== null) return this.#retry(this.#write, key, command, callback, attempt, error, node, owner);
         return callback(null, result, node);
       }
       const copy = copyOf(key, result!);
@@ -214,6 +202,7 @@ export class DataPath {
       done();
     });
   }
+
 
   #logged(key: string, command: Command, callback: ResultCallback): ResultCallback {
     const log = this.#log!;

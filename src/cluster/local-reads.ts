@@ -3,6 +3,7 @@ import type { Placement } from '../core/placement.js';
 import { Op, Status, type Command, type Result } from '../core/protocol.js';
 import { sharedClock } from '../core/shared-layout.js';
 import { Lookup, Want, type SharedReader } from '../nodes/shared-reader.js';
+import type { KeyLocks } from './key-locks.js';
 import type { NodeRecord } from './members.js';
 
 const NOT_FOUND: Result = { status: Status.NotFound };
@@ -16,10 +17,12 @@ const NOT_FOUND: Result = { status: Status.NotFound };
 export class LocalReads {
   readonly #placement: Placement<NodeRecord>;
   readonly #log: Logger | undefined;
+  readonly #locks: KeyLocks;
 
-  constructor(placement: Placement<NodeRecord>, log: Logger | undefined) {
+  constructor(placement: Placement<NodeRecord>, log: Logger | undefined, locks: KeyLocks) {
     this.#placement = placement;
     this.#log = log;
+    this.#locks = locks;
   }
 
   /**
@@ -28,6 +31,8 @@ export class LocalReads {
    * tell. The hot routes call this first: no command, no callback, no result object.
    */
   read(key: string, want: Want, counted = true): SharedReader | null | undefined {
+    // A key held by an atomic operation is read once it is done (by message, in order).
+    if (this.#locks.size > 0 && this.#locks.blocks(key)) return undefined;
     return this.#readAt(this.#placement.reader(key), key, want, counted);
   }
 

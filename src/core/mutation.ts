@@ -32,6 +32,8 @@ export type Mutation =
   | readonly [kind: 'append', value: string, maxBytes: number]
   /** SETRANGE, refused past `maxBytes` (--max-value). Ok `count`: the new length. */
   | readonly [kind: 'setrange', offset: number, value: string, maxBytes: number]
+  /** SETBIT, refused past `maxBytes`. Ok `count`: the bit's old value. */
+  | readonly [kind: 'setbit', offset: number, bit: 0 | 1, maxBytes: number]
   /** GETDEL, GETEX (`expiresAt` {@link KEEP_EXPIRY} leaves it, 0 removes it). Ok `value`: the value, null if none. */
   | readonly [kind: 'getdel']
   | readonly [kind: 'getex', expiresAt: number]
@@ -96,6 +98,16 @@ export function mutate(held: Held | undefined, mutation: Mutation, now: number):
       if (offset + patch.length > maxBytes) return { refused: 'too-long' };
       const value = current.padEnd(offset, '\0').slice(0, offset) + patch + current.slice(offset + patch.length);
       return { count: value.length, next: { value, expiresAt: held?.expiresAt ?? 0 } };
+    }
+    case 'setbit': {
+      const [, offset, bit, maxBytes] = mutation;
+      const index = Math.floor(offset / 8);
+      if (index + 1 > maxBytes) return { refused: 'too-long' };
+      const current = (held?.value ?? '').padEnd(index + 1, '\0');
+      const mask = 0x80 >> (offset % 8);
+      const byte = current.charCodeAt(index);
+      const value = current.slice(0, index) + String.fromCharCode(bit === 1 ? byte | mask : byte & ~mask) + current.slice(index + 1);
+      return { count: (byte & mask) === 0 ? 0 : 1, next: { value, expiresAt: held?.expiresAt ?? 0 } };
     }
     case 'getdel':
       return held === undefined ? { value: null } : { value: held.value, next: null };

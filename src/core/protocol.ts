@@ -39,6 +39,12 @@ export const Op = {
    * client's `value` / `count` and, if the key changed, `next`: what the other owners must copy.
    */
   Update: 14,
+  /** The node's keys whose scan place (src/core/scan-order.ts) is in [from, to), matching a glob (null: all); Ok carries `keys`. */
+  Keys: 15,
+  /** A random key of the node; Ok carries it as `keys[0]`, NotFound if it holds none. */
+  RandomKey: 16,
+  /** A key's value and expiry, not counted as a read (RENAME, COPY); Ok carries `value` and `ttl` (null = none). */
+  Dump: 17,
 } as const;
 export type Op = (typeof Op)[keyof typeof Op];
 
@@ -61,7 +67,10 @@ export type Command =
   | readonly [op: typeof Op.Restore, entries: Copy[]]
   | readonly [op: typeof Op.GetMany, keys: string[]]
   | readonly [op: typeof Op.Shared]
-  | readonly [op: typeof Op.Update, key: string, mutation: Mutation];
+  | readonly [op: typeof Op.Update, key: string, mutation: Mutation]
+  | readonly [op: typeof Op.Keys, from: number, to: number, pattern: string | null]
+  | readonly [op: typeof Op.RandomKey]
+  | readonly [op: typeof Op.Dump, key: string];
 
 /** A key's copy: value and milliseconds left (0 = no expiry). */
 export type Copy = [key: string, value: string, ttlMs: number];
@@ -170,6 +179,7 @@ export type Result =
       /** Update: the client's number, and the key's new state (null: removed; absent: unchanged). */
       count?: number;
       next?: Held | null;
+      keys?: string[];
     }
   | { status: typeof Status.NotFound }
   | { status: typeof Status.TooLarge }

@@ -68,7 +68,7 @@ export class BatchRoutes extends RawRoutes {
   /** `{"entries": {"k": "v"}, "ttl"?: s, "encoding"?}` -> `{"stored": n}`; every entry is checked before any is written. */
   #mset(res: ServerResponse, body: Record<string, unknown>): void {
     const { entries, ttlMs } = parseMset(body, this.maxValue);
-    this.data.setMany(entries, ttlMs).then(
+    this.multi.setMany(entries, ttlMs).then(
       (stored) => this.json(res, 200, `{"stored":${stored}}`),
       (error: unknown) => this.fail(res, error),
     );

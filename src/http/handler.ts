@@ -29,7 +29,7 @@ export interface Handlers {
 export function createHandlers(cluster: Cluster, options: Options, state: ServerState, info: ApiInfo): Handlers {
   const metrics = new HttpMetrics();
   const honoListener = getRequestListener(createApi(cluster, info, metrics).fetch);
-  const context = { data: cluster.data, maxValue: options.maxValue, state };
+  const context = { data: cluster.data, multi: cluster.multi, maxValue: options.maxValue, state };
   const seed = new SeedRoutes(context);
   const keys = new KeyRoutes(context);
   const batch = new BatchRoutes(context);

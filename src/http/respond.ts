@@ -1,5 +1,6 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { DataPath } from '../cluster/data-path.js';
+import type { MultiKey } from '../cluster/multi-key.js';
 import { asCacheError, statusError, type CacheError } from '../errors.js';
 import { Op, Status, type OkResult, type Result } from '../core/protocol.js';
 import type { ResultCallback } from '../nodes/node-client.js';
@@ -18,6 +19,8 @@ export interface ServerState {
 /** What the node:http routes share: the data path, the value limit and the server's state. */
 export interface RouteContext {
   data: DataPath;
+  /** Writes of several keys as one step (/mset). */
+  multi: MultiKey;
   /** --max-value in bytes. */
   maxValue: number;
   state: ServerState;
@@ -101,14 +104,16 @@ export type Found = (res: ServerResponse, key: string, value: string, valueBytes
  */
 export abstract class RawRoutes {
   protected readonly data: DataPath;
+  protected readonly multi: MultiKey;
   /** --max-value in bytes. */
   protected readonly maxValue: number;
   protected readonly state: ServerState;
   /** Appended to every JSON body it answers with (the seed's encoder ended each with a newline). */
   readonly #suffix: string;
 
-  constructor({ data, maxValue, state }: RouteContext, suffix = '') {
+  constructor({ data, multi, maxValue, state }: RouteContext, suffix = '') {
     this.data = data;
+    this.multi = multi;
     this.maxValue = maxValue;
     this.state = state;
     this.#suffix = suffix;

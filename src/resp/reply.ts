@@ -11,6 +11,8 @@ import { textToBytes } from '../bytes.js';
 export const OK = '+OK\r\n';
 export const PONG = '+PONG\r\n';
 export const EMPTY_ARRAY = '*0\r\n';
+export const ZERO = ':0\r\n';
+export const ONE = ':1\r\n';
 
 /** A bulk string of a byte string. */
 export function bulk(bytes: string): string {

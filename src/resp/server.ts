@@ -4,9 +4,11 @@ import { MAX_KEY_BYTES } from '../core/limits.js';
 import { tokenCheck } from '../http/auth.js';
 import type { Options } from '../options.js';
 import { table, type CommandTable, type RespContext, type RespStats } from './command.js';
+import { BIT_COMMANDS } from './commands/bits.js';
 import { CONNECTION_COMMANDS } from './commands/connection.js';
 import { INTROSPECTION_COMMANDS } from './commands/introspection.js';
 import { KEY_COMMANDS } from './commands/keys.js';
+import { KEYSPACE_COMMANDS } from './commands/keyspace.js';
 import { SERVER_COMMANDS } from './commands/server.js';
 import { STRING_COMMANDS } from './commands/strings.js';
 import { RespConnection } from './connection.js';
@@ -14,7 +16,7 @@ import { INLINE_MAX_BYTES } from './parser.js';
 import { error } from './reply.js';
 
 /** Every RESP command, by name. */
-export const COMMANDS: CommandTable = table(CONNECTION_COMMANDS, SERVER_COMMANDS, INTROSPECTION_COMMANDS, STRING_COMMANDS, KEY_COMMANDS);
+export const COMMANDS: CommandTable = table(CONNECTION_COMMANDS, SERVER_COMMANDS, INTROSPECTION_COMMANDS, STRING_COMMANDS, BIT_COMMANDS, KEY_COMMANDS, KEYSPACE_COMMANDS);
 
 /**
  * Most bytes of arguments one command may bring (Redis's client-query-buffer-limit is 1 GiB): an

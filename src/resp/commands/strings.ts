@@ -160,7 +160,7 @@ function mset(call: Call): void {
   if (keys === undefined) return;
   const entries = keys.map((key, i) => [key, args[2 + 2 * i]!] as const);
   if (!entries.every(([, value]) => valueFits(call, value))) return;
-  call.ctx.cluster.data.setMany(entries, 0).then(
+  call.ctx.cluster.multi.setMany(entries, 0).then(
     () => call.reply(OK),
     (cause: unknown) => call.reply(clusterError(cause as Parameters<typeof clusterError>[0])),
   );
