@@ -1,3 +1,4 @@
+import type { Refusal } from './core/mutation.js';
 import { Status } from './core/protocol.js';
 
 /**
@@ -14,6 +15,9 @@ export const ErrorCode = {
   Unauthorized: 'UNAUTHORIZED',
   KeyExists: 'KEY_EXISTS',
   Conflict: 'CONFLICT',
+  NotAnInteger: 'NOT_AN_INTEGER',
+  NotANumber: 'NOT_A_NUMBER',
+  Overflow: 'OVERFLOW',
   ValueTooLarge: 'VALUE_TOO_LARGE',
   HeadersTooLarge: 'HEADERS_TOO_LARGE',
   RequestTimeout: 'REQUEST_TIMEOUT',
@@ -35,6 +39,9 @@ const STATUS: Record<ErrorCode, number> = {
   UNAUTHORIZED: 401,
   KEY_EXISTS: 409,
   CONFLICT: 409,
+  NOT_AN_INTEGER: 409,
+  NOT_A_NUMBER: 409,
+  OVERFLOW: 409,
   VALUE_TOO_LARGE: 413,
   HEADERS_TOO_LARGE: 431,
   REQUEST_TIMEOUT: 408,
@@ -100,11 +107,21 @@ export function nodeUnavailable(): CacheError {
  */
 const KEY_NOT_FOUND = keyNotFound();
 
-/** The error for a node's non-Ok status. */
-export function statusError(status: Status): CacheError {
+const REFUSALS: Record<Refusal, [ErrorCode, string]> = {
+  'not-integer': [ErrorCode.NotAnInteger, 'The value is not an integer, or not within 64 bits'],
+  overflow: [ErrorCode.Overflow, 'The increment or decrement would overflow 64 bits'],
+  'not-float': [ErrorCode.NotANumber, 'The value is not a number'],
+  'not-finite': [ErrorCode.Overflow, 'The increment would make the value infinite or not a number'],
+  'too-long': [ErrorCode.ValueTooLarge, 'The value would be larger than the limit (--max-value)'],
+};
+
+/** The error for a node's non-Ok status (`refused`: why an update was refused). */
+export function statusError(status: Status, refused?: Refusal): CacheError {
   switch (status) {
     case Status.NotFound:
       return KEY_NOT_FOUND;
+    case Status.Refused:
+      return new CacheError(...REFUSALS[refused ?? 'not-integer']);
     case Status.TooLarge:
       return new CacheError(ErrorCode.ValueTooLarge, "Value is larger than a cache node's memory share");
     default:

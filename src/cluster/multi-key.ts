@@ -48,6 +48,14 @@ export class MultiKey {
     });
   }
 
+  /** DEL of several keys (and /mdel) as one step: how many were held. */
+  deleteMany(keys: readonly string[]): Promise<number> {
+    return this.#holding(keys, async (send) => {
+      const results = await Promise.all(keys.map((key) => send(key, [Op.Delete, key])));
+      return results.filter((result) => result.status === Status.Ok).length;
+    });
+  }
+
   /** MSETNX: writes every entry if none of the keys is held; false (and nothing written) otherwise. */
   setIfNoneHeld(entries: ReadonlyArray<readonly [key: string, value: string]>): Promise<boolean> {
     return this.#holding(

@@ -8,6 +8,7 @@ import { bearerCheck } from './auth.js';
 import { maxBatchBody } from './batch-body.js';
 import { BatchRoutes } from './batch-routes.js';
 import { KeyRoutes } from './key-routes.js';
+import { OpRoutes } from './op-routes.js';
 import { HttpMetrics } from './http-metrics.js';
 import { answered, inOrder } from './order.js';
 import { sendError, type RawHandler, type ServerState } from './respond.js';
@@ -29,10 +30,11 @@ export interface Handlers {
 export function createHandlers(cluster: Cluster, options: Options, state: ServerState, info: ApiInfo): Handlers {
   const metrics = new HttpMetrics();
   const honoListener = getRequestListener(createApi(cluster, info, metrics).fetch);
-  const context = { data: cluster.data, multi: cluster.multi, maxValue: options.maxValue, state };
+  const context = { data: cluster.data, multi: cluster.multi, keyspace: cluster.keyspace, maxValue: options.maxValue, state };
   const seed = new SeedRoutes(context);
   const keys = new KeyRoutes(context);
   const batch = new BatchRoutes(context);
+  const ops = new OpRoutes(context);
   const raw: Record<RawRouteName, RawHandler> = {
     seedGet: seed.get,
     seedSet: seed.set,
@@ -41,6 +43,14 @@ export function createHandlers(cluster: Cluster, options: Options, state: Server
     keyTtl: keys.ttl,
     mget: batch.mget,
     mset: batch.mset,
+    keyIncr: ops.incr,
+    keyAppend: ops.append,
+    keyExpire: ops.expire,
+    keyPersist: ops.persist,
+    keyRename: ops.rename,
+    scan: ops.scan,
+    exists: ops.exists,
+    mdel: ops.mdel,
   };
   const routes = new RouteTable({ debug: options.enableDebug });
   const authorized = bearerCheck(options.authToken);

@@ -4,7 +4,7 @@ import { Want } from '../nodes/shared-reader.js';
 import { SetIf } from '../core/mutation.js';
 import { Op, Status, type Command } from '../core/protocol.js';
 import { sharedClock } from '../core/shared-layout.js';
-import { checkKeyLength, parseQuery, parseTtl } from './query.js';
+import { checkKeyLength, parseFlag, parseQuery, parseTtl } from './query.js';
 import { RawRoutes, readBody, send, sendEmpty, type Found, type RawHandler } from './respond.js';
 
 const OCTETS = 'application/octet-stream';
@@ -77,7 +77,7 @@ export class KeyRoutes extends RawRoutes {
 }
 
 /** The key from its still-encoded path segment. */
-function keyOf(segment: string): string {
+export function keyOf(segment: string): string {
   let key: string;
   try {
     key = decodeURIComponent(segment);
@@ -89,16 +89,10 @@ function keyOf(segment: string): string {
   return key;
 }
 
-/** `nx` / `xx` are flags: present (with no value, 1 or true) or absent. */
+/** `nx` / `xx`: only if absent, only if present. */
 function setCondition(params: Map<string, string>): SetIf {
-  const flag = (name: string): boolean => {
-    const value = params.get(name);
-    if (value === undefined || value === 'false' || value === '0') return false;
-    if (value === '' || value === 'true' || value === '1') return true;
-    throw new CacheError(ErrorCode.BadRequest, `${name} is a flag: give it no value, 1 or true; got '${value}'`);
-  };
-  const nx = flag('nx');
-  const xx = flag('xx');
+  const nx = parseFlag(params, 'nx');
+  const xx = parseFlag(params, 'xx');
   if (nx && xx) throw new CacheError(ErrorCode.BadRequest, 'nx and xx cannot both be set');
   return nx ? SetIf.Absent : xx ? SetIf.Present : SetIf.Always;
 }

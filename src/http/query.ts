@@ -60,3 +60,11 @@ export function parseTtl(raw: string | number | undefined | null): number {
   }
   return Math.round(seconds * 1000);
 }
+
+/** A flag parameter: present (with no value, 1 or true) or absent (or 0, false); anything else is a 400. */
+export function parseFlag(params: Map<string, string>, name: string): boolean {
+  const value = params.get(name);
+  if (value === undefined || value === 'false' || value === '0') return false;
+  if (value === '' || value === 'true' || value === '1') return true;
+  throw new CacheError(ErrorCode.BadRequest, `${name} is a flag: give it no value, 1 or true; got '${value}'`);
+}

@@ -1,5 +1,6 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { DataPath } from '../cluster/data-path.js';
+import type { Keyspace } from '../cluster/keyspace.js';
 import type { MultiKey } from '../cluster/multi-key.js';
 import { asCacheError, statusError, type CacheError } from '../errors.js';
 import { Op, Status, type OkResult, type Result } from '../core/protocol.js';
@@ -21,6 +22,8 @@ export interface RouteContext {
   data: DataPath;
   /** Writes of several keys as one step (/mset). */
   multi: MultiKey;
+  /** Scans (GET /keys). */
+  keyspace: Keyspace;
   /** --max-value in bytes. */
   maxValue: number;
   state: ServerState;
@@ -105,15 +108,17 @@ export type Found = (res: ServerResponse, key: string, value: string, valueBytes
 export abstract class RawRoutes {
   protected readonly data: DataPath;
   protected readonly multi: MultiKey;
+  protected readonly keyspace: Keyspace;
   /** --max-value in bytes. */
   protected readonly maxValue: number;
   protected readonly state: ServerState;
   /** Appended to every JSON body it answers with (the seed's encoder ended each with a newline). */
   readonly #suffix: string;
 
-  constructor({ data, multi, maxValue, state }: RouteContext, suffix = '') {
+  constructor({ data, multi, keyspace, maxValue, state }: RouteContext, suffix = '') {
     this.data = data;
     this.multi = multi;
+    this.keyspace = keyspace;
     this.maxValue = maxValue;
     this.state = state;
     this.#suffix = suffix;
@@ -160,7 +165,7 @@ export abstract class RawRoutes {
     return (error, result, node) => {
       if (error !== null) this.fail(res, error);
       else if (result!.status === Status.Ok || (missingToo && result!.status === Status.NotFound)) handle(result!, node);
-      else this.fail(res, statusError(result!.status));
+      else this.fail(res, statusError(result!.status, result!.status === Status.Refused ? result!.refused : undefined));
     };
   }
 }

@@ -1,5 +1,6 @@
 import { ExpireIf } from '../../core/mutation.js';
 import { Op, Status, type Command } from '../../core/protocol.js';
+import type { CacheError } from '../../errors.js';
 import { sharedClock } from '../../core/shared-layout.js';
 import { answer, clusterError, keyArg, keyArgs, Kind, type Call, type CommandSpec } from '../command.js';
 import { error, integer, simple } from '../reply.js';
@@ -11,8 +12,8 @@ const ALL_KEYS = [1, -1, 1] as const;
 
 /** The generic key commands (Redis's db.c and expire.c) that touch one key, or several independently. */
 export const KEY_COMMANDS: readonly CommandSpec[] = [
-  { name: 'del', arity: -2, kind: Kind.Write, flags: ['write'], keys: ALL_KEYS, run: (call) => count(call, (key) => [Op.Delete, key]) },
-  { name: 'unlink', arity: -2, kind: Kind.Write, flags: ['write', 'fast'], keys: ALL_KEYS, run: (call) => count(call, (key) => [Op.Delete, key]) },
+  { name: 'del', arity: -2, kind: Kind.Write, flags: ['write'], keys: ALL_KEYS, run: deleteKeys },
+  { name: 'unlink', arity: -2, kind: Kind.Write, flags: ['write', 'fast'], keys: ALL_KEYS, run: deleteKeys },
   { name: 'exists', arity: -2, kind: Kind.Read, flags: ['readonly', 'fast'], keys: ALL_KEYS, run: (call) => count(call, (key) => [Op.Exists, key]) },
   // A read that marks the keys used, for eviction.
   { name: 'touch', arity: -2, kind: Kind.Read, flags: ['readonly', 'fast'], keys: ALL_KEYS, run: (call) => count(call, (key) => [Op.Get, key]) },
@@ -36,7 +37,17 @@ export const KEY_COMMANDS: readonly CommandSpec[] = [
   },
 ];
 
-/** How many of the keys' commands found their key (DEL, EXISTS, TOUCH: a key named twice counts twice). */
+/** DEL / UNLINK: every key in one step (src/cluster/multi-key.ts); how many were held. */
+function deleteKeys(call: Call): void {
+  const keys = keyArgs(call, 1);
+  if (keys === undefined) return;
+  call.ctx.cluster.multi.deleteMany(keys).then(
+    (deleted) => call.reply(integer(deleted)),
+    (cause: unknown) => call.reply(clusterError(cause as CacheError)),
+  );
+}
+
+/** How many of the keys' commands found their key (EXISTS, TOUCH: a key named twice counts twice). */
 function count(call: Call, command: (key: string) => Command): void {
   const keys = keyArgs(call, 1);
   if (keys === undefined) return;
