@@ -7,13 +7,15 @@
  * writes bench/results/<time>.json, .md and .svg.
  *
  *   npm run bench -- [--quick] [--rounds N] [--seconds S] [--connections C] [--piscina]
- *                    [--scenario TEXT] [--target TEXT] [--baseline DIR]
+ *                    [--scenario TEXT] [--target TEXT] [--baseline DIR] [--no-resp]
  *
  * --quick (about a minute): one round of 1 s, and only 1 and 8 nodes in the node sweep.
  * --scenario / --target keep the scenarios / cache configurations whose name contains TEXT.
  * --baseline DIR: every cache configuration runs a second time from another checkout's build
  *   (DIR/dist/src/main.js, e.g. a `git worktree` of an older commit after `npm run build`
  *   there), interleaved with this tree's, to compare two versions in one run.
+ * --no-resp: leave out the RESP rows (bench/resp.ts: redis-benchmark against the cache's RESP
+ *   port and a redis-server, when both are installed).
  */
 import autocannon, { type Request } from 'autocannon';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -21,6 +23,7 @@ import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { median, numberFlag, textFlag } from './args.js';
 import { chart } from './chart.js';
+import { benchResp } from './resp.js';
 import { startCache, startFloor, startHonoMap, type Target } from './targets.js';
 import { KEYS, preload, SCENARIOS, type Scenario } from './workload.js';
 
@@ -218,6 +221,8 @@ async function main(): Promise<void> {
   const title = 'req/s against the node:http floor (median of the per-round ratios; the median req/s)';
   writeFileSync(new URL(`${stamp}.svg`, resultsDir), chart(title, setup, rows.map((r) => ({ ...r, ratio: r.pairedRatio })), colours));
   process.stdout.write(`results: bench/results/${stamp}.json, .md, .svg\n`);
+  // The RESP port against redis-server (bench/resp.ts), unless asked not to.
+  if (!args.includes('--no-resp')) process.stdout.write(`\n${await benchResp(args)}\n`);
 }
 
 await main();

@@ -7,6 +7,8 @@ export interface Target {
   name: string;
   url: string;
   pid: number;
+  /** What it printed up to its `listening on` line (the RESP port is named there too). */
+  banner: string;
   stop(): Promise<void>;
 }
 
@@ -30,6 +32,7 @@ export function startTarget(name: string, script: string, args: string[], nodeFl
         name,
         url: match[1]!,
         pid: child.pid!,
+        banner: seen,
         stop: () =>
           new Promise<void>((done) => {
             if (child.exitCode !== null) return done();
