@@ -107,6 +107,12 @@ export const OPTIONS = {
     min: 64 * 1024,
     help: 'Most bytes all connections together may hold in request heads (request line and headers) still arriving; past it the largest heads over 16 KiB are answered 431 and closed. One head may be up to 3 x --max-value + 64 KiB, so that /set takes values up to --max-value in its query string, as the seed did.',
   },
+  subscriberBuffer: {
+    type: 'size',
+    default: 8 * MIB,
+    min: 1024,
+    help: 'Most bytes of messages a pub/sub subscriber (RESP or SSE) may leave unread; past it the subscriber is disconnected and counted as dropped, so a slow one never holds up the rest (Redis: client-output-buffer-limit pubsub).',
+  },
   nodeTransport: {
     type: 'choice',
     choices: TRANSPORTS,

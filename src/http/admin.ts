@@ -4,6 +4,7 @@ import type { Cluster } from '../cluster/cluster.js';
 import { opsOf } from '../cluster/admin.js';
 import { asCacheError, CacheError, ErrorCode } from '../errors.js';
 import { CRASH_KINDS, type CrashKind } from '../core/protocol.js';
+import type { PubSubHub } from '../pubsub/hub.js';
 import type { HttpMetrics } from './http-metrics.js';
 import { createMetrics } from './metrics.js';
 import { errorBody } from './respond.js';
@@ -16,6 +17,7 @@ export interface ApiInfo {
   maxValue: number;
   /** Each node's share of --max-memory in bytes (0 = no limit). */
   maxBytesPerNode: number;
+  pubsub: PubSubHub;
 }
 
 /**
@@ -66,6 +68,7 @@ export function createApi(cluster: Cluster, info: ApiInfo, http: HttpMetrics): H
         // Each node brings its share: a join adds one, a leave takes one away.
         maxMemoryBytes: nodes.length * info.maxBytesPerNode,
         totals: admin.totals(nodes),
+        pubsub: info.pubsub.stats(),
         process: { rssBytes: memory.rss, mainHeapUsedBytes: memory.heapUsed, externalBytes: memory.external },
         nodes: nodes.map((node) => ({ ...node, ops: opsOf(node) })),
       });

@@ -3,12 +3,14 @@ import { getRequestListener } from '@hono/node-server';
 import type { Cluster } from '../cluster/cluster.js';
 import { batchTooLarge, CacheError, ErrorCode, methodNotAllowed, valueTooLarge } from '../errors.js';
 import type { Options } from '../options.js';
+import type { PubSubHub } from '../pubsub/hub.js';
 import { createApi, type ApiInfo } from './admin.js';
 import { bearerCheck } from './auth.js';
 import { maxBatchBody } from './batch-body.js';
 import { BatchRoutes } from './batch-routes.js';
 import { KeyRoutes } from './key-routes.js';
 import { OpRoutes } from './op-routes.js';
+import { PubSubRoutes } from './pubsub-routes.js';
 import { HttpMetrics } from './http-metrics.js';
 import { answered, inOrder } from './order.js';
 import { sendError, type RawHandler, type ServerState } from './respond.js';
@@ -27,7 +29,7 @@ export interface Handlers {
  * token, the route table (404, 405 with Allow), transfer codings, the declared body size, then
  * the route's handler: a node:http one for the data routes, the Hono app for the rest.
  */
-export function createHandlers(cluster: Cluster, options: Options, state: ServerState, info: ApiInfo): Handlers {
+export function createHandlers(cluster: Cluster, options: Options, state: ServerState, info: ApiInfo, hub: PubSubHub): Handlers {
   const metrics = new HttpMetrics();
   const honoListener = getRequestListener(createApi(cluster, info, metrics).fetch);
   const context = { data: cluster.data, multi: cluster.multi, keyspace: cluster.keyspace, maxValue: options.maxValue, state };
@@ -35,6 +37,7 @@ export function createHandlers(cluster: Cluster, options: Options, state: Server
   const keys = new KeyRoutes(context);
   const batch = new BatchRoutes(context);
   const ops = new OpRoutes(context);
+  const pubsub = new PubSubRoutes(context, hub, options.subscriberBuffer);
   const raw: Record<RawRouteName, RawHandler> = {
     seedGet: seed.get,
     seedSet: seed.set,
@@ -51,6 +54,9 @@ export function createHandlers(cluster: Cluster, options: Options, state: Server
     scan: ops.scan,
     exists: ops.exists,
     mdel: ops.mdel,
+    publish: pubsub.publish,
+    subscribe: pubsub.subscribe,
+    psubscribe: pubsub.psubscribe,
   };
   const routes = new RouteTable({ debug: options.enableDebug });
   const authorized = bearerCheck(options.authToken);

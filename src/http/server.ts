@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { Cluster } from '../cluster/cluster.js';
 import type { Options } from '../options.js';
+import { PubSubHub } from '../pubsub/hub.js';
 import { RespServer } from '../resp/server.js';
 import { answerAndClose, clientErrorOf, headTooLarge } from './client-errors.js';
 import { createHandlers } from './handler.js';
@@ -37,6 +38,7 @@ export interface RunningServer {
   http: Server;
   /** The RESP port's server, with --resp-port. */
   resp: RespServer | undefined;
+  pubsub: PubSubHub;
   /** Stops accepting and lets in-flight requests finish (up to --shutdown-timeout); nodes keep running. */
   drain(): Promise<void>;
   /** {@link drain}, then stops the nodes. */
@@ -55,7 +57,9 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
     debug: options.debug,
   });
   const state: ServerState = { draining: false };
-  const handlers = createHandlers(cluster, options, state, { version: VERSION, startedAt: Date.now(), maxValue: options.maxValue, maxBytesPerNode });
+  // Client pub/sub, one hub for both front ends.
+  const pubsub = new PubSubHub();
+  const handlers = createHandlers(cluster, options, state, { version: VERSION, startedAt: Date.now(), maxValue: options.maxValue, maxBytesPerNode, pubsub }, pubsub);
   const maxHeadBytes = maxHeadBytesFor(options.maxValue);
   const budget = new HeaderBudget(options.headerMemory, (socket) => answerAndClose(socket, headTooLarge(maxHeadBytes)));
   const http = createServer({ ...timeouts(options), maxHeaderSize: maxHeadBytes }, (req, res) => {
@@ -91,7 +95,7 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
   let resp: RespServer | undefined;
   if (options.respPort >= 0) {
     try {
-      resp = await RespServer.start(cluster, options, { version: VERSION, startedAt: Date.now(), maxBytesPerNode });
+      resp = await RespServer.start(cluster, options, { version: VERSION, startedAt: Date.now(), maxBytesPerNode, pubsub });
     } catch (error) {
       http.close();
       await cluster.close();
@@ -105,6 +109,8 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
   const drain = (): Promise<void> => {
     draining ??= (async () => {
       state.draining = true;
+      // Subscribers' streams never end by themselves: they go first.
+      pubsub.close();
       // Stop listening, but leave idle keep-alive connections open for a moment: http.close()
       // would cut them at once, and a request already on its way on one would be reset. During
       // the grace every request that arrives is answered with `Connection: close`.
@@ -126,7 +132,7 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
     return closing;
   };
 
-  return { url: `http://${host}:${port}`, port, cluster, http, resp, drain, close };
+  return { url: `http://${host}:${port}`, port, cluster, http, resp, pubsub, drain, close };
 }
 
 /**

@@ -5,6 +5,7 @@ import { Status, type Result } from '../core/protocol.js';
 import type { CacheError } from '../errors.js';
 import type { ResultCallback } from '../nodes/node-client.js';
 import type { Refusal } from '../core/mutation.js';
+import type { PubSubHub, Subscriber } from '../pubsub/hub.js';
 import { Errors, error, type Encoder } from './reply.js';
 
 /**
@@ -41,6 +42,10 @@ export interface RespContext {
   stats: RespStats;
   /** --max-connections (0 = none), for INFO and CONFIG GET maxclients. */
   maxClients: number;
+  /** Client pub/sub, shared with the HTTP front end. */
+  pubsub: PubSubHub;
+  /** --subscriber-buffer: replies a subscriber may leave unread before it is dropped. */
+  subscriberBuffer: number;
 }
 
 /** The port's own counters (INFO stats). */
@@ -52,7 +57,7 @@ export interface RespStats {
 }
 
 /** What a connection lets its commands see and change about it. */
-export interface ClientState {
+export interface ClientState extends Subscriber {
   readonly id: number;
   name: string;
   libName: string;
@@ -68,6 +73,10 @@ export interface ClientState {
   closeAfterReply(): void;
   /** Cuts the connection now (CLIENT KILL). */
   destroy(): void;
+  /** Channels and patterns it is subscribed to. */
+  subscriptions: number;
+  /** Sends a reply that answers no command (SUBSCRIBE's confirmations after the first, messages). */
+  push(encoded: string): void;
 }
 
 /** One command being run: its arguments (byte strings; `args[0]` is its name) and its one reply. */

@@ -1,7 +1,13 @@
 import type { Socket } from 'node:net';
 import { arityOk, Kind, unknownCommand, type Call, type ClientState, type CommandSpec, type CommandTable, type RespContext } from './command.js';
+import { CommandOrder, type Ordered } from './order.js';
 import { ProtocolError, RequestParser, type ParserLimits } from './parser.js';
+import type { Message } from '../pubsub/hub.js';
+import { messageReply } from './commands/pubsub.js';
 import { error, Errors, RESP2, type Encoder } from './reply.js';
+
+/** What a RESP2 client subscribed to something may still send (Redis's rule). */
+const SUBSCRIBED_MODE = new Set(['subscribe', 'psubscribe', 'unsubscribe', 'punsubscribe', 'ping', 'quit', 'reset']);
 
 /** Replies waiting in memory past this: stop reading the client's commands until they drain. */
 const OUTPUT_HIGH_WATER = 1024 * 1024;
@@ -9,7 +15,7 @@ const OUTPUT_HIGH_WATER = 1024 * 1024;
 const PIPELINE_HIGH_WATER = 1024;
 
 /** A command in a connection's order: its reply's place, and what it is. */
-class Pending implements Call {
+class Pending implements Call, Ordered {
   readonly args: string[];
   readonly spec: CommandSpec;
   readonly slot: number;
@@ -20,6 +26,14 @@ class Pending implements Call {
     this.spec = spec;
     this.args = args;
     this.slot = slot;
+  }
+
+  get kind(): Kind {
+    return this.spec.kind;
+  }
+
+  start(): void {
+    this.#connection.run(this);
   }
 
   get client(): ClientState {
@@ -42,8 +56,8 @@ class Pending implements Call {
 
 /**
  * One RESP client: it parses commands as they arrive, starts each when the commands before it
- * allow ({@link Kind}), and writes the replies in the order of the commands, however the nodes
- * answer. Replies of one turn of the event loop leave in one write. Reading stops while too much
+ * allow ({@link CommandOrder}), and writes the replies in the order of the commands, however the
+ * nodes answer. Replies of one turn of the event loop leave in one write. Reading stops while too much
  * is waiting (replies the client does not read, or a deep pipeline), so a client cannot make the
  * server hold more than about a megabyte of replies or a thousand commands for it.
  */
@@ -68,18 +82,14 @@ export class RespConnection implements ClientState {
   readonly #early = new Map<number, string>();
   #out = '';
   #flushing = false;
-  /** Commands started and not answered, by kind; commands not started yet, in order. */
-  #reads = 0;
-  #writes = 0;
-  #barriers = 0;
-  #held: Pending[] = [];
-  /** The first held command (a queue without shift's copying). */
-  #heldAt = 0;
-  #releasing = false;
+  /** When each command may start. */
+  readonly #order = new CommandOrder();
   /** No more commands are read (QUIT, a protocol error, a drain); the connection ends once the replies are out. */
   #ending = false;
   #closed = false;
   #paused = false;
+  /** Channels and patterns subscribed to (RESP2 then allows only the pub/sub commands). */
+  subscriptions = 0;
 
   constructor(id: number, socket: Socket, ctx: RespContext, commands: CommandTable, limits: ParserLimits, onClose: (connection: RespConnection) => void) {
     this.id = id;
@@ -116,6 +126,22 @@ export class RespConnection implements ClientState {
     this.#socket.destroy();
   }
 
+  /** A pub/sub message: queued unless the replies waiting pass --subscriber-buffer (the hub then drops this client). */
+  deliver(message: Message, pattern: string | null): boolean {
+    if (this.#closed || this.#socket.writableLength + this.#out.length > this.ctx.subscriberBuffer) return false;
+    this.push(messageReply(this.resp, message, pattern));
+    return true;
+  }
+
+  drop(): void {
+    this.#socket.destroy();
+  }
+
+  /** A reply of no command (a message): after the replies already due, before any later one. */
+  push(encoded: string): void {
+    this.#deliver(this.#nextSlot++, encoded);
+  }
+
   #read(chunk: Buffer): void {
     if (this.#ending) return;
     try {
@@ -139,24 +165,15 @@ export class RespConnection implements ClientState {
     if (spec === undefined) return this.#deliver(slot, unknownCommand(args));
     if (!arityOk(spec, args.length)) return this.#deliver(slot, error(Errors.arity(spec.name)));
     if (!this.authenticated && spec.noAuth !== true) return this.#deliver(slot, error(Errors.noAuth));
+    if (this.subscriptions > 0 && this.resp.version === 2 && !SUBSCRIBED_MODE.has(spec.name)) {
+      return this.#deliver(slot, error(`ERR Can't execute '${spec.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`));
+    }
     this.lastCommand = spec.name;
-    const call = new Pending(this, spec, args, slot);
-    if (this.#heldAt === this.#held.length && this.#mayStart(spec.kind)) this.#start(call);
-    else this.#held.push(call);
+    this.#order.arrived(new Pending(this, spec, args, slot));
   }
 
-  #mayStart(kind: Kind): boolean {
-    if (this.#barriers > 0) return false;
-    if (kind === Kind.Read) return this.#writes === 0;
-    if (kind === Kind.Barrier) return this.#writes === 0 && this.#reads === 0;
-    return true;
-  }
-
-  #start(call: Pending): void {
-    const kind = call.spec.kind;
-    if (kind === Kind.Read) this.#reads++;
-    else if (kind === Kind.Write) this.#writes++;
-    else if (kind === Kind.Barrier) this.#barriers++;
+  /** Runs a command the order let start. */
+  run(call: Pending): void {
     this.ctx.stats.commandsProcessed++;
     try {
       call.spec.run(call);
@@ -167,23 +184,10 @@ export class RespConnection implements ClientState {
     this.#parser.authenticated = this.authenticated;
   }
 
-  /** `call` has its reply: its place in the order is freed, and what waited on it may start. */
+  /** `call` has its reply: written in its place, and what waited on it may start. */
   finished(call: Pending, encoded: string): void {
-    const kind = call.spec.kind;
-    if (kind === Kind.Read) this.#reads--;
-    else if (kind === Kind.Write) this.#writes--;
-    else if (kind === Kind.Barrier) this.#barriers--;
     this.#deliver(call.slot, encoded);
-    // One loop starts what was held: a held command that answers at once comes back here, and
-    // must not start the next itself (a deep pipeline would recurse once per command).
-    if (this.#releasing) return;
-    this.#releasing = true;
-    while (this.#heldAt < this.#held.length && this.#mayStart(this.#held[this.#heldAt]!.spec.kind)) this.#start(this.#held[this.#heldAt++]!);
-    if (this.#heldAt === this.#held.length) {
-      this.#held = [];
-      this.#heldAt = 0;
-    }
-    this.#releasing = false;
+    this.#order.finished(call);
   }
 
   #deliver(slot: number, encoded: string): void {
@@ -236,8 +240,8 @@ export class RespConnection implements ClientState {
   #gone(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#held = [];
-    this.#heldAt = 0;
+    this.ctx.pubsub.forget(this);
+    this.#order.clear();
     this.#early.clear();
     this.#onClose(this);
   }

@@ -3,12 +3,14 @@ import type { Cluster } from '../cluster/cluster.js';
 import { MAX_KEY_BYTES } from '../core/limits.js';
 import { tokenCheck } from '../http/auth.js';
 import type { Options } from '../options.js';
+import type { PubSubHub } from '../pubsub/hub.js';
 import { table, type CommandTable, type RespContext, type RespStats } from './command.js';
 import { BIT_COMMANDS } from './commands/bits.js';
 import { CONNECTION_COMMANDS } from './commands/connection.js';
 import { INTROSPECTION_COMMANDS } from './commands/introspection.js';
 import { KEY_COMMANDS } from './commands/keys.js';
 import { KEYSPACE_COMMANDS } from './commands/keyspace.js';
+import { PUBSUB_COMMANDS } from './commands/pubsub.js';
 import { SERVER_COMMANDS } from './commands/server.js';
 import { STRING_COMMANDS } from './commands/strings.js';
 import { RespConnection } from './connection.js';
@@ -16,7 +18,7 @@ import { INLINE_MAX_BYTES } from './parser.js';
 import { error } from './reply.js';
 
 /** Every RESP command, by name. */
-export const COMMANDS: CommandTable = table(CONNECTION_COMMANDS, SERVER_COMMANDS, INTROSPECTION_COMMANDS, STRING_COMMANDS, BIT_COMMANDS, KEY_COMMANDS, KEYSPACE_COMMANDS);
+export const COMMANDS: CommandTable = table(CONNECTION_COMMANDS, SERVER_COMMANDS, INTROSPECTION_COMMANDS, STRING_COMMANDS, BIT_COMMANDS, KEY_COMMANDS, KEYSPACE_COMMANDS, PUBSUB_COMMANDS);
 
 /**
  * Most bytes of arguments one command may bring (Redis's client-query-buffer-limit is 1 GiB): an
@@ -28,6 +30,7 @@ export interface RespServerInfo {
   version: string;
   startedAt: number;
   maxBytesPerNode: number;
+  pubsub: PubSubHub;
 }
 
 /**
@@ -60,6 +63,8 @@ export class RespServer {
       commands: COMMANDS,
       stats,
       maxClients: options.maxConnections,
+      pubsub: info.pubsub,
+      subscriberBuffer: options.subscriberBuffer,
     };
     // Half-open: a client that shuts down its sending side after its last command still gets
     // every reply (Redis drops them), then the connection closes.

@@ -10,6 +10,8 @@ export const CONNECTION_COMMANDS: readonly CommandSpec[] = [
     flags: ['fast'],
     run(call) {
       if (call.args.length > 2) return call.reply(error(Errors.arity('ping')));
+      // A RESP2 subscriber gets a pong it can tell from a message (Redis's shape).
+      if (call.client.subscriptions > 0 && call.client.resp.version === 2) return call.reply(array([bulk('pong'), bulk(call.args[1] ?? '')]));
       call.reply(call.args.length === 2 ? bulk(call.args[1]!) : PONG);
     },
   },

@@ -174,6 +174,8 @@ function infoFields(ctx: RespContext, totals: ReturnType<RespContext['cluster'][
       ['evicted_keys', totals.evictions],
       ['keyspace_hits', totals.hits],
       ['keyspace_misses', totals.misses],
+      ['pubsub_channels', ctx.pubsub.stats().channels],
+      ['pubsub_patterns', ctx.pubsub.stats().patterns],
     ],
     replication: [
       ['role', 'master'],

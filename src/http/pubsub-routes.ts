@@ -1,0 +1,94 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { bufferToBytes, bytesToText, textToBytes } from '../bytes.js';
+import { CacheError, ErrorCode, valueTooLarge } from '../errors.js';
+import type { Message, PubSubHub, Subscriber } from '../pubsub/hub.js';
+import { RawRoutes, readBody, type RawHandler, type RouteContext } from './respond.js';
+
+/** A comment line on every stream this often, so that proxies and clients see it alive. */
+export const HEARTBEAT_MS = 15_000;
+
+/**
+ * Pub/sub on HTTP, over the hub the RESP port uses too: `POST /publish/:channel` (the body is
+ * the message) and the Server-Sent Event streams `GET /subscribe/:channel` and
+ * `GET /psubscribe/:pattern`. Channels are the UTF-8 bytes of the decoded path segment.
+ */
+export class PubSubRoutes extends RawRoutes {
+  readonly #hub: PubSubHub;
+  readonly #limit: number;
+
+  constructor(context: RouteContext, hub: PubSubHub, subscriberBuffer: number) {
+    super(context);
+    this.#hub = hub;
+    this.#limit = subscriberBuffer;
+  }
+
+  /** `{"receivers": n}`: how many subscribers (of either front end) it reached. */
+  readonly publish: RawHandler = (req, res, params) => {
+    const channel = nameOf(params[0]!, 'channel');
+    readBody(req, this.maxValue, () => this.fail(res, valueTooLarge(this.maxValue)), (body) => {
+      this.json(res, 200, `{"receivers":${this.#hub.publish(channel, bufferToBytes(body))}}`);
+    });
+  };
+
+  readonly subscribe: RawHandler = (req, res, params) => this.#stream(req, res, nameOf(params[0]!, 'channel'), false);
+
+  readonly psubscribe: RawHandler = (req, res, params) => this.#stream(req, res, nameOf(params[0]!, 'pattern'), true);
+
+  #stream(req: IncomingMessage, res: ServerResponse, name: string, pattern: boolean): void {
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
+    if (req.method === 'HEAD') return void res.end();
+    // A stream's client sends nothing more: its end of the connection closing means it is gone
+    // (the server keeps half-closed connections open for answers still due, not for streams).
+    req.socket.once('end', () => res.destroy());
+    const stream = new EventStream(res, this.#limit);
+    if (pattern) this.#hub.psubscribe(stream, name);
+    else this.#hub.subscribe(stream, name);
+    res.write(`: subscribed to ${pattern ? 'pattern' : 'channel'} ${JSON.stringify(bytesToText(name))}\n\n`);
+    const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), HEARTBEAT_MS);
+    heartbeat.unref();
+    // Whoever ends it (the client, the limit, a shutdown), it leaves the hub with its connection.
+    res.on('close', () => {
+      clearInterval(heartbeat);
+      this.#hub.forget(stream);
+    });
+  }
+}
+
+/**
+ * One SSE subscriber: each message is an event with the server's message id. On a channel's
+ * stream the data is the message (as UTF-8 text, one `data:` line per line); on a pattern's it
+ * is `{"channel", "message"}` as JSON.
+ */
+class EventStream implements Subscriber {
+  readonly #res: ServerResponse;
+  readonly #limit: number;
+
+  constructor(res: ServerResponse, limit: number) {
+    this.#res = res;
+    this.#limit = limit;
+  }
+
+  deliver(message: Message, pattern: string | null): boolean {
+    if (this.#res.writableLength > this.#limit || this.#res.destroyed) return false;
+    const text = bytesToText(message.data);
+    const data = pattern === null ? text : JSON.stringify({ channel: bytesToText(message.channel), message: text });
+    this.#res.write(`id: ${message.id}\nevent: message\n${data.split(/\r\n|\r|\n/).map((line) => `data: ${line}\n`).join('')}\n`);
+    return true;
+  }
+
+  drop(): void {
+    this.#res.destroy();
+  }
+}
+
+/** A channel or pattern from its path segment: percent-decoded, then as its UTF-8 bytes. */
+function nameOf(segment: string, what: string): string {
+  let name: string;
+  try {
+    name = decodeURIComponent(segment);
+  } catch {
+    throw new CacheError(ErrorCode.BadRequest, `Malformed percent-encoding in the ${what}`);
+  }
+  if (name === '') throw new CacheError(ErrorCode.MissingParameter, `The ${what} must not be empty`);
+  return textToBytes(name);
+}

@@ -1,0 +1,134 @@
+import t from 'tap';
+import { Redis } from 'ioredis';
+import { createClient } from 'redis';
+import { connected } from './fixtures/raw.js';
+import { encodeCommand } from './fixtures/resp.js';
+import { startTestServer } from './fixtures/server.js';
+import { eventually, sleep } from './fixtures/wait.js';
+
+/** An SSE stream read with fetch: the events so far (id, data) and a way to stop. */
+async function sse(url: string): Promise<{ events: Array<{ id: string; data: string }>; close: () => void }> {
+  const controller = new AbortController();
+  const response = await fetch(url, { signal: controller.signal });
+  const events: Array<{ id: string; data: string }> = [];
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  let buffered = '';
+  void (async () => {
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        buffered += decoder.decode(value, { stream: true });
+        let end: number;
+        while ((end = buffered.indexOf('\n\n')) >= 0) {
+          const block = buffered.slice(0, end).split('\n');
+          buffered = buffered.slice(end + 2);
+          const id = block.find((line) => line.startsWith('id: '))?.slice(4);
+          if (id !== undefined) events.push({ id, data: block.filter((line) => line.startsWith('data: ')).map((line) => line.slice(6)).join('\n') });
+        }
+      }
+    } catch {
+      // aborted
+    }
+  })();
+  return { events, close: () => controller.abort() };
+}
+
+t.test('pub/sub across both front ends', async (t) => {
+  const server = await startTestServer({ respPort: 0, subscriberBuffer: 64 * 1024 });
+  const port = server.resp!.port;
+  const publisher = new Redis({ port, host: '127.0.0.1' });
+  t.teardown(async () => {
+    publisher.disconnect();
+    await server.close();
+  });
+
+  t.test('RESP and SSE subscribers hear what either front end publishes', async (t) => {
+    const subscriber = new Redis({ port, host: '127.0.0.1' });
+    t.teardown(() => subscriber.disconnect());
+    const heard: string[] = [];
+    subscriber.on('message', (channel: string, message: string) => heard.push(`${channel}:${message}`));
+    subscriber.on('pmessage', (pattern: string, channel: string, message: string) => heard.push(`${pattern}|${channel}:${message}`));
+    t.equal(await subscriber.subscribe('news'), 1);
+    t.equal(await subscriber.psubscribe('n*'), 2);
+    const stream = await sse(`${server.url}/subscribe/news`);
+    const patterns = await sse(`${server.url}/psubscribe/${encodeURIComponent('n*')}`);
+    t.teardown(() => (stream.close(), patterns.close()));
+    await eventually('both streams are subscribed', () => server.pubsub.stats().subscribers === 3);
+    t.equal(await publisher.publish('news', 'from resp'), 4, 'the RESP channel and pattern subscriptions and the two streams');
+    const viaHttp = await fetch(`${server.url}/publish/news`, { method: 'POST', body: 'two\nlines' });
+    t.same(await viaHttp.json(), { receivers: 4 });
+    await eventually('every subscriber heard both', () => heard.length === 4 && stream.events.length === 2 && patterns.events.length === 2);
+    t.same(heard.sort(), ['n*|news:from resp', 'n*|news:two\nlines', 'news:from resp', 'news:two\nlines']);
+    t.same(stream.events.map((event) => event.data), ['from resp', 'two\nlines']);
+    t.ok(Number(stream.events[1]!.id) > Number(stream.events[0]!.id), 'each event has an id, in order');
+    t.same(JSON.parse(patterns.events[0]!.data), { channel: 'news', message: 'from resp' });
+    t.same(await publisher.pubsub('CHANNELS'), ['news']);
+    t.same(await publisher.pubsub('NUMSUB', 'news', 'other'), ['news', 2, 'other', 0]);
+    t.equal(await publisher.pubsub('NUMPAT'), 1);
+  });
+
+  t.test("a RESP2 subscriber may only use pub/sub commands, as in Redis", async (t) => {
+    const socket = await connected(port);
+    let text = '';
+    socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+    socket.write(Buffer.concat([encodeCommand('SUBSCRIBE', 'a', 'b'), encodeCommand('GET', 'x'), encodeCommand('PING'), encodeCommand('UNSUBSCRIBE'), encodeCommand('GET', 'x')]));
+    await eventually('all the replies', () => text.endsWith('$-1\r\n'));
+    socket.destroy();
+    t.equal(
+      text,
+      '*3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n*3\r\n$9\r\nsubscribe\r\n$1\r\nb\r\n:2\r\n' +
+        "-ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context\r\n" +
+        '*2\r\n$4\r\npong\r\n$0\r\n\r\n' +
+        '*3\r\n$11\r\nunsubscribe\r\n$1\r\na\r\n:1\r\n*3\r\n$11\r\nunsubscribe\r\n$1\r\nb\r\n:0\r\n$-1\r\n',
+    );
+  });
+
+  t.test('node-redis (RESP3 pushes) subscribes too', async (t) => {
+    const client = createClient({ socket: { port, host: '127.0.0.1' } });
+    client.on('error', () => undefined);
+    await client.connect();
+    t.teardown(() => client.destroy());
+    const heard: string[] = [];
+    await client.subscribe('resp3', (message) => heard.push(message));
+    await publisher.publish('resp3', 'pushed');
+    await eventually('the message', () => heard.length === 1);
+    t.same(heard, ['pushed']);
+  });
+
+  t.test('a subscriber that stops reading is dropped at its limit; the others go on', async (t) => {
+    const stalled = await connected(port);
+    stalled.write(encodeCommand('SUBSCRIBE', 'flood'));
+    stalled.pause();
+    const reader = new Redis({ port, host: '127.0.0.1' });
+    t.teardown(() => reader.disconnect());
+    let received = 0;
+    reader.on('message', () => received++);
+    await reader.subscribe('flood');
+    await eventually('both subscribed', () => server.pubsub.subscribersOf('flood') === 2);
+    const before = server.pubsub.stats().dropped;
+    const payload = 'x'.repeat(16 * 1024);
+    for (let i = 0; i < 400; i++) {
+      await publisher.publish('flood', payload);
+      if (i % 50 === 0) await sleep(5);
+    }
+    await eventually('the reader got every message', () => received === 400);
+    t.equal(server.pubsub.stats().dropped, before + 1, 'the stalled one was dropped, and counted');
+    t.equal(server.pubsub.subscribersOf('flood'), 1);
+    stalled.destroy();
+  });
+
+  t.test('no subscriber stays registered once its connection is gone (1,000 cycles)', async (t) => {
+    for (let i = 0; i < 500; i++) {
+      const socket = await connected(port);
+      socket.write(encodeCommand('SUBSCRIBE', `cycle:${i % 7}`));
+      if (i % 2 === 0) socket.destroy();
+      else socket.end();
+      const stream = await sse(`${server.url}/subscribe/cycle`);
+      stream.close();
+    }
+    await eventually('every one gone', () => server.pubsub.stats().subscribers === 0);
+    t.same(server.pubsub.stats().channels, 0);
+  });
+});
