@@ -107,6 +107,13 @@ export const OPTIONS = {
     min: 64 * 1024,
     help: 'Most bytes all connections together may hold in request heads (request line and headers) still arriving; past it the largest heads over 16 KiB are answered 431 and closed. One head may be up to 3 x --max-value + 64 KiB, so that /set takes values up to --max-value in its query string, as the seed did.',
   },
+  pubsubHistory: {
+    type: 'int',
+    default: 1000,
+    min: 0,
+    max: 1_000_000,
+    help: 'Messages kept per pub/sub channel (and no more bytes than --subscriber-buffer) so that an SSE client reconnecting with Last-Event-ID gets what it missed, or is told how many it lost. 0 = none.',
+  },
   subscriberBuffer: {
     type: 'size',
     default: 8 * MIB,

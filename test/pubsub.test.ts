@@ -132,3 +132,37 @@ t.test('pub/sub across both front ends', async (t) => {
     t.same(server.pubsub.stats().channels, 0);
   });
 });
+
+t.test('SSE resumes with Last-Event-ID: what it missed, or how many it lost', async (t) => {
+  const server = await startTestServer({ respPort: 0, pubsubHistory: 5 });
+  const publisher = new Redis({ port: server.resp!.port, host: '127.0.0.1' });
+  t.teardown(async () => {
+    publisher.disconnect();
+    await server.close();
+  });
+  const first = await sse(`${server.url}/subscribe/feed`);
+  await eventually('subscribed', () => server.pubsub.subscribersOf('feed') === 1);
+  await publisher.publish('feed', 'm1');
+  await eventually('m1', () => first.events.length === 1);
+  const seen = first.events[0]!.id;
+  first.close();
+  await eventually('gone', () => server.pubsub.subscribersOf('feed') === 0);
+  for (const m of ['m2', 'm3', 'm4']) await publisher.publish('feed', m);
+
+  const resumed = await fetch(`${server.url}/subscribe/feed`, { headers: { 'last-event-id': seen } });
+  const reader = resumed.body!.getReader();
+  let text = '';
+  while (!text.includes('data: m4')) text += new TextDecoder().decode((await reader.read()).value);
+  await reader.cancel();
+  t.same([...text.matchAll(/data: (m\d)/g)].map((m) => m[1]), ['m2', 'm3', 'm4'], 'exactly what it missed, in order');
+  t.notMatch(text, /event: lost/);
+
+  for (let i = 5; i <= 12; i++) await publisher.publish('feed', `m${i}`);
+  const late = await fetch(`${server.url}/subscribe/feed?lastEventId=${seen}`);
+  const lateReader = late.body!.getReader();
+  let lateText = '';
+  while (!lateText.includes('data: m12')) lateText += new TextDecoder().decode((await lateReader.read()).value);
+  await lateReader.cancel();
+  t.match(lateText, /event: lost\ndata: \{"lost":6,"atLeast":false\}/, 'm2..m7 are gone from a history of 5');
+  t.same([...lateText.matchAll(/data: (m\d+)/g)].map((m) => m[1]), ['m8', 'm9', 'm10', 'm11', 'm12']);
+});

@@ -41,9 +41,17 @@ export class PubSubRoutes extends RawRoutes {
     // (the server keeps half-closed connections open for answers still due, not for streams).
     req.socket.once('end', () => res.destroy());
     const stream = new EventStream(res, this.#limit);
+    res.write(`: subscribed to ${pattern ? 'pattern' : 'channel'} ${JSON.stringify(bytesToText(name))}\n\n`);
+    // A reconnecting client gets what it missed first; all in this turn, so nothing published
+    // meanwhile is lost or sent twice.
+    const last = lastEventId(req);
+    if (last !== undefined) {
+      const missed = this.#hub.since(last, pattern ? null : name, pattern ? name : null);
+      if (missed.lost > 0) res.write(`event: lost\ndata: ${JSON.stringify({ lost: missed.lost, atLeast: missed.atLeast })}\n\n`);
+      for (const message of missed.messages) stream.deliver(message, pattern ? name : null);
+    }
     if (pattern) this.#hub.psubscribe(stream, name);
     else this.#hub.subscribe(stream, name);
-    res.write(`: subscribed to ${pattern ? 'pattern' : 'channel'} ${JSON.stringify(bytesToText(name))}\n\n`);
     const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), HEARTBEAT_MS);
     heartbeat.unref();
     // Whoever ends it (the client, the limit, a shutdown), it leaves the hub with its connection.
@@ -79,6 +87,13 @@ class EventStream implements Subscriber {
   drop(): void {
     this.#res.destroy();
   }
+}
+
+/** The id of the last event a reconnecting client saw (`Last-Event-ID`, or `?lastEventId=` for clients that cannot set headers). */
+function lastEventId(req: IncomingMessage): number | undefined {
+  const header = req.headers['last-event-id'];
+  const given = typeof header === 'string' ? header : /[?&]lastEventId=(\d+)/.exec(req.url ?? '')?.[1];
+  return given !== undefined && /^\d{1,16}$/.test(given.trim()) ? Number(given.trim()) : undefined;
 }
 
 /** A channel or pattern from its path segment: percent-decoded, then as its UTF-8 bytes. */

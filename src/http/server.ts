@@ -58,7 +58,7 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
   });
   const state: ServerState = { draining: false };
   // Client pub/sub, one hub for both front ends.
-  const pubsub = new PubSubHub();
+  const pubsub = new PubSubHub(options.pubsubHistory, options.subscriberBuffer);
   const handlers = createHandlers(cluster, options, state, { version: VERSION, startedAt: Date.now(), maxValue: options.maxValue, maxBytesPerNode, pubsub }, pubsub);
   const maxHeadBytes = maxHeadBytesFor(options.maxValue);
   const budget = new HeaderBudget(options.headerMemory, (socket) => answerAndClose(socket, headTooLarge(maxHeadBytes)));

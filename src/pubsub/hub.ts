@@ -1,11 +1,7 @@
 import { Glob } from '../core/glob.js';
+import { History, type Message, type Missed } from './history.js';
 
-/** A published message: its id (one sequence for the server), channel (text) and payload (a byte string). */
-export interface Message {
-  id: number;
-  channel: string;
-  data: string;
-}
+export type { Message } from './history.js';
 
 /**
  * One subscriber (a RESP connection, an SSE stream). `deliver` must not wait: it queues the
@@ -42,10 +38,22 @@ export class PubSubHub {
   readonly #patterns = new Map<string, { glob: Glob; subscribers: Set<Subscriber> }>();
   /** How many channels and patterns each subscriber has. */
   readonly #counts = new Map<Subscriber, number>();
-  #nextId = 1;
+  readonly #history: History;
+  /** Ids start from the clock (in microseconds), so that they still increase after a restart. */
+  #nextId = Date.now() * 1000;
   #published = 0;
   #delivered = 0;
   #dropped = 0;
+
+  /** `historyPerChannel` messages of each channel are kept for resuming subscribers (--pubsub-history), within `historyBytes` a channel. */
+  constructor(historyPerChannel = 1000, historyBytes = 8 * 1024 * 1024) {
+    this.#history = new History(historyPerChannel, historyBytes);
+  }
+
+  /** What a subscriber of `channel` (or of `pattern`) missed after message `lastId`, from the history. */
+  since(lastId: number, channel: string | null, pattern: string | null): Missed {
+    return this.#history.since(lastId, channel, pattern === null ? null : new Glob(pattern));
+  }
 
   /** Subscribes to a channel; the subscriber's number of channels and patterns after it. */
   subscribe(subscriber: Subscriber, channel: string): number {
@@ -91,6 +99,7 @@ export class PubSubHub {
   publish(channel: string, data: string): number {
     const message: Message = { id: this.#nextId++, channel, data };
     this.#published++;
+    this.#history.record(message);
     let receivers = 0;
     const overLimit: Subscriber[] = [];
     const send = (subscriber: Subscriber, pattern: string | null): void => {
