@@ -107,6 +107,11 @@ export const OPTIONS = {
     min: 64 * 1024,
     help: 'Most bytes all connections together may hold in request heads (request line and headers) still arriving; past it the largest heads over 16 KiB are answered 431 and closed. One head may be up to 3 x --max-value + 64 KiB, so that /set takes values up to --max-value in its query string, as the seed did.',
   },
+  notifyKeyspaceEvents: {
+    type: 'string',
+    default: '',
+    help: "Keyspace notifications, in Redis's notify-keyspace-events letters (K keyspace, E keyevent, g generic, $ string, x expired, e evicted, A all): e.g. KEA publishes every key change on __keyspace@0__:<key> and __keyevent@0__:<event>. Also CONFIG SET notify-keyspace-events. Empty = off.",
+  },
   pubsubHistory: {
     type: 'int',
     default: 1000,

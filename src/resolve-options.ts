@@ -1,5 +1,6 @@
 import { largestEntryBytes } from './core/limits.js';
 import { UsageError, type Options } from './options.js';
+import { checkNotifyFlags } from './pubsub/notifications.js';
 import { formatSize } from './sizes.js';
 
 /**
@@ -19,6 +20,11 @@ export function resolveOptions(options: Options, env: Record<string, string | un
         `less than one value of --max-value ${formatSize(resolved.maxValue)} takes with its key and overheads ` +
         `(${largestEntryBytes(resolved.maxValue)} bytes): raise --max-memory or lower --max-value`,
     );
+  }
+  try {
+    checkNotifyFlags(resolved.notifyKeyspaceEvents);
+  } catch (error) {
+    throw new UsageError(`--notify-keyspace-events: ${(error as Error).message}`);
   }
   const loopback = isLoopback(resolved.host) || (addresses.length > 0 && addresses.every(isLoopback));
   if (!loopback && resolved.authToken === '' && !resolved.insecure) {

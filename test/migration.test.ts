@@ -52,11 +52,11 @@ t.test('a join moves exactly the keys the new node owns, then drops the old copi
   const members = new Members();
   const placement = new Placement(new HashRing(['node-1', 'node-2', 'node-3']), 2, members);
   const channel = new ClusterChannel();
-  const supervisor = new Supervisor({ transport: 'worker', maxEntriesPerNode: 0, maxBytesPerNode: 0 }, members, placement, () => undefined);
+  const supervisor = new Supervisor({ transport: 'worker', maxEntriesPerNode: 0, maxBytesPerNode: 0 }, members, placement, channel, () => undefined);
   const migration = new Migration({ members, placement, supervisor, channel, announce: () => undefined });
   const cores = new Map<string, NodeCore>();
   const add = (id: string, state: 'up' | 'joining'): void => {
-    const transport = new InProcessTransport({ id, maxEntries: 0, maxBytes: 0, ring: ClusterChannel.announcement(placement) });
+    const transport = new InProcessTransport({ id, maxEntries: 0, maxBytes: 0, ring: channel.announcement(placement) });
     cores.set(id, transport.core);
     members.add(id, new NodeClient(id, transport, () => placement.version), state);
   };

@@ -19,6 +19,7 @@ t.test('defaults', async (t) => {
     maxMemory: 512 * 1024 * 1024,
     maxValue: 1024 * 1024,
     headerMemory: 64 * 1024 * 1024,
+    notifyKeyspaceEvents: '',
     pubsubHistory: 1000,
     subscriberBuffer: 8 * 1024 * 1024,
     nodeTransport: 'worker',
@@ -69,7 +70,7 @@ t.test('help and version', async (t) => {
   }
   t.match(help, '(default: 512mb)');
   t.match(help, /--resp-port <n> +TCP port for the Redis protocol.*\(default: off\)/, 'an option that is off by default says so');
-  t.equal(Object.keys(OPTIONS).length, 21, 'help is generated from every declared option');
+  t.equal(Object.keys(OPTIONS).length, 22, 'help is generated from every declared option');
 });
 
 t.test('bad input names the problem', async (t) => {

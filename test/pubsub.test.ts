@@ -166,3 +166,42 @@ t.test('SSE resumes with Last-Event-ID: what it missed, or how many it lost', as
   t.match(lateText, /event: lost\ndata: \{"lost":6,"atLeast":false\}/, 'm2..m7 are gone from a history of 5');
   t.same([...lateText.matchAll(/data: (m\d+)/g)].map((m) => m[1]), ['m8', 'm9', 'm10', 'm11', 'm12']);
 });
+
+t.test('keyspace notifications: each key change once, expiries and evictions too', async (t) => {
+  const server = await startTestServer({ respPort: 0, nodes: 3, replicas: 2, maxMemory: 3 * 1024 * 1024, maxValue: 64 * 1024 });
+  const port = server.resp!.port;
+  const client = new Redis({ port, host: '127.0.0.1' });
+  const subscriber = new Redis({ port, host: '127.0.0.1' });
+  t.teardown(async () => {
+    client.disconnect();
+    subscriber.disconnect();
+    await server.close();
+  });
+  const heard: string[] = [];
+  subscriber.on('pmessage', (_pattern: string, channel: string, message: string) => heard.push(`${channel} ${message}`));
+  await subscriber.psubscribe('__key*__:*');
+  t.equal(await client.config('SET', 'notify-keyspace-events', 'KEA'), 'OK');
+  t.same(await client.config('GET', 'notify-keyspace-events'), ['notify-keyspace-events', 'KEg$lshzxetd']);
+  await client.set('k', '1');
+  await client.incrby('k', 2);
+  await client.set('brief', 'v', 'PX', 50);
+  await client.del('k');
+  await eventually('the expiry is heard', () => heard.includes('__keyevent@0__:expired brief'));
+  await sleep(100);
+  t.same(
+    heard.filter((line) => line.startsWith('__keyspace')),
+    ['__keyspace@0__:k set', '__keyspace@0__:k incrby', '__keyspace@0__:brief set', '__keyspace@0__:brief expire', '__keyspace@0__:k del', '__keyspace@0__:brief expired'],
+    'each change once, although every key has two copies',
+  );
+  t.ok(heard.includes('__keyevent@0__:incrby k'));
+  heard.length = 0;
+  const value = 'x'.repeat(32 * 1024);
+  for (let i = 0; i < 200; i++) await client.set(`big:${i}`, value);
+  await eventually('evictions are heard', () => heard.some((line) => line.startsWith('__keyevent@0__:evicted big:')));
+  t.equal(await client.config('SET', 'notify-keyspace-events', ''), 'OK');
+  heard.length = 0;
+  await client.set('quiet', '1');
+  await sleep(100);
+  t.same(heard, [], 'off again: nothing is published');
+  await t.rejects(client.config('SET', 'notify-keyspace-events', 'KQ'), /ERR Invalid argument 'KQ'/);
+});

@@ -15,9 +15,10 @@ export class Budget {
   readonly entries: Entries;
   /** Accounted bytes held. */
   bytes = 0;
-  readonly #onEvicted: () => void;
+  /** Told of each eviction, with the bucket, before the entry goes. */
+  readonly #onEvicted: (bucket: number) => void;
 
-  constructor(maxEntries: number, maxBytes: number, random: (() => number) | undefined, onEvicted: () => void) {
+  constructor(maxEntries: number, maxBytes: number, random: (() => number) | undefined, onEvicted: (bucket: number) => void) {
     this.maxEntries = maxEntries;
     this.maxBytes = maxBytes;
     this.#onEvicted = onEvicted;
@@ -66,8 +67,8 @@ export class Budget {
   #evictOne(spare: number, now: number): boolean {
     const bucket = this.entries.victim(tickOf(now), spare);
     if (bucket < 0) return false;
+    this.#onEvicted(bucket);
     this.remove(bucket);
-    this.#onEvicted();
     return true;
   }
 

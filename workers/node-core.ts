@@ -14,6 +14,7 @@ import {
   type NodeConfig,
 } from '../src/core/protocol.js';
 import { Glob } from '../src/core/glob.js';
+import { KeyEventReporter } from './key-events.js';
 import { Scan } from './scan.js';
 import { Store } from './store.js';
 
@@ -45,11 +46,13 @@ export class NodeCore {
   /** The pass over this node's keys that a membership change is running, if any. */
   #scan: Scan | undefined;
   readonly #channel: BroadcastChannel;
+  readonly #events: KeyEventReporter;
   readonly #expiryTimer: NodeJS.Timeout;
 
   constructor(config: NodeConfig) {
     this.id = config.id;
-    this.store = new Store({ maxEntries: config.maxEntries, maxBytes: config.maxBytes });
+    this.#events = new KeyEventReporter(config.id, config.ring);
+    this.store = new Store({ maxEntries: config.maxEntries, maxBytes: config.maxBytes, onRemoved: (key, why) => this.#events.note(why, key) });
     this.#ringVersion = config.ring.version;
     this.#channel = new BroadcastChannel(CLUSTER_CHANNEL);
     this.#channel.onmessage = (event) => {
@@ -57,6 +60,7 @@ export class NodeCore {
     };
     this.#expiryTimer = setInterval(() => {
       this.store.expire(EXPIRY_BUCKETS_PER_TICK);
+      this.#events.flush();
       // A pass the main thread gave up on (a node died under it) must not keep reads from
       // ordering the keys.
       if (this.#scan !== undefined && performance.now() - this.#scan.lastUsed > ABANDONED_SCAN_MS) {
@@ -76,8 +80,10 @@ export class NodeCore {
   }
 
   onClusterEvent(event: ClusterEvent): void {
-    if (event.type === 'ring') this.seeRingVersion(event.version);
-    else this.#flush(event.epoch);
+    if (event.type === 'ring') {
+      this.seeRingVersion(event.version);
+      this.#events.update(event);
+    } else this.#flush(event.epoch);
   }
 
   handle(request: BatchRequest): BatchReply {
@@ -86,6 +92,7 @@ export class NodeCore {
     for (let i = 0; i < request.commands.length; i++) {
       results[i] = this.#apply(request.commands[i]!);
     }
+    this.#events.flush();
     const reply: BatchReply = { type: 'batch', id: request.id, results, keysHeld: this.store.size };
     // Published before the reply leaves: a read the main thread starts after it sees the writes.
     const shared = this.store.takeUpdate(this.#shareAll);
@@ -111,6 +118,7 @@ export class NodeCore {
   close(): void {
     clearInterval(this.#expiryTimer);
     this.#channel.close();
+    this.#events.close();
   }
 
   /** Each epoch empties the node once, whether it arrives by broadcast or in a batch first. */
@@ -127,10 +135,17 @@ export class NodeCore {
         return value === undefined ? NOT_FOUND : { status: Status.Ok, value };
       }
       case Op.Set: {
-        return this.store.set(command[1], command[2], command[3]) ? OK : TOO_LARGE;
+        if (!this.store.set(command[1], command[2], command[3])) return TOO_LARGE;
+        if (this.#events.on) {
+          this.#events.note('set', command[1]);
+          if (command[3] > 0) this.#events.note('expire', command[1]);
+        }
+        return OK;
       }
       case Op.Delete:
-        return this.store.delete(command[1]) ? OK : NOT_FOUND;
+        if (!this.store.delete(command[1])) return NOT_FOUND;
+        this.#events.note('del', command[1]);
+        return OK;
       case Op.Exists: {
         const value = this.store.valueBytes(command[1]);
         return value === undefined ? NOT_FOUND : { status: Status.Ok, valueBytes: value };
@@ -184,6 +199,7 @@ export class NodeCore {
         const outcome = this.store.update(command[1], command[2]);
         if (outcome === 'too-large') return TOO_LARGE;
         if (outcome.refused !== undefined) return { status: Status.Refused, refused: outcome.refused };
+        this.#events.noteUpdate(command[1], command[2], outcome);
         const result: Result = { status: Status.Ok };
         if (outcome.value !== undefined) result.value = outcome.value ?? undefined;
         if (outcome.count !== undefined) result.count = outcome.count;

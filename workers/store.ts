@@ -18,6 +18,8 @@ export interface StoreOptions {
   now?: () => number;
   /** Where eviction's samples start; tests pass a seeded one. Default `Math.random`. */
   random?: () => number;
+  /** Told of each key that expires or is evicted (keyspace notifications); the key is decoded only for it. */
+  onRemoved?: (key: string, why: 'expired' | 'evicted') => void;
 }
 
 /**
@@ -38,13 +40,18 @@ export class Store {
   readonly #entries: Entries;
   readonly #now: () => number;
   readonly #random: () => number;
+  readonly #onRemoved: StoreOptions['onRemoved'];
   readonly #counts: StoreCounts = { hits: 0, misses: 0, evictions: 0, expired: 0, sets: 0, deletes: 0 };
 
   constructor(options: StoreOptions = {}) {
     this.#now = options.now ?? sharedClock;
     this.#random = options.random ?? Math.random;
     const maxEntries = wholeNumber('maxEntries', options.maxEntries ?? 0);
-    this.#budget = new Budget(maxEntries, wholeNumber('maxBytes', options.maxBytes ?? 0), options.random, () => this.#counts.evictions++);
+    this.#onRemoved = options.onRemoved;
+    this.#budget = new Budget(maxEntries, wholeNumber('maxBytes', options.maxBytes ?? 0), options.random, (bucket) => {
+      this.#counts.evictions++;
+      this.#onRemoved?.(this.#entries.keyOf(bucket), 'evicted');
+    });
     this.#entries = this.#budget.entries;
   }
 
@@ -74,14 +81,14 @@ export class Store {
    * whole share. Conditional writes are {@link update}s.
    */
   set(key: string, value: string, ttlMs = 0): boolean {
-    if (!this.#store(key, value, expiryIn(this.#now(), ttlMs))) return false;
+    if (!this.#budget.store(key, value, expiryIn(this.#now(), ttlMs), this.#now())) return false;
     this.#counts.sets++;
     return true;
   }
 
   /** Stores a copy handed over from another node: like an unconditional set, but not counted as a client's. */
   restore(key: string, value: string, ttlMs: number): boolean {
-    return this.#store(key, value, expiryIn(this.#now(), ttlMs));
+    return this.#budget.store(key, value, expiryIn(this.#now(), ttlMs), this.#now());
   }
 
   /**
@@ -99,7 +106,7 @@ export class Store {
       this.#remove(bucket);
       this.#counts.deletes++;
     } else if (next != null) {
-      if (!this.#store(key, next.value, next.expiresAt)) return 'too-large';
+      if (!this.#budget.store(key, next.value, next.expiresAt, this.#now())) return 'too-large';
       this.#counts.sets++;
     }
     return outcome;
@@ -171,8 +178,7 @@ export class Store {
   expire(maxBuckets: number): number {
     const before = this.#counts.expired;
     this.#entries.sweep(maxBuckets, this.#now(), (bucket) => {
-      this.#remove(bucket);
-      this.#counts.expired++;
+      this.#expired(bucket);
     });
     return this.#counts.expired - before;
   }
@@ -211,19 +217,20 @@ export class Store {
     if (bucket === undefined) return bucket;
     const at = this.#entries.table.expiresAt(bucket);
     if (at !== 0 && at <= this.#now()) {
-      this.#remove(bucket);
-      this.#counts.expired++;
+      this.#expired(bucket);
       return undefined;
     }
     return bucket;
   }
 
-  #store(key: string, value: string, expiresAt: number): boolean {
-    return this.#budget.store(key, value, expiresAt, this.#now());
-  }
-
   #remove(bucket: number): void {
     this.#budget.remove(bucket);
+  }
+
+  #expired(bucket: number): void {
+    this.#onRemoved?.(this.#entries.keyOf(bucket), 'expired');
+    this.#remove(bucket);
+    this.#counts.expired++;
   }
 }
 

@@ -12,6 +12,8 @@ import type { NodeRecord } from './members.js';
 export class ClusterChannel {
   readonly #channel = new BroadcastChannel(CLUSTER_CHANNEL);
   #flushEpoch = 0;
+  /** Whether the nodes report key changes (told them with the ring). */
+  keyEvents = false;
 
   /** Changes at every flush: a chunk of keys read before a flush is stale. */
   get flushEpoch(): number {
@@ -19,8 +21,8 @@ export class ClusterChannel {
   }
 
   /** The ring as a node is told it: at start, on the channel, and to each live node directly. */
-  static announcement(placement: Placement<NodeRecord>): RingAnnouncement {
-    const ring: RingAnnouncement = { type: 'ring', version: placement.version, nodes: [...placement.ring.members], replicas: placement.replicas };
+  announcement(placement: Placement<NodeRecord>): RingAnnouncement {
+    const ring: RingAnnouncement = { type: 'ring', version: placement.version, nodes: [...placement.ring.members], replicas: placement.replicas, keyEvents: this.keyEvents };
     if (placement.previous !== null) ring.previous = [...placement.previous.members];
     return ring;
   }
@@ -30,7 +32,7 @@ export class ClusterChannel {
    * late has missed the broadcasts before it.
    */
   announce(placement: Placement<NodeRecord>, live: readonly NodeRecord[]): void {
-    const event = ClusterChannel.announcement(placement);
+    const event = this.announcement(placement);
     this.#channel.postMessage(event satisfies ClusterEvent);
     for (const node of live) node.client.announce(event);
   }

@@ -46,7 +46,7 @@ export class Membership {
     this.#lastId = options.nodes;
     const ring = new HashRing(Array.from({ length: options.nodes }, (_, i) => `node-${i + 1}`));
     this.placement = new Placement(ring, options.replicas, this.members);
-    this.#supervisor = new Supervisor(options, this.members, this.placement, () => this.#scheduleReconcile());
+    this.#supervisor = new Supervisor(options, this.members, this.placement, this.channel, () => this.#scheduleReconcile());
     this.migration = new Migration({
       members: this.members,
       placement: this.placement,
@@ -123,6 +123,13 @@ export class Membership {
     this.#supervisor.close();
     this.channel.close();
     await Promise.all(this.members.all().map((node) => node.client.close()));
+  }
+
+  /** Turns the nodes' reports of key changes on or off (keyspace notifications), with the ring. */
+  reportKeyEvents(on: boolean): void {
+    if (this.channel.keyEvents === on) return;
+    this.channel.keyEvents = on;
+    this.#announce();
   }
 
   #announce(): void {

@@ -3,7 +3,7 @@ import type { Placement } from '../core/placement.js';
 import type { NodeConfig } from '../core/protocol.js';
 import { NodeClient } from '../nodes/node-client.js';
 import { startTransport, type TransportKind } from '../nodes/start.js';
-import { ClusterChannel } from './channel.js';
+import type { ClusterChannel } from './channel.js';
 import type { Members, NodeRecord } from './members.js';
 
 export interface SupervisorOptions {
@@ -38,7 +38,10 @@ export class Supervisor {
   readonly #timers = new Set<NodeJS.Timeout>();
   #restartWaiters: Array<() => void> = [];
 
-  constructor(options: SupervisorOptions, members: Members, placement: Placement<NodeRecord>, onRestart: () => void) {
+  readonly #channel: ClusterChannel;
+
+  constructor(options: SupervisorOptions, members: Members, placement: Placement<NodeRecord>, channel: ClusterChannel, onRestart: () => void) {
+    this.#channel = channel;
     this.#options = options;
     this.#members = members;
     this.#placement = placement;
@@ -56,7 +59,7 @@ export class Supervisor {
       id,
       maxEntries: this.#options.maxEntriesPerNode,
       maxBytes: this.#options.maxBytesPerNode,
-      ring: ClusterChannel.announcement(this.#placement),
+      ring: this.#channel.announcement(this.#placement),
     };
     const transport = await startTransport(this.#options.transport, config);
     return new NodeClient(id, transport, () => this.#placement.version);

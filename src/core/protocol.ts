@@ -215,6 +215,20 @@ export interface RingAnnouncement {
   replicas: number;
   /** While keys move to their new owners: the members before the change. */
   previous?: string[];
+  /** Whether nodes report key changes on {@link KEY_EVENTS_CHANNEL} (notify-keyspace-events is on). */
+  keyEvents?: boolean;
+}
+
+/** Where nodes report key changes, for keyspace notifications; only the main thread listens. */
+export const KEY_EVENTS_CHANNEL = 'key-events';
+
+/**
+ * One node's key changes of one turn, each as event then key (`set`, `user:1`, `expired`, ...),
+ * reported by the key's first owner on the ring only, so once whatever the number of copies.
+ */
+export interface KeyEventBatch {
+  type: 'key-events';
+  events: string[];
 }
 
 /** What a plain node thread posts once its store and channel are set up. */

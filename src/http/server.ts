@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { Cluster } from '../cluster/cluster.js';
 import type { Options } from '../options.js';
 import { PubSubHub } from '../pubsub/hub.js';
+import { Notifications } from '../pubsub/notifications.js';
 import { RespServer } from '../resp/server.js';
 import { answerAndClose, clientErrorOf, headTooLarge } from './client-errors.js';
 import { createHandlers } from './handler.js';
@@ -59,6 +60,8 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
   const state: ServerState = { draining: false };
   // Client pub/sub, one hub for both front ends.
   const pubsub = new PubSubHub(options.pubsubHistory, options.subscriberBuffer);
+  const notifications = new Notifications(pubsub, (on) => cluster.membership.reportKeyEvents(on));
+  notifications.set(options.notifyKeyspaceEvents);
   const handlers = createHandlers(cluster, options, state, { version: VERSION, startedAt: Date.now(), maxValue: options.maxValue, maxBytesPerNode, pubsub }, pubsub);
   const maxHeadBytes = maxHeadBytesFor(options.maxValue);
   const budget = new HeaderBudget(options.headerMemory, (socket) => answerAndClose(socket, headTooLarge(maxHeadBytes)));
@@ -95,7 +98,7 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
   let resp: RespServer | undefined;
   if (options.respPort >= 0) {
     try {
-      resp = await RespServer.start(cluster, options, { version: VERSION, startedAt: Date.now(), maxBytesPerNode, pubsub });
+      resp = await RespServer.start(cluster, options, { version: VERSION, startedAt: Date.now(), maxBytesPerNode, pubsub, notifications });
     } catch (error) {
       http.close();
       await cluster.close();
@@ -127,6 +130,7 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
   const close = (): Promise<void> => {
     closing ??= drain().then(() => {
       budget.close();
+      notifications.close();
       return cluster.close();
     });
     return closing;

@@ -6,6 +6,7 @@ import type { CacheError } from '../errors.js';
 import type { ResultCallback } from '../nodes/node-client.js';
 import type { Refusal } from '../core/mutation.js';
 import type { PubSubHub, Subscriber } from '../pubsub/hub.js';
+import type { Notifications } from '../pubsub/notifications.js';
 import { Errors, error, type Encoder } from './reply.js';
 
 /**
@@ -44,6 +45,8 @@ export interface RespContext {
   maxClients: number;
   /** Client pub/sub, shared with the HTTP front end. */
   pubsub: PubSubHub;
+  /** Keyspace notifications (CONFIG GET / SET notify-keyspace-events). */
+  notifications: Notifications;
   /** --subscriber-buffer: replies a subscriber may leave unread before it is dropped. */
   subscriberBuffer: number;
 }

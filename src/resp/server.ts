@@ -4,6 +4,7 @@ import { MAX_KEY_BYTES } from '../core/limits.js';
 import { tokenCheck } from '../http/auth.js';
 import type { Options } from '../options.js';
 import type { PubSubHub } from '../pubsub/hub.js';
+import type { Notifications } from '../pubsub/notifications.js';
 import { table, type CommandTable, type RespContext, type RespStats } from './command.js';
 import { BIT_COMMANDS } from './commands/bits.js';
 import { CONNECTION_COMMANDS } from './commands/connection.js';
@@ -31,6 +32,7 @@ export interface RespServerInfo {
   startedAt: number;
   maxBytesPerNode: number;
   pubsub: PubSubHub;
+  notifications: Notifications;
 }
 
 /**
@@ -64,6 +66,7 @@ export class RespServer {
       stats,
       maxClients: options.maxConnections,
       pubsub: info.pubsub,
+      notifications: info.notifications,
       subscriberBuffer: options.subscriberBuffer,
     };
     // Half-open: a client that shuts down its sending side after its last command still gets

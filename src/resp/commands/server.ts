@@ -1,5 +1,6 @@
 import { cpus } from 'node:os';
 import { Glob } from '../../core/glob.js';
+import { NotifyFlagsError } from '../../pubsub/notifications.js';
 import { formatSize } from '../../sizes.js';
 import { Kind, type Call, type CommandSpec, type RespContext } from '../command.js';
 import { array, bulks, bulkText, error, Errors, integer, OK } from '../reply.js';
@@ -86,6 +87,7 @@ function configValues(ctx: RespContext): Array<[name: string, value: string]> {
     ['appendonly', 'no'],
     ['timeout', '0'],
     ['replicas', String(membership.placement.replicas)],
+    ['notify-keyspace-events', ctx.notifications.flags],
   ];
 }
 
@@ -98,9 +100,24 @@ function config(call: Call): void {
     const found = configValues(call.ctx).filter(([name]) => patterns.some((glob) => glob.matches(name)));
     return call.reply(call.client.resp.map(found.map(([name, value]) => [name, bulkText(value)])));
   }
-  if (sub === 'set') return call.reply(error('ERR CONFIG SET is not supported: this server is configured by its command line'));
+  if (sub === 'set') return configSet(call);
   if (sub === 'resetstat') return call.reply(OK);
   call.reply(error(`ERR unknown subcommand '${args[1]!.slice(0, 128)}'. Try CONFIG HELP.`));
+}
+
+/** CONFIG SET notify-keyspace-events <flags>: the one setting that changes while serving. */
+function configSet(call: Call): void {
+  const args = call.args;
+  if (args.length !== 4 || args[2]!.toLowerCase() !== 'notify-keyspace-events') {
+    return call.reply(error("ERR CONFIG SET takes notify-keyspace-events only: the rest of this server's configuration is its command line"));
+  }
+  try {
+    call.ctx.notifications.set(args[3]!);
+  } catch (cause) {
+    if (!(cause instanceof NotifyFlagsError)) throw cause;
+    return call.reply(error(`ERR Invalid argument '${args[3]!}' for CONFIG SET 'notify-keyspace-events'`));
+  }
+  call.reply(OK);
 }
 
 const SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'keyspace'] as const;
