@@ -205,3 +205,27 @@ t.test('keyspace notifications: each key change once, expiries and evictions too
   t.same(heard, [], 'off again: nothing is published');
   await t.rejects(client.config('SET', 'notify-keyspace-events', 'KQ'), /ERR Invalid argument 'KQ'/);
 });
+
+t.test('/stats, /metrics and INFO show the same pub/sub figures', async (t) => {
+  const server = await startTestServer({ respPort: 0 });
+  const client = new Redis({ port: server.resp!.port, host: '127.0.0.1' });
+  const subscriber = new Redis({ port: server.resp!.port, host: '127.0.0.1' });
+  t.teardown(async () => {
+    client.disconnect();
+    subscriber.disconnect();
+    await server.close();
+  });
+  await subscriber.subscribe('a', 'b');
+  await subscriber.psubscribe('c*');
+  for (let i = 0; i < 3; i++) await client.publish('a', 'x');
+  await client.publish('nobody', 'x');
+  const expected = { channels: 2, patterns: 1, subscribers: 1, published: 4, delivered: 3, dropped: 0 };
+  const stats = (await (await fetch(`${server.url}/stats`)).json()) as { pubsub: unknown };
+  t.same(stats.pubsub, expected);
+  const metrics = await (await fetch(`${server.url}/metrics`)).text();
+  t.match(metrics, /cache_pubsub_channels 2\n/);
+  t.match(metrics, /cache_pubsub_published_total 4\n/);
+  t.match(metrics, /cache_pubsub_delivered_total 3\n/);
+  const info = await client.info('stats');
+  t.match(info, /pubsub_channels:2\r\npubsub_patterns:1\r\npubsub_subscribers:1\r\npubsub_published:4\r\npubsub_delivered:3\r\npubsub_dropped:0/);
+});

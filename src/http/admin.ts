@@ -28,7 +28,7 @@ export interface ApiInfo {
  */
 export function createApi(cluster: Cluster, info: ApiInfo, http: HttpMetrics): Hono {
   const { admin, membership } = cluster;
-  const metrics = createMetrics(cluster, http);
+  const metrics = createMetrics(cluster, http, info.pubsub);
   const handlers: Record<HonoRouteName, Handler> = {
     // The seed ends each body with a newline.
     root: (c) => jsonLine(c, 200, { message: 'Distributed Cache API', version: info.version }),

@@ -2,13 +2,14 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { Cluster } from '../cluster/cluster.js';
 import type { HttpMetrics } from './http-metrics.js';
 import type { NodeStatus } from '../cluster/admin.js';
+import type { PubSubHub, PubSubStats } from '../pubsub/hub.js';
 
 /**
  * `GET /metrics`: the /stats figures in Prometheus text format, gathered from the nodes at scrape
  * time (one Info command per node, riding that node's next batch), plus Node's process metrics.
  * A registry per server, so that several servers in one process (tests) do not collide.
  */
-export function createMetrics(cluster: Cluster, http: HttpMetrics): Registry {
+export function createMetrics(cluster: Cluster, http: HttpMetrics, pubsub: PubSubHub): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'cache_' });
   http.register(registry);
@@ -63,6 +64,25 @@ export function createMetrics(cluster: Cluster, http: HttpMetrics): Registry {
       for (const node of await nodes()) this.set({ node: node.id }, node.state === 'up' ? 1 : 0);
     },
   });
+  const hub = (kind: 'gauge' | 'counter', name: string, help: string, field: keyof PubSubStats): void => {
+    const Metric = kind === 'gauge' ? Gauge : Counter;
+    new Metric({
+      name,
+      help,
+      registers: [registry],
+      collect(this: Gauge | Counter) {
+        this.reset();
+        if (this instanceof Gauge) this.set(pubsub.stats()[field]);
+        else this.inc(pubsub.stats()[field]);
+      },
+    });
+  };
+  hub('gauge', 'cache_pubsub_channels', 'Pub/sub channels with at least one subscriber', 'channels');
+  hub('gauge', 'cache_pubsub_patterns', 'Pub/sub patterns with at least one subscriber', 'patterns');
+  hub('gauge', 'cache_pubsub_subscribers', 'Pub/sub subscribers (RESP connections and SSE streams)', 'subscribers');
+  hub('counter', 'cache_pubsub_published_total', 'Messages published (keyspace notifications included)', 'published');
+  hub('counter', 'cache_pubsub_delivered_total', 'Deliveries of messages to subscribers', 'delivered');
+  hub('counter', 'cache_pubsub_dropped_total', 'Subscribers disconnected at --subscriber-buffer', 'dropped');
   new Gauge({
     name: 'cache_ring_version',
     help: 'Version of the ring membership',

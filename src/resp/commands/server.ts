@@ -193,6 +193,10 @@ function infoFields(ctx: RespContext, totals: ReturnType<RespContext['cluster'][
       ['keyspace_misses', totals.misses],
       ['pubsub_channels', ctx.pubsub.stats().channels],
       ['pubsub_patterns', ctx.pubsub.stats().patterns],
+      ['pubsub_subscribers', ctx.pubsub.stats().subscribers],
+      ['pubsub_published', ctx.pubsub.stats().published],
+      ['pubsub_delivered', ctx.pubsub.stats().delivered],
+      ['pubsub_dropped', ctx.pubsub.stats().dropped],
     ],
     replication: [
       ['role', 'master'],
