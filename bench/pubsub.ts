@@ -3,7 +3,8 @@
  * channel of the cache (defaults, its own process) while a RESP client publishes M messages a
  * second for S seconds, each carrying the time it was sent; every subscriber measures each
  * delivery's latency and counts what it received. Then the same with one more subscriber that
- * never reads (its stream stalls), to see whether it changes the others. Last, PUBLISH with no
+ * never reads (its stream stalls), to see whether it changes the others; beside each, GETs of
+ * one key (autocannon, 10 connections) show what the subscribers cost the data path. Last, PUBLISH with no
  * subscriber through redis-benchmark against the cache's RESP port and a redis-server (when
  * installed), in one run.
  */
@@ -11,6 +12,7 @@ import { execFile, spawn } from 'node:child_process';
 import { get } from 'node:http';
 import { connect } from 'node:net';
 import { promisify } from 'node:util';
+import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { median, numberFlag } from './args.js';
 import { startCache } from './targets.js';
@@ -62,7 +64,7 @@ function stall(port: number): () => void {
   return () => socket.destroy();
 }
 
-async function round(url: string, respPort: number, stalled: boolean): Promise<{ p50: number; p99: number; lost: number; dropped: number }> {
+async function round(url: string, respPort: number, stalled: boolean): Promise<{ p50: number; p99: number; lost: number; dropped: number; gets: number }> {
   const listeners = await Promise.all(Array.from({ length: SUBSCRIBERS }, () => listen(`${url}/subscribe/bench`)));
   const unstall = stalled ? stall(Number(new URL(url).port)) : () => undefined;
   const publisher = new Redis({ port: respPort, host: '127.0.0.1' });
@@ -70,6 +72,8 @@ async function round(url: string, respPort: number, stalled: boolean): Promise<{
   const before = (await (await fetch(`${url}/stats`)).json()) as { pubsub: { dropped: number } };
   const perTick = Math.max(1, Math.round(RATE / 100));
   let sent = 0;
+  // GETs of one key beside the publishing: what the subscribers cost the data path.
+  const gets = autocannon({ url: `${url}/get?key=bench`, connections: 10, duration: SECONDS });
   const started = clock();
   while (clock() - started < SECONDS * 1000) {
     const pipeline = publisher.pipeline();
@@ -79,6 +83,7 @@ async function round(url: string, respPort: number, stalled: boolean): Promise<{
     const due = started + (sent / RATE) * 1000;
     if (due > clock()) await new Promise((resolve) => setTimeout(resolve, due - clock()));
   }
+  const getRate = (await gets).requests.average;
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const after = (await (await fetch(`${url}/stats`)).json()) as { pubsub: { dropped: number } };
   const latencies = listeners.flatMap((l) => l.latencies).sort((a, b) => a - b);
@@ -87,7 +92,7 @@ async function round(url: string, respPort: number, stalled: boolean): Promise<{
   unstall();
   publisher.disconnect();
   const at = (q: number): number => Number((latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN).toFixed(1));
-  return { p50: at(0.5), p99: at(0.99), lost, dropped: after.pubsub.dropped - before.pubsub.dropped };
+  return { p50: at(0.5), p99: at(0.99), lost, dropped: after.pubsub.dropped - before.pubsub.dropped, gets: Math.round(getRate) };
 }
 
 async function publishRate(port: number): Promise<number> {
@@ -97,11 +102,12 @@ async function publishRate(port: number): Promise<number> {
 
 const cache = await startCache('cache', ['--resp-port', '0', '--subscriber-buffer', '1mb']);
 const respPort = Number(/redis:\/\/[^:]+:(\d+)/.exec(cache.banner)?.[1]);
+await fetch(`${cache.url}/set?key=bench&value=v`, { method: 'POST' });
 const lines: string[] = [`${SUBSCRIBERS} SSE subscribers, ${RATE} messages/s for ${SECONDS} s, one channel (deliveries: ${SUBSCRIBERS * RATE}/s)`, ''];
 try {
   for (const stalled of [false, true, false, true]) {
     const r = await round(cache.url, respPort, stalled);
-    lines.push(`${stalled ? 'with one stalled subscriber' : 'all reading'}: latency p50 ${r.p50} ms, p99 ${r.p99} ms; lost by those reading: ${r.lost}; dropped: ${r.dropped}`);
+    lines.push(`${stalled ? 'with one stalled subscriber' : 'all reading'}: latency p50 ${r.p50} ms, p99 ${r.p99} ms; lost by those reading: ${r.lost}; dropped: ${r.dropped}; GET beside it ${r.gets} req/s`);
     process.stderr.write(`${lines.at(-1)}\n`);
   }
   const installed = await run('redis-server', ['--version']).then(() => true, () => false);
