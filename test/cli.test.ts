@@ -137,3 +137,28 @@ t.test('SIGTERM under load: every request settles, exit 0', async (t) => {
   }
   t.comment(`sent ${sent}, answered ${answered}, connection errors ${JSON.stringify(Object.fromEntries(connectionErrors))}`);
 });
+
+t.test('SIGTERM with RESP clients and subscribers connected: they are closed, exit 0', async (t) => {
+  const { connected } = await import('./fixtures/raw.js');
+  const { child, url, respPort, exit } = await spawnServer(['--resp-port', '0', '--shutdown-timeout', '5']);
+  t.ok(respPort !== undefined && respPort > 0, 'the log line names the RESP port');
+  const idle = await connected(respPort!);
+  const subscriber = await connected(respPort!);
+  subscriber.write('SUBSCRIBE news\r\n');
+  subscriber.resume();
+  const stream = await fetch(`${url}/subscribe/news`);
+  const reader = stream.body!.getReader();
+  await reader.read();
+  const closed = (socket: import('node:net').Socket): Promise<void> => new Promise((resolve) => (socket.destroyed ? resolve() : socket.once('close', () => resolve())));
+  idle.on('error', () => undefined);
+  subscriber.on('error', () => undefined);
+  const started = Date.now();
+  child.kill('SIGTERM');
+  const ended = (async () => {
+    for (;;) if ((await reader.read()).done) return;
+  })().catch(() => undefined);
+  await Promise.all([closed(idle), closed(subscriber), ended]);
+  const { code } = await exit;
+  t.equal(code, 0);
+  t.ok(Date.now() - started < 5_000, 'without waiting for the shutdown timeout');
+});
