@@ -59,7 +59,7 @@ export const OPTIONS = {
     off: -1,
     min: 0,
     max: 65_535,
-    help: 'TCP port for the Redis protocol (RESP2: redis-cli, ioredis, any Redis client), e.g. 6379; 0 picks a free port. Same --host, --auth-token (AUTH), --max-connections and data as the REST API.',
+    help: 'TCP port for the Redis protocol (RESP2, and RESP3 after HELLO 3: redis-cli, ioredis, node-redis, any Redis client), e.g. 6379; 0 picks a free port. Same --host, --auth-token (AUTH), --max-connections and data as the REST API.',
   },
   host: {
     type: 'string',
