@@ -195,6 +195,12 @@ t.test('keyspace notifications: each key change once, expiries and evictions too
   );
   t.ok(heard.includes('__keyevent@0__:incrby k'));
   heard.length = 0;
+  await client.set('from', 'v');
+  await client.rename('from', 'to');
+  await client.copy('to', 'copy');
+  await eventually('the rename and the copy are heard', () => heard.filter((line) => line.startsWith('__keyevent')).length === 4);
+  t.same(heard.filter((line) => line.startsWith('__keyevent')).sort(), ['__keyevent@0__:copy_to copy', '__keyevent@0__:rename_from from', '__keyevent@0__:rename_to to', '__keyevent@0__:set from']);
+  heard.length = 0;
   const value = 'x'.repeat(32 * 1024);
   for (let i = 0; i < 200; i++) await client.set(`big:${i}`, value);
   await eventually('evictions are heard', () => heard.some((line) => line.startsWith('__keyevent@0__:evicted big:')));

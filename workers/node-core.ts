@@ -137,14 +137,14 @@ export class NodeCore {
       case Op.Set: {
         if (!this.store.set(command[1], command[2], command[3])) return TOO_LARGE;
         if (this.#events.on) {
-          this.#events.note('set', command[1]);
+          this.#events.note(command[4] ?? 'set', command[1]);
           if (command[3] > 0) this.#events.note('expire', command[1]);
         }
         return OK;
       }
       case Op.Delete:
         if (!this.store.delete(command[1])) return NOT_FOUND;
-        this.#events.note('del', command[1]);
+        this.#events.note(command[2] ?? 'del', command[1]);
         return OK;
       case Op.Exists: {
         const value = this.store.valueBytes(command[1]);

@@ -79,8 +79,9 @@ export class MultiKey {
       if (source.status !== Status.Ok) return 'missing';
       if (from === to) return onlyIfAbsent ? 'exists' : 'moved';
       if (onlyIfAbsent && (await send(to, [Op.Exists, to])).status === Status.Ok) return 'exists';
-      await send(to, [Op.Set, to, source.value!, source.ttl ?? 0]);
-      await send(from, [Op.Delete, from]);
+      // The copy before the removal: a node failing between them leaves two, never none.
+      await send(to, [Op.Set, to, source.value!, source.ttl ?? 0, 'rename_to']);
+      await send(from, [Op.Delete, from, 'rename_from']);
       return 'moved';
     });
   }
@@ -91,7 +92,7 @@ export class MultiKey {
       const source = await send(from, [Op.Dump, from]);
       if (source.status !== Status.Ok || from === to) return false;
       if (!replace && (await send(to, [Op.Exists, to])).status === Status.Ok) return false;
-      await send(to, [Op.Set, to, source.value!, source.ttl ?? 0]);
+      await send(to, [Op.Set, to, source.value!, source.ttl ?? 0, 'copy_to']);
       return true;
     });
   }

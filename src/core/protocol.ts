@@ -55,8 +55,8 @@ export type Op = (typeof Op)[keyof typeof Op];
 export type Command =
   | readonly [op: typeof Op.Get, key: string]
   /** An unconditional write; NX, XX and the rest are {@link Op.Update}s. */
-  | readonly [op: typeof Op.Set, key: string, value: string, ttlMs: number]
-  | readonly [op: typeof Op.Delete, key: string]
+  | readonly [op: typeof Op.Set, key: string, value: string, ttlMs: number, event?: KeyEventName]
+  | readonly [op: typeof Op.Delete, key: string, event?: KeyEventName]
   | readonly [op: typeof Op.Exists, key: string]
   | readonly [op: typeof Op.Ttl, key: string]
   | readonly [op: typeof Op.Flush, epoch: number]
@@ -218,6 +218,9 @@ export interface RingAnnouncement {
   /** Whether nodes report key changes on {@link KEY_EVENTS_CHANNEL} (notify-keyspace-events is on). */
   keyEvents?: boolean;
 }
+
+/** What a keyspace notification calls a Set or a Delete that is part of a RENAME or a COPY (else `set`, `del`). */
+export type KeyEventName = 'rename_from' | 'rename_to' | 'copy_to';
 
 /** Where nodes report key changes, for keyspace notifications; only the main thread listens. */
 export const KEY_EVENTS_CHANNEL = 'key-events';

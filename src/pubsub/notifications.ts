@@ -6,7 +6,7 @@ import type { PubSubHub } from './hub.js';
 /** Redis's notify-keyspace-events letters this server knows; `A` is `g$lshzxetd`. */
 const LETTERS = /^[KEg$lshzxetdmnA]*$/;
 /** Each event's class letter: generic, string, expired, evicted. */
-const CLASS_OF: Record<string, string> = { del: 'g', expire: 'g', persist: 'g', expired: 'x', evicted: 'e' };
+const CLASS_OF: Record<string, string> = { del: 'g', expire: 'g', persist: 'g', rename_from: 'g', rename_to: 'g', copy_to: 'g', expired: 'x', evicted: 'e' };
 
 /** A usage or CONFIG SET error: the letters are not Redis's. */
 export class NotifyFlagsError extends Error {}
