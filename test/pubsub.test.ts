@@ -235,3 +235,14 @@ t.test('/stats, /metrics and INFO show the same pub/sub figures', async (t) => {
   const info = await client.info('stats');
   t.match(info, /pubsub_channels:2\r\npubsub_patterns:1\r\npubsub_subscribers:1\r\npubsub_published:4\r\npubsub_delivered:3\r\npubsub_dropped:0/);
 });
+
+t.test('the histories of all channels together stay within their bound', async (t) => {
+  const { History, MAX_HISTORY_BYTES } = await import('../src/pubsub/history.js');
+  const history = new History(1000, 8 * 1024 * 1024);
+  const data = 'x'.repeat(1024 * 1024);
+  for (let i = 0; i < 200; i++) history.record({ id: i + 1, channel: `c${i % 50}`, data });
+  const held = Array.from({ length: 50 }, (_, i) => history.since(0, `c${i}`, null).messages.length).reduce((a, b) => a + b, 0);
+  t.ok(held * data.length <= MAX_HISTORY_BYTES, `${held} MB held of 200 published`);
+  t.ok(held >= 32, 'and the recent ones are kept');
+  t.equal(history.since(199, 'c49', null).messages.length, 1, 'the newest message is always there');
+});

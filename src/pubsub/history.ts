@@ -9,6 +9,8 @@ export interface Message {
 
 /** Most channels with a history at once; past it the one published to least recently loses its. */
 const MAX_CHANNELS = 10_000;
+/** Most bytes all histories together hold: past it, the channels published to least recently lose theirs first. */
+export const MAX_HISTORY_BYTES = 64 * 1024 * 1024;
 
 /** What a resuming subscriber missed: the messages still held, and how many are gone. */
 export interface Missed {
@@ -32,13 +34,16 @@ class ChannelHistory {
  * The recent messages of each channel, so that an SSE client that reconnects with
  * `Last-Event-ID` gets what it missed (--pubsub-history messages per channel, and no more bytes
  * than one subscriber may hold, --subscriber-buffer: a longer replay would only get it dropped),
- * or is told how many it lost. At most {@link MAX_CHANNELS} channels keep one.
+ * or is told how many it lost. At most {@link MAX_CHANNELS} channels keep one, and all of them
+ * together at most {@link MAX_HISTORY_BYTES}: a client publishing to many channels cannot make
+ * the server hold more.
  */
 export class History {
   readonly #perChannel: number;
   readonly #maxBytes: number;
   /** In the order they were last published to (a Map keeps insertion order). */
   readonly #channels = new Map<string, ChannelHistory>();
+  #bytes = 0;
 
   constructor(perChannel: number, maxBytes: number) {
     this.#perChannel = perChannel;
@@ -50,21 +55,34 @@ export class History {
     let history = this.#channels.get(message.channel);
     if (history === undefined) {
       history = new ChannelHistory();
-      if (this.#channels.size >= MAX_CHANNELS) this.#channels.delete(this.#channels.keys().next().value!);
+      if (this.#channels.size >= MAX_CHANNELS) {
+        const [name, oldest] = this.#channels.entries().next().value!;
+        this.#bytes -= oldest.bytes;
+        this.#channels.delete(name);
+      }
     } else {
       this.#channels.delete(message.channel);
     }
     this.#channels.set(message.channel, history);
     history.messages.push(message);
     history.bytes += message.data.length;
-    while (history.messages.length > this.#perChannel || (history.bytes > this.#maxBytes && history.messages.length > 1)) {
-      const gone = history.messages.shift()!;
-      history.bytes -= gone.data.length;
-      history.dropped.push(gone.id);
-      if (history.dropped.length > 2 * this.#perChannel) {
-        history.dropped.shift();
-        history.forgotten = true;
-      }
+    this.#bytes += message.data.length;
+    while (history.messages.length > this.#perChannel || (history.bytes > this.#maxBytes && history.messages.length > 1)) this.#dropOldest(history);
+    // All channels together: the least recently published to give up their messages first.
+    for (const [, oldest] of this.#channels) {
+      if (this.#bytes <= MAX_HISTORY_BYTES) break;
+      while (oldest.messages.length > (oldest === history ? 1 : 0) && this.#bytes > MAX_HISTORY_BYTES) this.#dropOldest(oldest);
+    }
+  }
+
+  #dropOldest(history: ChannelHistory): void {
+    const gone = history.messages.shift()!;
+    history.bytes -= gone.data.length;
+    this.#bytes -= gone.data.length;
+    history.dropped.push(gone.id);
+    if (history.dropped.length > 2 * this.#perChannel) {
+      history.dropped.shift();
+      history.forgotten = true;
     }
   }
 
