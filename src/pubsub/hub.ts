@@ -36,8 +36,8 @@ export interface PubSubStats {
 export class PubSubHub {
   readonly #channels = new Map<string, Set<Subscriber>>();
   readonly #patterns = new Map<string, { glob: Glob; subscribers: Set<Subscriber> }>();
-  /** How many channels and patterns each subscriber has. */
-  readonly #counts = new Map<Subscriber, number>();
+  /** What each subscriber is on: its connection's leaving undoes exactly these, whatever the number of channels. */
+  readonly #of = new Map<Subscriber, { channels: Set<string>; patterns: Set<string> }>();
   readonly #history: History;
   /** Ids start from the clock (in microseconds), so that they still increase after a restart. */
   #nextId = Date.now() * 1000;
@@ -55,44 +55,55 @@ export class PubSubHub {
     return this.#history.since(lastId, channel, pattern === null ? null : new Glob(pattern));
   }
 
+  /** How many channels and patterns `subscriber` is on (Redis's count in each confirmation). */
+  countOf(subscriber: Subscriber): number {
+    const of = this.#of.get(subscriber);
+    return of === undefined ? 0 : of.channels.size + of.patterns.size;
+  }
+
   /** Subscribes to a channel; the subscriber's number of channels and patterns after it. */
   subscribe(subscriber: Subscriber, channel: string): number {
     let set = this.#channels.get(channel);
     if (set === undefined) this.#channels.set(channel, (set = new Set()));
-    return this.#add(subscriber, set);
+    set.add(subscriber);
+    this.#mine(subscriber).channels.add(channel);
+    return this.countOf(subscriber);
   }
 
   psubscribe(subscriber: Subscriber, pattern: string): number {
     let entry = this.#patterns.get(pattern);
     if (entry === undefined) this.#patterns.set(pattern, (entry = { glob: new Glob(pattern), subscribers: new Set() }));
-    return this.#add(subscriber, entry.subscribers);
+    entry.subscribers.add(subscriber);
+    this.#mine(subscriber).patterns.add(pattern);
+    return this.countOf(subscriber);
   }
 
   unsubscribe(subscriber: Subscriber, channel: string): number {
     const set = this.#channels.get(channel);
-    if (set !== undefined && this.#remove(subscriber, set) && set.size === 0) this.#channels.delete(channel);
-    return this.#counts.get(subscriber) ?? 0;
+    if (set !== undefined && set.delete(subscriber) && set.size === 0) this.#channels.delete(channel);
+    this.#of.get(subscriber)?.channels.delete(channel);
+    return this.#settle(subscriber);
   }
 
   punsubscribe(subscriber: Subscriber, pattern: string): number {
     const entry = this.#patterns.get(pattern);
-    if (entry !== undefined && this.#remove(subscriber, entry.subscribers) && entry.subscribers.size === 0) this.#patterns.delete(pattern);
-    return this.#counts.get(subscriber) ?? 0;
+    if (entry !== undefined && entry.subscribers.delete(subscriber) && entry.subscribers.size === 0) this.#patterns.delete(pattern);
+    this.#of.get(subscriber)?.patterns.delete(pattern);
+    return this.#settle(subscriber);
   }
 
   /** Everything `subscriber` is subscribed to goes (its connection closed). */
   forget(subscriber: Subscriber): void {
-    if (!this.#counts.has(subscriber)) return;
-    for (const channel of [...this.#channels.keys()]) this.unsubscribe(subscriber, channel);
-    for (const pattern of [...this.#patterns.keys()]) this.punsubscribe(subscriber, pattern);
-    this.#counts.delete(subscriber);
+    const of = this.#of.get(subscriber);
+    if (of === undefined) return;
+    for (const channel of [...of.channels]) this.unsubscribe(subscriber, channel);
+    for (const pattern of [...of.patterns]) this.punsubscribe(subscriber, pattern);
   }
 
   /** The channels `subscriber` is on, and its patterns (UNSUBSCRIBE with no arguments). */
   channelsOf(subscriber: Subscriber): { channels: string[]; patterns: string[] } {
-    const channels = [...this.#channels].filter(([, set]) => set.has(subscriber)).map(([channel]) => channel);
-    const patterns = [...this.#patterns].filter(([, entry]) => entry.subscribers.has(subscriber)).map(([pattern]) => pattern);
-    return { channels, patterns };
+    const of = this.#of.get(subscriber);
+    return { channels: [...(of?.channels ?? [])], patterns: [...(of?.patterns ?? [])] };
   }
 
   /** Delivers to every subscriber of the channel and of each matching pattern; how many received it. */
@@ -126,7 +137,7 @@ export class PubSubHub {
 
   /** Every subscriber leaves (the server is shutting down). */
   close(): void {
-    for (const subscriber of [...this.#counts.keys()]) {
+    for (const subscriber of [...this.#of.keys()]) {
       this.forget(subscriber);
       subscriber.drop();
     }
@@ -136,7 +147,7 @@ export class PubSubHub {
     return {
       channels: this.#channels.size,
       patterns: this.#patterns.size,
-      subscribers: this.#counts.size,
+      subscribers: this.#of.size,
       published: this.#published,
       delivered: this.#delivered,
       dropped: this.#dropped,
@@ -144,25 +155,22 @@ export class PubSubHub {
   }
 
   #drop(subscriber: Subscriber): void {
-    if (!this.#counts.has(subscriber)) return;
+    if (!this.#of.has(subscriber)) return;
     this.#dropped++;
     this.forget(subscriber);
     subscriber.drop();
   }
 
-  #add(subscriber: Subscriber, set: Set<Subscriber>): number {
-    if (!set.has(subscriber)) {
-      set.add(subscriber);
-      this.#counts.set(subscriber, (this.#counts.get(subscriber) ?? 0) + 1);
-    }
-    return this.#counts.get(subscriber)!;
+  #mine(subscriber: Subscriber): { channels: Set<string>; patterns: Set<string> } {
+    let of = this.#of.get(subscriber);
+    if (of === undefined) this.#of.set(subscriber, (of = { channels: new Set(), patterns: new Set() }));
+    return of;
   }
 
-  #remove(subscriber: Subscriber, set: Set<Subscriber>): boolean {
-    if (!set.delete(subscriber)) return false;
-    const left = (this.#counts.get(subscriber) ?? 1) - 1;
-    if (left === 0) this.#counts.delete(subscriber);
-    else this.#counts.set(subscriber, left);
-    return true;
+  /** A subscriber on nothing is no longer one; its count. */
+  #settle(subscriber: Subscriber): number {
+    const count = this.countOf(subscriber);
+    if (count === 0) this.#of.delete(subscriber);
+    return count;
   }
 }

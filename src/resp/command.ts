@@ -76,8 +76,8 @@ export interface ClientState extends Subscriber {
   closeAfterReply(): void;
   /** Cuts the connection now (CLIENT KILL). */
   destroy(): void;
-  /** Channels and patterns it is subscribed to. */
-  subscriptions: number;
+  /** Channels and patterns it is subscribed to (the hub's count). */
+  readonly subscriptions: number;
   /** Sends a reply that answers no command (SUBSCRIBE's confirmations after the first, messages). */
   push(encoded: string): void;
 }

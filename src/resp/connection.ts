@@ -89,7 +89,9 @@ export class RespConnection implements ClientState {
   #closed = false;
   #paused = false;
   /** Channels and patterns subscribed to (RESP2 then allows only the pub/sub commands). */
-  subscriptions = 0;
+  get subscriptions(): number {
+    return this.ctx.pubsub.countOf(this);
+  }
 
   constructor(id: number, socket: Socket, ctx: RespContext, commands: CommandTable, limits: ParserLimits, onClose: (connection: RespConnection) => void) {
     this.id = id;

@@ -23,7 +23,6 @@ export const PUBSUB_COMMANDS: readonly CommandSpec[] = [
     run(call) {
       const client = call.client;
       call.ctx.pubsub.forget(client);
-      client.subscriptions = 0;
       client.name = '';
       call.reply('+RESET\r\n');
     },
@@ -51,8 +50,8 @@ function subscribe(call: Call, kind: 'subscribe' | 'psubscribe'): void {
   const client = call.client;
   let out = '';
   for (const name of call.args.slice(1)) {
-    client.subscriptions = kind === 'subscribe' ? pubsub.subscribe(client, name) : pubsub.psubscribe(client, name);
-    out += confirmation(client.resp, kind, name, client.subscriptions);
+    const count = kind === 'subscribe' ? pubsub.subscribe(client, name) : pubsub.psubscribe(client, name);
+    out += confirmation(client.resp, kind, name, count);
   }
   call.reply(out);
 }
@@ -66,8 +65,8 @@ function unsubscribe(call: Call, kind: 'unsubscribe' | 'punsubscribe'): void {
   if (names.length === 0) return call.reply(confirmation(client.resp, kind, null, client.subscriptions));
   let out = '';
   for (const name of names) {
-    client.subscriptions = kind === 'unsubscribe' ? pubsub.unsubscribe(client, name) : pubsub.punsubscribe(client, name);
-    out += confirmation(client.resp, kind, name, client.subscriptions);
+    const count = kind === 'unsubscribe' ? pubsub.unsubscribe(client, name) : pubsub.punsubscribe(client, name);
+    out += confirmation(client.resp, kind, name, count);
   }
   call.reply(out);
 }
