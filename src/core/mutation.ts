@@ -17,6 +17,19 @@ export const KEEP_EXPIRY = -1;
 export const ExpireIf = { Always: 0, NoExpiry: 1, HasExpiry: 2, Later: 3, Sooner: 4, SoonerExisting: 5 } as const;
 export type ExpireIf = (typeof ExpireIf)[keyof typeof ExpireIf];
 
+/**
+ * EXPIRE's options (`nx` `xx` `gt` `lt`, lower case) as one condition, or Redis's complaint when
+ * they do not go together: NX with any other, GT with LT. XX with GT or LT: both must hold (GT
+ * alone already needs an expiry).
+ */
+export function expireCondition(options: ReadonlySet<string>): ExpireIf | string {
+  if (options.has('nx') && options.size > 1) return 'NX and XX, GT or LT options at the same time are not compatible';
+  if (options.has('gt') && options.has('lt')) return 'GT and LT options at the same time are not compatible';
+  if (options.has('gt')) return ExpireIf.Later;
+  if (options.has('lt')) return options.has('xx') ? ExpireIf.SoonerExisting : ExpireIf.Sooner;
+  return options.has('nx') ? ExpireIf.NoExpiry : options.has('xx') ? ExpireIf.HasExpiry : ExpireIf.Always;
+}
+
 /** Whether a conditional set requires the key to be absent (NX) or present (XX). */
 export const SetIf = { Always: 0, Absent: 1, Present: 2 } as const;
 export type SetIf = (typeof SetIf)[keyof typeof SetIf];
@@ -58,8 +71,9 @@ export interface Outcome {
   next?: Held | null;
 }
 
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
+/** The range of Redis's 64-bit integers. */
+export const INT64_MIN = -(2n ** 63n);
+export const INT64_MAX = 2n ** 63n - 1n;
 
 /** What `mutation` does to a key holding `held` (undefined: absent) at time `now`. */
 export function mutate(held: Held | undefined, mutation: Mutation, now: number): Outcome {

@@ -4,7 +4,7 @@ import { Want } from '../nodes/shared-reader.js';
 import { SetIf } from '../core/mutation.js';
 import { Op, Status, type Command } from '../core/protocol.js';
 import { sharedClock } from '../core/shared-layout.js';
-import { checkKeyLength, parseFlag, parseQuery, parseTtl } from './query.js';
+import { checkKeyLength, decodeSegment, parseFlag, parseQuery, parseTtl } from './query.js';
 import { RawRoutes, readBody, send, sendEmpty, type Found, type RawHandler } from './respond.js';
 
 const OCTETS = 'application/octet-stream';
@@ -78,13 +78,7 @@ export class KeyRoutes extends RawRoutes {
 
 /** The key from its still-encoded path segment. */
 export function keyOf(segment: string): string {
-  let key: string;
-  try {
-    key = decodeURIComponent(segment);
-  } catch {
-    throw new CacheError(ErrorCode.BadRequest, 'Malformed percent-encoding in the key');
-  }
-  if (key === '') throw new CacheError(ErrorCode.MissingParameter, 'The key must not be empty');
+  const key = decodeSegment(segment, 'key');
   checkKeyLength(key);
   return key;
 }

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ExpireIf, parseFloat64, parseInt64, type Mutation } from '../core/mutation.js';
+import { ExpireIf, expireCondition, parseFloat64, parseInt64, type Mutation } from '../core/mutation.js';
 import { Op, Status } from '../core/protocol.js';
 import { sharedClock } from '../core/shared-layout.js';
 import { batchTooLarge, CacheError, ErrorCode, statusError, valueTooLarge } from '../errors.js';
@@ -48,12 +48,8 @@ export class OpRoutes extends RawRoutes {
     const options = parseQuery(query);
     if (!options.has('ttl')) throw new CacheError(ErrorCode.MissingParameter, '`ttl` parameter is required');
     const at = sharedClock() + parseTtl(options.get('ttl'));
-    const given = (['nx', 'xx', 'gt', 'lt'] as const).filter((name) => parseFlag(options, name));
-    if (given.length > 1 && !(given.length === 2 && given.includes('xx') && (given.includes('gt') || given.includes('lt')))) {
-      throw badRequest('nx, xx, gt and lt do not go together (but xx with gt or lt)');
-    }
-    const lt = given.includes('lt');
-    const condition = given.includes('gt') ? ExpireIf.Later : lt && given.includes('xx') ? ExpireIf.SoonerExisting : lt ? ExpireIf.Sooner : given.includes('nx') ? ExpireIf.NoExpiry : given.includes('xx') ? ExpireIf.HasExpiry : ExpireIf.Always;
+    const condition = expireCondition(new Set(['nx', 'xx', 'gt', 'lt'].filter((name) => parseFlag(options, name))));
+    if (typeof condition === 'string') throw badRequest(condition);
     this.#update(res, key, ['expire', at, condition], (_value, count) => `{"key":${JSON.stringify(key)},"applied":${count === 1}}`);
   };
 

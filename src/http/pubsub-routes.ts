@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bufferToBytes, bytesToText, textToBytes } from '../bytes.js';
-import { CacheError, ErrorCode, valueTooLarge } from '../errors.js';
+import { valueTooLarge } from '../errors.js';
+import { decodeSegment } from './query.js';
 import type { Message, PubSubHub, Subscriber } from '../pubsub/hub.js';
 import { RawRoutes, readBody, type RawHandler, type RouteContext } from './respond.js';
 
@@ -98,12 +99,5 @@ function lastEventId(req: IncomingMessage): number | undefined {
 
 /** A channel or pattern from its path segment: percent-decoded, then as its UTF-8 bytes. */
 function nameOf(segment: string, what: string): string {
-  let name: string;
-  try {
-    name = decodeURIComponent(segment);
-  } catch {
-    throw new CacheError(ErrorCode.BadRequest, `Malformed percent-encoding in the ${what}`);
-  }
-  if (name === '') throw new CacheError(ErrorCode.MissingParameter, `The ${what} must not be empty`);
-  return textToBytes(name);
+  return textToBytes(decodeSegment(segment, what));
 }

@@ -30,6 +30,21 @@ function decode(text: string, what: string): string {
   }
 }
 
+/**
+ * A still-encoded path segment (a key, a channel) percent-decoded; a malformed escape is a 400
+ * naming `what`, never a silently different name, and an empty one is a missing parameter.
+ */
+export function decodeSegment(segment: string, what: string): string {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(segment);
+  } catch {
+    throw new CacheError(ErrorCode.BadRequest, `Malformed percent-encoding in the ${what}`);
+  }
+  if (decoded === '') throw new CacheError(ErrorCode.MissingParameter, `The ${what} must not be empty`);
+  return decoded;
+}
+
 /** Longest key accepted, in UTF-8 bytes. */
 export const MAX_KEY_BYTES = 1024;
 

@@ -2,7 +2,7 @@ import type { Cluster } from '../cluster/cluster.js';
 import { bytesToKey } from '../bytes.js';
 import { MAX_KEY_BYTES } from '../core/limits.js';
 import { Status, type Result } from '../core/protocol.js';
-import type { CacheError } from '../errors.js';
+import { asCacheError } from '../errors.js';
 import type { ResultCallback } from '../nodes/node-client.js';
 import type { Refusal } from '../core/mutation.js';
 import type { PubSubHub, Subscriber } from '../pubsub/hub.js';
@@ -147,9 +147,18 @@ export function keyArgs(call: Call, from: number, step = 1): string[] | undefine
   return keys;
 }
 
-/** A data-path error as a RESP error. */
-export function clusterError(cause: CacheError): string {
-  return error(`ERR ${cause.message} (${cause.code})`);
+/** A data-path error as a RESP error (anything else thrown: an internal error, with no detail). */
+export function clusterError(cause: unknown): string {
+  const known = asCacheError(cause);
+  return error(`ERR ${known.message} (${known.code})`);
+}
+
+/** Replies with `encode` of what `work` resolves with, or with the cluster's error. */
+export function settle<T>(call: Call, work: Promise<T>, encode: (value: T) => string): void {
+  work.then(
+    (value) => call.reply(encode(value)),
+    (cause: unknown) => call.reply(clusterError(cause)),
+  );
 }
 
 const REFUSALS: Record<Refusal, string> = {

@@ -1,4 +1,4 @@
-import { parseInt64 } from '../../core/mutation.js';
+import { INT64_MAX, INT64_MIN, parseInt64 } from '../../core/mutation.js';
 import { sharedClock } from '../../core/shared-layout.js';
 import { Errors } from '../reply.js';
 
@@ -7,9 +7,6 @@ import { Errors } from '../reply.js';
  * with its overflow checks. Each parser returns its value, or an error text (a string starting
  * with `ERR`) for the caller to reply.
  */
-
-const INT64_MAX = 2n ** 63n - 1n;
-const INT64_MIN = -(2n ** 63n);
 
 export class ArgError {
   constructor(readonly message: string) {}

@@ -1,5 +1,6 @@
 import { Op, Status } from '../../core/protocol.js';
-import { answer, clusterError, keyArg, Kind, type Call, type CommandSpec } from '../command.js';
+import { answer, keyArg, Kind, type Call, type CommandSpec } from '../command.js';
+import { valueOf } from './strings.js';
 import { array, bulk, error, Errors, integer } from '../reply.js';
 import { ArgError, safeInt } from './args.js';
 
@@ -37,18 +38,8 @@ function getbit(call: Call): void {
   const offset = offsetArg(call);
   if (offset === undefined) return;
   valueOf(call, 1, (value) => {
-    const byte = value.charCodeAt(Math.floor(offset / 8));
+    const byte = (value ?? '').charCodeAt(Math.floor(offset / 8));
     call.reply(integer(Number.isNaN(byte) ? 0 : (byte >> (7 - (offset % 8))) & 1));
-  });
-}
-
-/** The value of the key in argument `index` ('' when absent), by way of the data path. */
-function valueOf(call: Call, index: number, then: (value: string) => void): void {
-  const key = keyArg(call, index);
-  if (key === undefined) return;
-  call.ctx.cluster.data.dispatch(key, [Op.Get, key], (failure, result) => {
-    if (failure !== null) return call.reply(clusterError(failure));
-    then(result!.status === Status.Ok ? (result!.value ?? '') : '');
   });
 }
 
@@ -71,8 +62,9 @@ function lcs(call: Call): void {
     } else return call.reply(error(Errors.syntax));
   }
   if (len && idx) return call.reply(error('ERR If you want both the length and indexes, please just use IDX.'));
-  valueOf(call, 1, (a) =>
-    valueOf(call, 2, (b) => {
+  valueOf(call, 1, (first) =>
+    valueOf(call, 2, (second) => {
+      const [a, b] = [first ?? '', second ?? ''];
       // Redis's bound on the table: no more than proto-max-bulk-len bytes of 32-bit cells.
       if ((a.length + 1) * (b.length + 1) * 4 > call.ctx.maxValue) return call.reply(error('ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len'));
       call.reply(lcsReply(a, b, len, idx, withLength, minLength, call.client.resp.map));

@@ -191,7 +191,7 @@ function client(call: Call): void {
       if (!arity(4)) return;
       const attribute = args[2]!.toLowerCase();
       if (attribute !== 'lib-name' && attribute !== 'lib-ver') return call.reply(error(`ERR Unrecognized option '${args[2]!}'`));
-      if (!/^[!-~]*$/.test(args[3]!)) return call.reply(error(`ERR ${attribute} cannot contain spaces, newlines or special characters.`));
+      if (!validName(args[3]!)) return call.reply(error(`ERR ${attribute} cannot contain spaces, newlines or special characters.`));
       if (attribute === 'lib-name') me.libName = args[3]!;
       else me.libVersion = args[3]!;
       return call.reply(OK);

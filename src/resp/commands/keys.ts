@@ -1,8 +1,7 @@
-import { ExpireIf } from '../../core/mutation.js';
+import { ExpireIf, expireCondition } from '../../core/mutation.js';
 import { Op, Status, type Command } from '../../core/protocol.js';
-import type { CacheError } from '../../errors.js';
 import { sharedClock } from '../../core/shared-layout.js';
-import { answer, clusterError, keyArg, keyArgs, Kind, type Call, type CommandSpec } from '../command.js';
+import { answer, clusterError, keyArg, keyArgs, Kind, settle, type Call, type CommandSpec } from '../command.js';
 import { error, integer, simple } from '../reply.js';
 import { ArgError, expireAt } from './args.js';
 
@@ -41,10 +40,7 @@ export const KEY_COMMANDS: readonly CommandSpec[] = [
 function deleteKeys(call: Call): void {
   const keys = keyArgs(call, 1);
   if (keys === undefined) return;
-  call.ctx.cluster.multi.deleteMany(keys).then(
-    (deleted) => call.reply(integer(deleted)),
-    (cause: unknown) => call.reply(clusterError(cause as CacheError)),
-  );
+  settle(call, call.ctx.cluster.multi.deleteMany(keys), integer);
 }
 
 /** How many of the keys' commands found their key (EXISTS, TOUCH: a key named twice counts twice). */
@@ -79,24 +75,21 @@ function ttl(call: Call, convert: (ms: number) => number): void {
   probe(call, Op.Ttl, (held, ms) => integer(!held ? -2 : ms === null ? -1 : Math.max(0, convert(ms))));
 }
 
-const CONDITIONS: Record<string, ExpireIf> = { nx: ExpireIf.NoExpiry, xx: ExpireIf.HasExpiry, gt: ExpireIf.Later, lt: ExpireIf.Sooner };
+const EXPIRE_OPTIONS = new Set(['nx', 'xx', 'gt', 'lt']);
 
 /** EXPIRE key time [NX | XX | GT | LT], and PEXPIRE, EXPIREAT, PEXPIREAT. */
 function expire(call: Call, seconds: boolean, relative: boolean): void {
   const name = call.args[0]!.toLowerCase();
-  const given = new Set<ExpireIf>();
+  const options = new Set<string>();
   for (const option of call.args.slice(3)) {
-    const condition = CONDITIONS[option.toLowerCase()];
-    if (condition === undefined) return call.reply(error(`ERR Unsupported option ${option}`));
-    given.add(condition);
+    if (!EXPIRE_OPTIONS.has(option.toLowerCase())) return call.reply(error(`ERR Unsupported option ${option}`));
+    options.add(option.toLowerCase());
   }
-  if (given.has(ExpireIf.NoExpiry) && given.size > 1) return call.reply(error('ERR NX and XX, GT or LT options at the same time are not compatible'));
-  if (given.has(ExpireIf.Later) && given.has(ExpireIf.Sooner)) return call.reply(error('ERR GT and LT options at the same time are not compatible'));
+  const condition = expireCondition(options);
+  if (typeof condition === 'string') return call.reply(error(`ERR ${condition}`));
   const at = expireAt(call.args[2]!, seconds, relative, name);
   if (at instanceof ArgError) return call.reply(error(at.message));
   const key = keyArg(call, 1);
   if (key === undefined) return;
-  // XX with GT or LT: both must hold; GT alone already requires an expiry, LT with XX does too.
-  const condition = given.has(ExpireIf.Later) ? ExpireIf.Later : given.has(ExpireIf.Sooner) ? (given.has(ExpireIf.HasExpiry) ? ExpireIf.SoonerExisting : ExpireIf.Sooner) : ([...given][0] ?? ExpireIf.Always);
   call.ctx.cluster.data.dispatch(key, [Op.Update, key, ['expire', at, condition]], answer(call, (result) => integer(result.status === Status.Ok ? (result.count ?? 0) : 0)));
 }

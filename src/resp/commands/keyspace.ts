@@ -1,6 +1,5 @@
 import { SCAN_SPACE } from '../../core/scan-order.js';
-import type { CacheError } from '../../errors.js';
-import { clusterError, keyArg, keyArgs, Kind, type Call, type CommandSpec } from '../command.js';
+import { keyArg, keyArgs, Kind, settle, type Call, type CommandSpec } from '../command.js';
 import { array, bulk, bulkText, error, Errors, integer, ONE, OK, texts, ZERO } from '../reply.js';
 import { ArgError, safeInt } from './args.js';
 
@@ -18,14 +17,6 @@ export const KEYSPACE_COMMANDS: readonly CommandSpec[] = [
   { name: 'renamenx', arity: 3, kind: Kind.Write, flags: ['write', 'fast'], keys: [1, 2, 1], run: (call) => rename(call, true) },
   { name: 'copy', arity: -3, kind: Kind.Write, flags: ['write', 'denyoom'], keys: [1, 2, 1], run: copy },
 ];
-
-/** Replies with `encode` of what `work` resolves with, or the cluster's error. */
-function settle<T>(call: Call, work: Promise<T>, encode: (value: T) => string): void {
-  work.then(
-    (value) => call.reply(encode(value)),
-    (cause: unknown) => call.reply(clusterError(cause as CacheError)),
-  );
-}
 
 /** SCAN cursor [MATCH pattern] [COUNT n] [TYPE type]: [next cursor, keys]. */
 function scan(call: Call): void {

@@ -1,8 +1,8 @@
-import { KEEP_EXPIRY, parseFloat64, SetIf, type Mutation } from '../../core/mutation.js';
+import { INT64_MIN, KEEP_EXPIRY, parseFloat64, SetIf, type Mutation } from '../../core/mutation.js';
 import { sharedClock } from '../../core/shared-layout.js';
 import { Op, Status, type Result } from '../../core/protocol.js';
 import { Want } from '../../nodes/shared-reader.js';
-import { answer, clusterError, keyArg, keyArgs, Kind, type Call, type CommandSpec } from '../command.js';
+import { answer, clusterError, keyArg, keyArgs, Kind, settle, type Call, type CommandSpec } from '../command.js';
 import { bulk, error, Errors, integer, OK } from '../reply.js';
 import { ArgError, expiryAt, int64, safeInt, type ExpiryUnit } from './args.js';
 
@@ -33,15 +33,26 @@ export const STRING_COMMANDS: readonly CommandSpec[] = [
   { name: 'setrange', arity: 4, ...WRITE, run: setrange },
 ];
 
-/** The value of the key in `args[1]` (null if absent), from shared memory or else by message. */
+/** Replies with `encode` of the value of the key in `args[1]` (null if absent). */
 function readValue(call: Call, encode: (value: string | null) => string): void {
-  const key = keyArg(call, 1);
+  valueOf(call, 1, (value) => call.reply(encode(value)));
+}
+
+/**
+ * The value of the key in argument `index` (null if absent), from shared memory or else by
+ * message, to `then`; a bad key or a cluster error is replied instead.
+ */
+export function valueOf(call: Call, index: number, then: (value: string | null) => void): void {
+  const key = keyArg(call, index);
   if (key === undefined) return;
   const data = call.ctx.cluster.data;
   const reader = data.local.read(key, Want.Bytes);
-  if (reader === null) return call.reply(encode(null));
-  if (reader !== undefined) return call.reply(encode(reader.value));
-  data.dispatch(key, [Op.Get, key], answer(call, (result) => encode(result.status === Status.Ok ? (result.value ?? '') : null)));
+  if (reader === null) return then(null);
+  if (reader !== undefined) return then(reader.value);
+  data.dispatch(key, [Op.Get, key], (failure, result) => {
+    if (failure !== null) return call.reply(clusterError(failure));
+    then(result!.status === Status.Ok ? (result!.value ?? '') : null);
+  });
 }
 
 /** Runs `mutation` on the key in `args[1]` (src/core/mutation.ts); Ok results go through `encode`. */
@@ -144,13 +155,10 @@ function mget(call: Call): void {
     else values[i] = reader === null ? null : reader.value;
   }
   if (unknown.length === 0) return call.reply(call.client.resp.bulks(values));
-  data.getMany(unknown.map((i) => keys[i]!)).then(
-    (found) => {
-      unknown.forEach((i, j) => (values[i] = found[j] ?? null));
-      call.reply(call.client.resp.bulks(values));
-    },
-    (cause: unknown) => call.reply(clusterError(cause as Parameters<typeof clusterError>[0])),
-  );
+  settle(call, data.getMany(unknown.map((i) => keys[i]!)), (found) => {
+    unknown.forEach((i, j) => (values[i] = found[j] ?? null));
+    return call.client.resp.bulks(values);
+  });
 }
 
 function mset(call: Call): void {
@@ -160,10 +168,7 @@ function mset(call: Call): void {
   if (keys === undefined) return;
   const entries = keys.map((key, i) => [key, args[2 + 2 * i]!] as const);
   if (!entries.every(([, value]) => valueFits(call, value))) return;
-  call.ctx.cluster.multi.setMany(entries, 0).then(
-    () => call.reply(OK),
-    (cause: unknown) => call.reply(clusterError(cause as Parameters<typeof clusterError>[0])),
-  );
+  settle(call, call.ctx.cluster.multi.setMany(entries, 0), () => OK);
 }
 
 function incrBy(call: Call, by: bigint): void {
@@ -174,7 +179,7 @@ function incrByArg(call: Call, negate: boolean): void {
   const by = int64(call.args[2]!);
   if (by instanceof ArgError) return call.reply(error(by.message));
   // -(-2^63) does not fit: Redis's own answer.
-  if (negate && by === -(2n ** 63n)) return call.reply(error('ERR decrement would overflow'));
+  if (negate && by === INT64_MIN) return call.reply(error('ERR decrement would overflow'));
   incrBy(call, negate ? -by : by);
 }
 
