@@ -8,13 +8,14 @@
  * subscriber through redis-benchmark against the cache's RESP port and a redis-server (when
  * installed), in one run.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { get } from 'node:http';
 import { connect } from 'node:net';
 import { promisify } from 'node:util';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { median, numberFlag } from './args.js';
+import { installed, startRedis } from './resp.js';
 import { startCache } from './targets.js';
 
 const SUBSCRIBERS = numberFlag('subscribers', 1000);
@@ -110,20 +111,17 @@ try {
     lines.push(`${stalled ? 'with one stalled subscriber' : 'all reading'}: latency p50 ${r.p50} ms, p99 ${r.p99} ms; lost by those reading: ${r.lost}; dropped: ${r.dropped}; GET beside it ${r.gets} req/s`);
     process.stderr.write(`${lines.at(-1)}\n`);
   }
-  const installed = await run('redis-server', ['--version']).then(() => true, () => false);
-  if (installed) {
-    const redisPort = 16_379 + Math.floor(Math.random() * 1000);
-    const redis = spawn('redis-server', ['--port', `${redisPort}`, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    await new Promise((resolve) => setTimeout(resolve, 500));
+  if ((await installed('redis-server')) && (await installed('redis-benchmark'))) {
+    const redis = await startRedis();
     const ratios: number[] = [];
     for (let i = 0; i < 3; i++) {
       const ours = await publishRate(respPort);
-      const theirs = await publishRate(redisPort);
+      const theirs = await publishRate(redis.port);
       ratios.push(ours / theirs);
       lines.push(`PUBLISH (no subscriber), redis-benchmark -c 50: cache ${Math.round(ours)}/s, redis-server ${Math.round(theirs)}/s`);
     }
     lines.push(`PUBLISH: ${median(ratios).toFixed(2)}x redis-server (median of 3 paired rounds)`);
-    redis.kill('SIGTERM');
+    await redis.stop();
   }
 } finally {
   await cache.stop();

@@ -51,7 +51,8 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function startRedis(): Promise<RespTarget> {
+/** A redis-server (no persistence) on a free port of 127.0.0.1, once it answers. */
+export async function startRedis(): Promise<RespTarget> {
   const port = await freePort();
   const child = spawn('redis-server', ['--port', `${port}`, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   const client = new Redis({ port, host: '127.0.0.1', retryStrategy: (times) => (times > 50 ? null : 50) });
@@ -84,7 +85,7 @@ async function measure(target: RespTarget, scenario: RespScenario, scale: number
   return Number(line?.split(',')[1]?.replaceAll('"', ''));
 }
 
-async function installed(command: string): Promise<boolean> {
+export async function installed(command: string): Promise<boolean> {
   return run(command, ['--version']).then(
     () => true,
     () => false,

@@ -19,29 +19,26 @@ export function createMetrics(cluster: Cluster, http: HttpMetrics, pubsub: PubSu
     snapshot ??= cluster.admin.nodes().finally(() => setImmediate(() => (snapshot = undefined)));
     return snapshot;
   };
-  const perNode = <K extends keyof NodeStatus>(
-    kind: 'gauge' | 'counter',
-    name: string,
-    help: string,
-    field: K,
-  ): void => {
+  /** One metric, refilled from `read` at each scrape: a value per node (labelled), or one value. */
+  const define = (kind: 'gauge' | 'counter', name: string, help: string, perNode: boolean, read: () => Promise<Array<[node: string, value: number]>>): void => {
     const Metric = kind === 'gauge' ? Gauge : Counter;
     new Metric({
       name,
       help,
-      labelNames: ['node'],
+      labelNames: perNode ? ['node'] : [],
       registers: [registry],
       async collect(this: Gauge | Counter) {
         this.reset();
-        for (const node of await nodes()) {
-          const value = node[field];
-          if (typeof value !== 'number') continue;
-          if (this instanceof Gauge) this.set({ node: node.id }, value);
-          else this.inc({ node: node.id }, value);
+        for (const [node, value] of await read()) {
+          const labels = perNode ? { node } : {};
+          if (this instanceof Gauge) this.set(labels, value);
+          else this.inc(labels, value);
         }
       },
     });
   };
+  const perNode = <K extends keyof NodeStatus>(kind: 'gauge' | 'counter', name: string, help: string, field: K): void =>
+    define(kind, name, help, true, async () => (await nodes()).flatMap((node) => (typeof node[field] === 'number' ? [[node.id, node[field] as number] as [string, number]] : [])));
   perNode('gauge', 'cache_keys', 'Keys held by the node', 'keys');
   perNode('gauge', 'cache_bytes', 'Accounted bytes held by the node (key + value + per-entry overhead)', 'bytes');
   perNode('gauge', 'cache_max_bytes', "The node's share of --max-memory (0 = no limit)", 'maxBytes');
@@ -54,29 +51,9 @@ export function createMetrics(cluster: Cluster, http: HttpMetrics, pubsub: PubSu
   perNode('counter', 'cache_expired_total', 'Keys removed because their TTL passed', 'expired');
   perNode('counter', 'cache_batches_total', 'Messages sent to the node, each carrying the commands of one event-loop turn', 'batches');
   perNode('counter', 'cache_batched_commands_total', 'Commands those messages carried', 'batchedCommands');
-  new Gauge({
-    name: 'cache_node_up',
-    help: '1 when the node thread is running, else 0',
-    labelNames: ['node'],
-    registers: [registry],
-    async collect() {
-      this.reset();
-      for (const node of await nodes()) this.set({ node: node.id }, node.state === 'up' ? 1 : 0);
-    },
-  });
-  const hub = (kind: 'gauge' | 'counter', name: string, help: string, field: keyof PubSubStats): void => {
-    const Metric = kind === 'gauge' ? Gauge : Counter;
-    new Metric({
-      name,
-      help,
-      registers: [registry],
-      collect(this: Gauge | Counter) {
-        this.reset();
-        if (this instanceof Gauge) this.set(pubsub.stats()[field]);
-        else this.inc(pubsub.stats()[field]);
-      },
-    });
-  };
+  define('gauge', 'cache_node_up', '1 when the node thread is running, else 0', true, async () => (await nodes()).map((node) => [node.id, node.state === 'up' ? 1 : 0]));
+  const hub = (kind: 'gauge' | 'counter', name: string, help: string, field: keyof PubSubStats): void =>
+    define(kind, name, help, false, () => Promise.resolve([['', pubsub.stats()[field]]]));
   hub('gauge', 'cache_pubsub_channels', 'Pub/sub channels with at least one subscriber', 'channels');
   hub('gauge', 'cache_pubsub_patterns', 'Pub/sub patterns with at least one subscriber', 'patterns');
   hub('gauge', 'cache_pubsub_subscribers', 'Pub/sub subscribers (RESP connections and SSE streams)', 'subscribers');
