@@ -179,7 +179,7 @@ export class DataPath {
     if (arbiter === undefined) return callback(nodeUnavailable(), undefined, this.#placement.ring.owner(key));
     // Free (#write waited for it), or already held by the operation this update is part of.
     const keys = owner === undefined ? [key] : [];
-    this.locks.acquire(keys, keys, () => undefined);
+    this.locks.hold(keys, keys);
     const unlock = (): void => this.locks.release(keys);
     arbiter.client.send(command, (error, result, node) => {
       if (error !== null || result!.status !== Status.Ok) {

@@ -33,8 +33,13 @@ export class KeyLocks {
   /** Takes every one of `keys` for `owner` once none is held, then runs `run` (at once if none is). */
   acquire(keys: readonly string[], owner: LockOwner, run: () => void): void {
     for (const key of keys) if (this.wait(key, () => this.acquire(keys, owner, run))) return;
-    for (const key of keys) this.#held.set(key, { owner, waiting: [] });
+    this.hold(keys, owner);
     run();
+  }
+
+  /** Takes `keys` for `owner` now: for a caller that has just seen them free. */
+  hold(keys: readonly string[], owner: LockOwner): void {
+    for (const key of keys) this.#held.set(key, { owner, waiting: [] });
   }
 
   /** Releases `keys`; what waited on them runs, in the order it came. */

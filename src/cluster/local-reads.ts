@@ -32,7 +32,7 @@ export class LocalReads {
    */
   read(key: string, want: Want, counted = true): SharedReader | null | undefined {
     // A key held by an atomic operation is read once it is done (by message, in order).
-    if (this.#locks.size > 0 && this.#locks.blocks(key)) return undefined;
+    if (this.#locks.blocks(key)) return undefined;
     return this.#readAt(this.#placement.reader(key), key, want, counted);
   }
 
