@@ -54,6 +54,19 @@ for (const kind of TRANSPORTS) {
       t.equal(client.batchesSent, 2, 'a later turn sends a new batch');
     });
 
+    t.test('batches are applied in the order they were sent, however many wait for the thread', async (t) => {
+      // More batches than a thread takes at once (piscina queues the rest): a queue that let
+      // one overtake another would apply an earlier write after a later one.
+      const transport = await startTransport(kind, { id: 'node-1', maxEntries: 0, maxBytes: 0, ring });
+      t.teardown(() => transport.close());
+      const sent = Array.from({ length: 300 }, (_, i) =>
+        transport.exchange({ type: 'batch', id: i + 1, ringVersion: ring.version, commands: [[Op.Update, 'order', ['append', `${i},`, 1 << 20]]] }),
+      );
+      await Promise.all(sent);
+      const reply = await transport.exchange({ type: 'batch', id: 301, ringVersion: ring.version, commands: [[Op.Get, 'order']] });
+      t.same(reply.results[0], { status: Status.Ok, value: Array.from({ length: 300 }, (_, i) => `${i},`).join('') }, '300 appends in the order sent');
+    });
+
     t.test('the shared memory of the thread reaches the client: reads without a message, growth included', async (t) => {
       const client = await open(kind);
       t.teardown(() => client.close());
