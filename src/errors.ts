@@ -24,6 +24,7 @@ export const ErrorCode = {
   UnsupportedMediaType: 'UNSUPPORTED_MEDIA_TYPE',
   NotImplemented: 'NOT_IMPLEMENTED',
   NodeUnavailable: 'NODE_UNAVAILABLE',
+  BackendUnavailable: 'BACKEND_UNAVAILABLE',
   ShuttingDown: 'SHUTTING_DOWN',
   Internal: 'INTERNAL',
 } as const;
@@ -48,6 +49,7 @@ const STATUS: Record<ErrorCode, number> = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   NOT_IMPLEMENTED: 501,
   NODE_UNAVAILABLE: 503,
+  BACKEND_UNAVAILABLE: 503,
   SHUTTING_DOWN: 503,
   INTERNAL: 500,
 };
@@ -98,6 +100,11 @@ export function methodNotAllowed(): CacheError {
 
 export function nodeUnavailable(): CacheError {
   return new CacheError(ErrorCode.NodeUnavailable, 'Cache node unavailable');
+}
+
+/** The --backend server is down, or did not answer within --backend-timeout. */
+export function backendUnavailable(): CacheError {
+  return new CacheError(ErrorCode.BackendUnavailable, 'Backend unavailable');
 }
 
 /**

@@ -3,7 +3,7 @@
 import { lookup } from 'node:dns/promises';
 import { pino } from 'pino';
 import { helpText } from './help.js';
-import { parseArgs, UsageError, type Parsed } from './options.js';
+import { parseArgs, UsageError, type Parsed } from './parse-args.js';
 import { resolveOptions } from './resolve-options.js';
 import { startServer, VERSION } from './http/server.js';
 

@@ -1,5 +1,7 @@
+import { parseBackendUrl } from './backend/url.js';
 import { largestEntryBytes } from './core/limits.js';
-import { UsageError, type Options } from './options.js';
+import type { Options } from './options.js';
+import { UsageError } from './parse-args.js';
 import { checkNotifyFlags } from './pubsub/notifications.js';
 import { formatSize } from './sizes.js';
 
@@ -25,6 +27,13 @@ export function resolveOptions(options: Options, env: Record<string, string | un
     checkNotifyFlags(resolved.notifyKeyspaceEvents);
   } catch (error) {
     throw new UsageError(`--notify-keyspace-events: ${(error as Error).message}`);
+  }
+  if (resolved.backend !== '') {
+    try {
+      parseBackendUrl(resolved.backend);
+    } catch (error) {
+      throw new UsageError(`--backend: ${(error as Error).message}`);
+    }
   }
   const loopback = isLoopback(resolved.host) || (addresses.length > 0 && addresses.every(isLoopback));
   if (!loopback && resolved.authToken === '' && !resolved.insecure) {

@@ -1,6 +1,8 @@
 import t from 'tap';
 import { helpText } from '../src/help.js';
-import { defaultOptions, OPTIONS, parseArgs, UsageError } from '../src/options.js';
+import { defaultOptions, OPTIONS } from '../src/options.js';
+import { parseArgs, UsageError } from '../src/parse-args.js';
+import { parseBackendUrl } from '../src/backend/url.js';
 import { isLoopback, resolveOptions } from '../src/resolve-options.js';
 
 const run = (argv: string[]) => {
@@ -23,6 +25,8 @@ t.test('defaults', async (t) => {
     pubsubHistory: 1000,
     subscriberBuffer: 8 * 1024 * 1024,
     nodeTransport: 'worker',
+    backend: '',
+    backendTimeout: 1000,
     authToken: '',
     insecure: false,
     maxConnections: 10_000,
@@ -70,11 +74,12 @@ t.test('help and version', async (t) => {
   }
   t.match(help, '(default: 512mb)');
   t.match(help, /--resp-port <n> +TCP port for the Redis protocol.*\(default: off\)/, 'an option that is off by default says so');
-  t.equal(Object.keys(OPTIONS).length, 22, 'help is generated from every declared option');
+  t.equal(Object.keys(OPTIONS).length, 24, 'help is generated from every declared option');
 });
 
 t.test('bad input names the problem', async (t) => {
   const cases: Array<[string[], RegExp]> = [
+    [['--backend-timeout', '0'], /--backend-timeout must be a whole number from 10 to 60000/],
     [['--nodes', '0'], /--nodes must be a whole number from 1 to 64, got '0'/],
     [['--nodes', '65'], /--nodes must be/],
     [['--port', 'abc'], /--port must be a whole number from 0 to 65535, got 'abc'/],
@@ -110,6 +115,11 @@ t.test('protected mode: a non-loopback host needs a token or --insecure', async 
   t.equal(resolve(['--host', 'localhost']).host, 'localhost');
   t.equal(resolve(['--host', '::1']).host, '::1');
   t.equal(resolve(['--host', '127.0.0.2']).host, '127.0.0.2');
+  t.throws(() => resolve(['--backend', 'http://x']), /--backend: 'http:\/\/' is not supported; expected redis:\/\/\[user:password@\]host:port\[\/db\]/);
+  t.throws(() => resolve(['--backend', 'redis-cluster://a:1,b:2']), /--backend: redis-cluster:\/\/ is not supported yet/);
+  t.throws(() => resolve(['--backend', 'redis://h:6379/x']), /--backend: the database in 'redis:\/\/h:6379\/x' must be a number/);
+  t.throws(() => resolve(['--backend', 'not a url']), /--backend: 'not a url' is not a URL/);
+  t.same(resolve(['--backend', 'redis://u:p%40ss@[::1]:6380/2']).backend, 'redis://u:p%40ss@[::1]:6380/2', 'a good one is kept as given');
   t.throws(() => resolve(['--host', '0.0.0.0']), /refusing to listen on 0.0.0.0 without authentication/);
   t.throws(() => resolve(['--host', '10.1.2.3']), UsageError);
   t.equal(resolve(['--host', '0.0.0.0', '--auth-token', 's3cret']).authToken, 's3cret');
@@ -132,4 +142,11 @@ t.test('a --host name that stands for loopback addresses only is loopback', asyn
   t.equal(resolveOptions(run(['--host', 'cache.local']), {}, ['127.0.1.1']).host, 'cache.local');
   t.throws(() => resolveOptions(run(['--host', 'cache.local']), {}, ['127.0.0.1', '10.0.0.5']), /refusing to listen on cache.local/);
   t.equal(isLoopback('::ffff:127.0.0.1'), true);
+});
+
+t.test('--backend URLs are read as Redis reads them', async (t) => {
+  t.same(parseBackendUrl('redis://127.0.0.1'), { host: '127.0.0.1', port: 6379, username: undefined, password: undefined, db: 0 });
+  t.same(parseBackendUrl('redis://app:p%40ss@[::1]:6380/2'), { host: '::1', port: 6380, username: 'app', password: 'p@ss', db: 2 });
+  t.same(parseBackendUrl('redis://:secret@cache.internal:7000'), { host: 'cache.internal', port: 7000, username: undefined, password: 'secret', db: 0 });
+  t.throws(() => parseBackendUrl('redis://h:1?tls=1'), /has a query or fragment/);
 });

@@ -56,6 +56,15 @@ export class Admin {
    * acknowledgement and no ordering with the batches).
    */
   async flush(): Promise<void> {
+    await this.flushBackend?.();
+    await this.flushLocal();
+  }
+
+  /** With --backend: empties the backend's database first (FLUSHDB), so that FLUSHALL means the data. */
+  flushBackend: (() => Promise<void>) | undefined;
+
+  /** Empties the nodes alone. */
+  async flushLocal(): Promise<void> {
     const epoch = this.#membership.channel.flush();
     this.#log?.debug({ op: 'flush', epoch }, 'flush');
     await Promise.all(this.#membership.members.live().map((node) => node.client.run([Op.Flush, epoch]).catch(() => undefined)));

@@ -5,6 +5,7 @@ import { codeNames, Op, Status, type Command, type Result } from '../core/protoc
 import { sharedClock } from '../core/shared-layout.js';
 import type { ResultCallback } from '../nodes/node-client.js';
 import { KeyLocks, type LockOwner } from './key-locks.js';
+import type { Front } from './front.js';
 import { LocalReads } from './local-reads.js';
 import type { NodeRecord } from './members.js';
 import type { Migration } from './migration.js';
@@ -38,6 +39,7 @@ export class DataPath {
 
   /** Reads answered from the nodes' shared memory, tried before any message. */
   readonly local: LocalReads;
+  #front: Front | undefined;
 
   constructor(placement: Placement<NodeRecord>, migration: Migration, log: Logger | undefined) {
     this.local = new LocalReads(placement, log, this.locks);
@@ -51,6 +53,18 @@ export class DataPath {
    * of the node that answered.
    */
   dispatch(key: string, command: Command, callback: ResultCallback, owner?: LockOwner): void {
+    if (this.#front !== undefined) return this.#front.dispatch(key, command, callback);
+    this.dispatchLocal(key, command, callback, owner);
+  }
+
+  /** Puts `front` before the nodes: every command of both front ends goes to it from now on. */
+  serveThrough(front: Front): void {
+    this.#front = front;
+    this.local.front = front;
+  }
+
+  /** {@link dispatch} to the nodes alone, whatever is in front of them. */
+  dispatchLocal(key: string, command: Command, callback: ResultCallback, owner?: LockOwner): void {
     if (this.#log !== undefined) callback = this.#logged(key, command, callback);
     if (command[0] === Op.Set || command[0] === Op.Delete || command[0] === Op.Update) this.#write(key, command, callback, 0, owner);
     else this.#read(key, command, callback, 0, owner);
@@ -83,8 +97,8 @@ export class DataPath {
       const single: number[] = [];
       for (let i = 0; i < keys.length; i++) {
         const node = this.#placement.reader(keys[i]!);
-        // A held key's read waits for its lock: one by one.
-        if (node === undefined || this.locks.blocks(keys[i]!)) single.push(i);
+        // A held key's read waits for its lock: one by one (and every read, through what is in front).
+        if (node === undefined || this.locks.blocks(keys[i]!) || this.#front !== undefined) single.push(i);
         else if (groups.has(node)) groups.get(node)!.push(i);
         else groups.set(node, [i]);
       }

@@ -8,6 +8,9 @@ export interface ScanStep {
   keys: string[];
 }
 
+/** What the front ends use of the keyspace commands (with --backend, src/backend/backend-keys.ts). */
+export type KeyspaceOps = Pick<Keyspace, 'keys' | 'scan' | 'randomKey'>;
+
 /**
  * The commands over the whole keyspace rather than one key (KEYS, SCAN, RANDOMKEY): each asks
  * every live node and merges the answers, each key once (it is on several nodes). SCAN walks the

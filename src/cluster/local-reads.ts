@@ -3,6 +3,7 @@ import type { Placement } from '../core/placement.js';
 import { Op, Status, type Command, type Result } from '../core/protocol.js';
 import { sharedClock } from '../core/shared-layout.js';
 import { Lookup, Want, type SharedReader } from '../nodes/shared-reader.js';
+import type { Front } from './front.js';
 import type { KeyLocks } from './key-locks.js';
 import type { NodeRecord } from './members.js';
 
@@ -18,6 +19,11 @@ export class LocalReads {
   readonly #placement: Placement<NodeRecord>;
   readonly #log: Logger | undefined;
   readonly #locks: KeyLocks;
+  /**
+   * With --backend, the near cache: a local miss is not an answer (the backend may hold the key),
+   * and nothing is answered here while it is not serving its copies.
+   */
+  front: Front | undefined;
 
   constructor(placement: Placement<NodeRecord>, log: Logger | undefined, locks: KeyLocks) {
     this.#placement = placement;
@@ -33,7 +39,9 @@ export class LocalReads {
   read(key: string, want: Want, counted = true): SharedReader | null | undefined {
     // A key held by an atomic operation is read once it is done (by message, in order).
     if (this.#locks.blocks(key)) return undefined;
-    return this.#readAt(this.#placement.reader(key), key, want, counted);
+    if (this.front !== undefined && !this.front.serving) return undefined;
+    const reader = this.#readAt(this.#placement.reader(key), key, want, counted);
+    return reader === null && this.front !== undefined ? undefined : reader;
   }
 
   /** A Get, Exists or Ttl command answered as `node` (placement's reader of `key`) would, or undefined (send it). */

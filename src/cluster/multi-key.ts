@@ -4,6 +4,9 @@ import { countdown } from './replies.js';
 import type { DataPath } from './data-path.js';
 import type { LockOwner } from './key-locks.js';
 
+/** What the front ends use of the multi-key commands (with --backend, src/backend/backend-keys.ts). */
+export type MultiKeyOps = Pick<MultiKey, 'setMany' | 'deleteMany' | 'setIfNoneHeld' | 'rename' | 'copy'>;
+
 /**
  * The commands that change several keys as one step, as Redis promises (MSETNX, RENAME,
  * RENAMENX, COPY). Their keys may live on different nodes, so the step is made atomic on the

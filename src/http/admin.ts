@@ -69,6 +69,7 @@ export function createApi(cluster: Cluster, info: ApiInfo, http: HttpMetrics): H
         maxMemoryBytes: nodes.length * info.maxBytesPerNode,
         totals: admin.totals(nodes),
         pubsub: info.pubsub.stats(),
+        ...(cluster.near === undefined ? {} : { backend: cluster.near.stats() }),
         process: { rssBytes: memory.rss, mainHeapUsedBytes: memory.heapUsed, externalBytes: memory.external },
         nodes: nodes.map((node) => ({ ...node, ops: opsOf(node) })),
       });
@@ -78,8 +79,11 @@ export function createApi(cluster: Cluster, info: ApiInfo, http: HttpMetrics): H
     // keys lost with a node that had no copy are counted in `lostKeys`.
     health: (c) => {
       const health = admin.health();
-      const body = { status: health.ok ? 'ok' : 'degraded', ringVersion: membership.placement.version, uptimeSeconds: uptime(info), nodes: health.nodes, lostKeys: health.lostKeys };
-      return c.json(body, health.ok ? 200 : 503);
+      // With --backend, the data is there: without it every miss and write fails.
+      const backend = cluster.near === undefined ? {} : { backend: cluster.near.link.up ? 'up' : 'down' };
+      const ok = health.ok && (cluster.near === undefined || cluster.near.link.up);
+      const body = { status: ok ? 'ok' : 'degraded', ringVersion: membership.placement.version, uptimeSeconds: uptime(info), nodes: health.nodes, lostKeys: health.lostKeys, ...backend };
+      return c.json(body, ok ? 200 : 503);
     },
   };
 

@@ -1,7 +1,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { DataPath } from '../cluster/data-path.js';
-import type { Keyspace } from '../cluster/keyspace.js';
-import type { MultiKey } from '../cluster/multi-key.js';
+import type { KeyspaceOps } from '../cluster/keyspace.js';
+import type { MultiKeyOps } from '../cluster/multi-key.js';
 import { asCacheError, statusError, type CacheError } from '../errors.js';
 import { Op, Status, type OkResult, type Result } from '../core/protocol.js';
 import type { ResultCallback } from '../nodes/node-client.js';
@@ -21,9 +21,9 @@ export interface ServerState {
 export interface RouteContext {
   data: DataPath;
   /** Writes of several keys as one step (/mset). */
-  multi: MultiKey;
+  multi: MultiKeyOps;
   /** Scans (GET /keys). */
-  keyspace: Keyspace;
+  keyspace: KeyspaceOps;
   /** --max-value in bytes. */
   maxValue: number;
   state: ServerState;
@@ -107,8 +107,8 @@ export type Found = (res: ServerResponse, key: string, value: string, valueBytes
  */
 export abstract class RawRoutes {
   protected readonly data: DataPath;
-  protected readonly multi: MultiKey;
-  protected readonly keyspace: Keyspace;
+  protected readonly multi: MultiKeyOps;
+  protected readonly keyspace: KeyspaceOps;
   /** --max-value in bytes. */
   protected readonly maxValue: number;
   protected readonly state: ServerState;

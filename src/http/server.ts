@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerOptions, ty
 import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
+import { parseBackendUrl } from '../backend/url.js';
 import { Cluster } from '../cluster/cluster.js';
 import type { Options } from '../options.js';
 import { PubSubHub } from '../pubsub/hub.js';
@@ -56,6 +57,7 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
     transport: options.nodeTransport,
     log,
     debug: options.debug,
+    ...(options.backend === '' ? {} : { backend: { address: parseBackendUrl(options.backend), timeoutMs: options.backendTimeout } }),
   });
   const state: ServerState = { draining: false };
   // Client pub/sub, one hub for both front ends.

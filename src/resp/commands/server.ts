@@ -2,7 +2,7 @@ import { cpus } from 'node:os';
 import { Glob } from '../../core/glob.js';
 import { NotifyFlagsError } from '../../pubsub/notifications.js';
 import { formatSize } from '../../sizes.js';
-import { Kind, type Call, type CommandSpec, type RespContext } from '../command.js';
+import { Kind, settle, type Call, type CommandSpec, type RespContext } from '../command.js';
 import { array, bulks, bulkText, error, Errors, integer, OK } from '../reply.js';
 import { REDIS_VERSION } from './connection.js';
 
@@ -26,7 +26,9 @@ export const SERVER_COMMANDS: readonly CommandSpec[] = [
     kind: Kind.Barrier,
     flags: ['readonly', 'fast'],
     run(call) {
-      const { admin } = call.ctx.cluster;
+      const { admin, near } = call.ctx.cluster;
+      // With --backend the keys are the backend's; the nodes only hold copies of some.
+      if (near !== undefined) return settle(call, near.link.call('DBSIZE', []), (size) => integer(Number(size)));
       admin.nodes().then((nodes) => call.reply(integer(admin.totals(nodes).keyspace.keys)), () => call.reply(error('ERR cache nodes unavailable')));
     },
   },

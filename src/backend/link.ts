@@ -1,0 +1,173 @@
+import { Redis, ReplyError, type RedisOptions } from 'ioredis';
+import type { Logger } from 'pino';
+import { backendUnavailable } from '../errors.js';
+import type { BackendAddress } from './url.js';
+
+const INVALIDATE = '__redis__:invalidate';
+/** The tracking connection is pinged this often, so that a dead one is noticed within a second or two. */
+const PING_INTERVAL_MS = 1000;
+/** Longest wait between reconnection attempts. */
+const MAX_BACKOFF_MS = 2000;
+
+/** An error reply of Redis (the command was refused), not a connection's failure. */
+export function isReplyError(error: unknown): error is Error {
+  return error instanceof ReplyError;
+}
+
+/** What a reply of the backend can be, read as Buffers (values are bytes). */
+export type Reply = Buffer | number | null | Reply[];
+
+export interface LinkEvents {
+  /** Keys that changed in the backend (null: all of them, after FLUSHALL or a lost table). */
+  invalidate(keys: string[] | null): void;
+  /** Invalidations may have been missed (a connection dropped): every local copy must go. */
+  untracked(): void;
+  /** Tracking is on again, for the connection that reads: copies may be kept from now on. */
+  tracked(): void;
+}
+
+/**
+ * The connections to one --backend server, through ioredis (chosen over node-redis for its Cluster
+ * client, the next step, and its reconnection with back-off). `data` carries every command,
+ * pipelined in order; `tracker` is subscribed to Redis's invalidation channel, and `data` has
+ * CLIENT TRACKING ON REDIRECT to it (RESP2's form: ioredis 6 speaks RESP3 but drops the
+ * invalidation pushes, so both connections are told to use RESP2). Every key `data` reads is
+ * then reported by Redis when anyone changes it. When either connection drops, invalidations
+ * may be lost: `untracked` fires, and `tracked` only once both are back and tracking is on.
+ */
+export class BackendLink {
+  readonly #data: Redis;
+  readonly #tracker: Redis;
+  readonly #events: LinkEvents;
+  readonly #log: Logger | undefined;
+  readonly #ping: NodeJS.Timeout;
+  #tracked = false;
+  /** Changes at every loss of tracking: work begun before it must not keep what it read. */
+  epoch = 0;
+  #up: boolean | undefined;
+  /** Calls made, and their total time, for the figures. */
+  calls = 0;
+  callMs = 0;
+
+  constructor(address: BackendAddress, timeoutMs: number, events: LinkEvents, log: Logger | undefined) {
+    this.#events = events;
+    this.#log = log;
+    const options: RedisOptions = {
+      host: address.host,
+      port: address.port,
+      ...(address.username === undefined ? {} : { username: address.username }),
+      ...(address.password === undefined ? {} : { password: address.password }),
+      db: address.db,
+      protocol: 2,
+      lazyConnect: true,
+      // Nothing waits for a connection that is down: the request is answered 503 at once.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      connectTimeout: timeoutMs,
+      commandTimeout: timeoutMs,
+      retryStrategy: (attempt) => Math.min(attempt * 100, MAX_BACKOFF_MS),
+      // #track subscribes anew on every connection: it must ask CLIENT ID before it is subscribed.
+      autoResubscribe: false,
+    };
+    this.#data = new Redis({ ...options, connectionName: 'distributed-cache' });
+    this.#tracker = new Redis({ ...options, connectionName: 'distributed-cache-tracking' });
+    for (const connection of [this.#data, this.#tracker]) {
+      connection.on('ready', () => void this.#track());
+      connection.on('close', () => this.#lost());
+      // ioredis reports each failed attempt; the state change is logged once, in #lost.
+      connection.on('error', () => undefined);
+    }
+    this.#tracker.on('messageBuffer', (channel: Buffer, message: Reply) => {
+      if (channel.toString() !== INVALIDATE) return;
+      this.#events.invalidate(Array.isArray(message) ? message.map((key) => (key as Buffer).toString('utf8')) : null);
+    });
+    this.#ping = setInterval(() => {
+      if (this.#tracker.status === 'ready') this.#tracker.ping().catch(() => this.#tracker.disconnect(true));
+    }, PING_INTERVAL_MS).unref();
+    this.#data.connect().catch(() => undefined);
+    this.#tracker.connect().catch(() => undefined);
+  }
+
+  /** Whether both connections are up and every key read is being tracked. */
+  get tracked(): boolean {
+    return this.#tracked;
+  }
+
+  get up(): boolean {
+    return this.#data.status === 'ready';
+  }
+
+  /**
+   * One command on the data connection; fails at once with BACKEND_UNAVAILABLE while it is down,
+   * or after --backend-timeout. A Redis error reply rejects with ioredis's ReplyError.
+   */
+  call(name: string, args: Array<string | Buffer | number>): Promise<Reply> {
+    return this.#timed(async () => (await this.#data.callBuffer(name, ...args)) as Reply);
+  }
+
+  /** Several commands as one MULTI/EXEC: their replies (or ReplyErrors), in order. */
+  transaction(commands: Array<[name: string, ...args: Array<string | Buffer | number>]>): Promise<Array<Reply | Error>> {
+    return this.#timed(async () => {
+      const multi = this.#data.multi();
+      for (const [name, ...args] of commands) multi.callBuffer(name, ...args);
+      const results = await multi.exec();
+      if (results === null) throw backendUnavailable();
+      return results.map(([error, reply]) => error ?? (reply as Reply));
+    });
+  }
+
+  /** Runs `work` on the data connection, timed; any failure but Redis's own refusal is BACKEND_UNAVAILABLE. */
+  async #timed<T>(work: () => Promise<T>): Promise<T> {
+    if (this.#data.status !== 'ready') throw backendUnavailable();
+    const started = performance.now();
+    try {
+      return await work();
+    } catch (error) {
+      if (isReplyError(error)) throw error;
+      throw backendUnavailable();
+    } finally {
+      this.calls++;
+      this.callMs += performance.now() - started;
+    }
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#ping);
+    await Promise.all([this.#data.quit().catch(() => undefined), this.#tracker.quit().catch(() => undefined)]);
+    this.#data.disconnect();
+    this.#tracker.disconnect();
+  }
+
+  /** Both connections ready: redirect the data connection's tracking to the tracker's id. */
+  async #track(): Promise<void> {
+    if (this.#data.status !== 'ready' || this.#tracker.status !== 'ready') return;
+    const epoch = this.epoch;
+    try {
+      const id = await this.#tracker.client('ID');
+      await this.#tracker.subscribe(INVALIDATE);
+      await this.#data.call('CLIENT', 'TRACKING', 'ON', 'REDIRECT', String(id));
+    } catch {
+      // A connection dropped meanwhile: its 'ready' will come again.
+      return;
+    }
+    if (epoch !== this.epoch || this.#tracked) return;
+    this.#tracked = true;
+    this.#state(true);
+    this.#events.tracked();
+  }
+
+  #lost(): void {
+    this.epoch++;
+    if (this.#tracked || this.#up === undefined || this.#up) this.#events.untracked();
+    this.#tracked = false;
+    this.#state(false);
+  }
+
+  /** Logs the state once per change. */
+  #state(up: boolean): void {
+    if (this.#up === up) return;
+    this.#up = up;
+    if (up) this.#log?.info('backend connected, tracking on');
+    else this.#log?.warn('backend unreachable: misses and writes answer 503 until it is back');
+  }
+}
