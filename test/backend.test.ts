@@ -46,6 +46,16 @@ t.test('writes land in the backend; reads come from it, then from the local copy
   for (let i = 0; i < 20; i++) t.equal(await cache.get('c'), 'from-elsewhere');
   t.equal(await backendCalls(direct, 'get'), gets, '20 more reads, not one backend GET: the local copy answers');
   t.equal((await request(base, 'GET', '/get?key=nothing')).status, 404, 'a key the backend lacks is a 404');
+  // The near cache's figures, alike in /stats, /metrics and INFO.
+  const stats = ((await request(base, 'GET', '/stats')).json as { backend: { fetches: number; up: boolean } }).backend;
+  t.match(stats, { up: true, serving: true, tracked: true });
+  t.ok(stats.fetches >= 2, `${stats.fetches} backend reads`);
+  const metrics = (await request(base, 'GET', '/metrics')).text;
+  t.match(metrics, /^cache_backend_up 1$/m);
+  t.match(metrics, new RegExp(`^cache_backend_fetches_total ${server.cluster.near!.fetches}$`, 'm'));
+  const info = await cache.info('backend');
+  t.match(info, /^# Backend\r\nbackend_up:1\r\n/);
+  t.match(info, new RegExp(`backend_fetches:${server.cluster.near!.fetches}\r\n`));
 });
 
 t.test('a change made by any client of the backend drops the local copy', { skip: missing }, async (t) => {

@@ -3,6 +3,7 @@ import type { Cluster } from '../cluster/cluster.js';
 import type { HttpMetrics } from './http-metrics.js';
 import type { NodeStatus } from '../cluster/admin.js';
 import type { PubSubHub, PubSubStats } from '../pubsub/hub.js';
+import type { BackendStats } from '../backend/near-cache.js';
 
 /**
  * `GET /metrics`: the /stats figures in Prometheus text format, gathered from the nodes at scrape
@@ -60,6 +61,20 @@ export function createMetrics(cluster: Cluster, http: HttpMetrics, pubsub: PubSu
   hub('counter', 'cache_pubsub_published_total', 'Messages published (keyspace notifications included)', 'published');
   hub('counter', 'cache_pubsub_delivered_total', 'Deliveries of messages to subscribers', 'delivered');
   hub('counter', 'cache_pubsub_dropped_total', 'Subscribers disconnected at --subscriber-buffer', 'dropped');
+  const near = cluster.near;
+  if (near !== undefined) {
+    const backend = (kind: 'gauge' | 'counter', name: string, help: string, read: (stats: BackendStats) => number): void =>
+      define(kind, name, help, false, () => Promise.resolve([['', read(near.stats())]]));
+    backend('gauge', 'cache_backend_up', '1 while the --backend data connection is up, else 0', (stats) => (stats.up ? 1 : 0));
+    backend('gauge', 'cache_backend_serving', '1 while local copies are answered from (tracking on since the last flush), else 0', (stats) => (stats.serving ? 1 : 0));
+    backend('counter', 'cache_backend_misses_total', 'Reads answered by the backend (no local copy), joins included', (stats) => stats.misses);
+    backend('counter', 'cache_backend_fetches_total', 'Backend reads made for them (one per key at a time)', (stats) => stats.fetches);
+    backend('counter', 'cache_backend_joins_total', 'Reads that joined a backend read already on its way', (stats) => stats.joins);
+    backend('counter', 'cache_backend_invalidations_total', 'Keys the backend reported changed (a flush counts one)', (stats) => stats.invalidations);
+    backend('counter', 'cache_backend_flushes_total', 'Times every local copy was dropped (tracking lost, or a flush in the backend)', (stats) => stats.flushes);
+    backend('counter', 'cache_backend_calls_total', 'Commands sent to the backend', (stats) => stats.calls);
+    backend('counter', 'cache_backend_call_seconds_total', 'Seconds those commands took, together', (stats) => stats.callSeconds);
+  }
   new Gauge({
     name: 'cache_ring_version',
     help: 'Version of the ring membership',

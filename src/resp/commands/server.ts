@@ -122,14 +122,15 @@ function configSet(call: Call): void {
   call.reply(OK);
 }
 
-const SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'keyspace'] as const;
+const SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'keyspace', 'backend'] as const;
 type Section = (typeof SECTIONS)[number];
 
 /** INFO [section ...]: Redis's layout (`# Section`, then `name:value` lines), with the figures clients and tools read. */
 function info(call: Call): void {
   const asked = call.args.slice(1).map((name) => name.toLowerCase());
   const all = asked.length === 0 || asked.some((name) => name === 'all' || name === 'everything' || name === 'default');
-  const wanted = SECTIONS.filter((section) => all || asked.includes(section));
+  // `backend` only with --backend (the near cache's figures, as /stats has them).
+  const wanted = SECTIONS.filter((section) => (all || asked.includes(section)) && (section !== 'backend' || call.ctx.cluster.near !== undefined));
   const { admin } = call.ctx.cluster;
   admin.nodes().then(
     (nodes) => {
@@ -209,6 +210,23 @@ function infoFields(ctx: RespContext, totals: ReturnType<RespContext['cluster'][
       ['used_cpu_user', (cpu.user / 1e6).toFixed(6)],
     ],
     keyspace: keys > 0 ? [['db0', `keys=${keys},expires=${expires},avg_ttl=0`]] : [],
+    backend: backendFields(ctx),
   };
+}
+
+function backendFields(ctx: RespContext): Array<[string, string | number]> {
+  const stats = ctx.cluster.near?.stats();
+  if (stats === undefined) return [];
+  return [
+    ['backend_up', stats.up ? 1 : 0],
+    ['backend_serving', stats.serving ? 1 : 0],
+    ['backend_misses', stats.misses],
+    ['backend_fetches', stats.fetches],
+    ['backend_joins', stats.joins],
+    ['backend_invalidations', stats.invalidations],
+    ['backend_flushes', stats.flushes],
+    ['backend_calls', stats.calls],
+    ['backend_call_seconds', stats.callSeconds.toFixed(6)],
+  ];
 }
 
