@@ -80,10 +80,8 @@ export class NodeCore {
   }
 
   onClusterEvent(event: ClusterEvent): void {
-    if (event.type === 'ring') {
-      this.seeRingVersion(event.version);
-      this.#events.update(event);
-    } else this.#flush(event.epoch);
+    this.seeRingVersion(event.version);
+    this.#events.update(event);
   }
 
   handle(request: BatchRequest): BatchReply {
@@ -121,7 +119,7 @@ export class NodeCore {
     this.#events.close();
   }
 
-  /** Each epoch empties the node once, whether it arrives by broadcast or in a batch first. */
+  /** Each epoch empties the node once (a late copy of an old epoch is ignored). */
   #flush(epoch: number): void {
     if (epoch <= this.#flushEpoch) return;
     this.#flushEpoch = epoch;

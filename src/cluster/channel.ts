@@ -37,11 +37,13 @@ export class ClusterChannel {
     for (const node of live) node.client.announce(event);
   }
 
-  /** Posts a new flush epoch; each node empties itself once for it. */
+  /**
+   * A new flush epoch, for the {@link Op.Flush} each live node gets in its next batch. Not posted
+   * here: a node that emptied itself on the channel's word could then apply writes sent before
+   * the flush (the channel is not ordered with the batches), and FLUSHALL would not empty it.
+   */
   flush(): number {
-    const epoch = ++this.#flushEpoch;
-    this.#channel.postMessage({ type: 'flush', epoch } satisfies ClusterEvent);
-    return epoch;
+    return ++this.#flushEpoch;
   }
 
   /** A BroadcastChannel keeps the thread alive until it is closed. */

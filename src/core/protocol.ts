@@ -244,14 +244,11 @@ export interface ReadyMessage {
 export type ToWorker = BatchRequest | RingAnnouncement;
 export type FromWorker = BatchReply | ReadyMessage;
 
-/** Every node empties itself once for each epoch, whichever way the epoch reaches it first. */
-export interface FlushAnnouncement {
-  type: 'flush';
-  epoch: number;
-}
-
-/** Messages on the `cluster` BroadcastChannel. */
-export type ClusterEvent = RingAnnouncement | FlushAnnouncement;
+/**
+ * Messages on the `cluster` BroadcastChannel. A flush is not one of them: it goes in each node's
+ * batch ({@link Op.Flush}), after the writes sent before it, which the channel does not order.
+ */
+export type ClusterEvent = RingAnnouncement;
 
 export const CLUSTER_CHANNEL = 'cluster';
 
