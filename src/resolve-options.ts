@@ -34,6 +34,9 @@ export function resolveOptions(options: Options, env: Record<string, string | un
     } catch (error) {
       throw new UsageError(`--backend: ${(error as Error).message}`);
     }
+    if (resolved.notifyKeyspaceEvents !== '') {
+      throw new UsageError("--notify-keyspace-events with --backend: the keys are the backend's, so are their notifications; set notify-keyspace-events on the backend (or CONFIG SET it through this server), and subscribers here hear them");
+    }
   }
   const loopback = isLoopback(resolved.host) || (addresses.length > 0 && addresses.every(isLoopback));
   if (!loopback && resolved.authToken === '' && !resolved.insecure) {

@@ -4,36 +4,8 @@ import { createClient } from 'redis';
 import { connected } from './fixtures/raw.js';
 import { encodeCommand } from './fixtures/resp.js';
 import { startTestServer } from './fixtures/server.js';
+import { sse } from './fixtures/sse.js';
 import { eventually, sleep } from './fixtures/wait.js';
-
-/** An SSE stream read with fetch: the events so far (id, data) and a way to stop. */
-async function sse(url: string): Promise<{ events: Array<{ id: string; data: string }>; close: () => void }> {
-  const controller = new AbortController();
-  const response = await fetch(url, { signal: controller.signal });
-  const events: Array<{ id: string; data: string }> = [];
-  const reader = response.body!.getReader();
-  const decoder = new TextDecoder();
-  let buffered = '';
-  void (async () => {
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        buffered += decoder.decode(value, { stream: true });
-        let end: number;
-        while ((end = buffered.indexOf('\n\n')) >= 0) {
-          const block = buffered.slice(0, end).split('\n');
-          buffered = buffered.slice(end + 2);
-          const id = block.find((line) => line.startsWith('id: '))?.slice(4);
-          if (id !== undefined) events.push({ id, data: block.filter((line) => line.startsWith('data: ')).map((line) => line.slice(6)).join('\n') });
-        }
-      }
-    } catch {
-      // aborted
-    }
-  })();
-  return { events, close: () => controller.abort() };
-}
 
 t.test('pub/sub across both front ends', async (t) => {
   const server = await startTestServer({ respPort: 0, subscriberBuffer: 64 * 1024 });

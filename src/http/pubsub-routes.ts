@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bufferToBytes, bytesToText, textToBytes } from '../bytes.js';
-import { valueTooLarge } from '../errors.js';
+import { asCacheError, valueTooLarge } from '../errors.js';
 import { decodeSegment } from './query.js';
 import type { Message, PubSubHub, Subscriber } from '../pubsub/hub.js';
 import { RawRoutes, readBody, type RawHandler, type RouteContext } from './respond.js';
@@ -27,7 +27,12 @@ export class PubSubRoutes extends RawRoutes {
   readonly publish: RawHandler = (req, res, params) => {
     const channel = nameOf(params[0]!, 'channel');
     readBody(req, this.maxValue, () => this.fail(res, valueTooLarge(this.maxValue)), (body) => {
-      this.json(res, 200, `{"receivers":${this.#hub.publish(channel, bufferToBytes(body))}}`);
+      const receivers = this.#hub.publishFromClient(channel, bufferToBytes(body));
+      if (typeof receivers === 'number') return this.json(res, 200, `{"receivers":${receivers}}`);
+      receivers.then(
+        (count) => this.json(res, 200, `{"receivers":${count}}`),
+        (cause: unknown) => this.fail(res, asCacheError(cause)),
+      );
     });
   };
 

@@ -5,6 +5,11 @@ export interface Message {
   id: number;
   channel: string;
   data: string;
+  /**
+   * Relayed from --backend, where each subscription of the relay brings its own copy: null for the
+   * copy of a channel subscription, the pattern for that pattern's. Absent: published here, for all.
+   */
+  via?: string | null;
 }
 
 /** Most channels with a history at once; past it the one published to least recently loses its. */
@@ -87,11 +92,12 @@ export class History {
   }
 
   /** What a subscriber of `channel`, or of every channel `glob` matches, missed after message `lastId`. */
-  since(lastId: number, channel: string | null, glob: Glob | null): Missed {
+  since(lastId: number, channel: string | null, glob: Glob | null, pattern: string | null = null): Missed {
     const missed: Missed = { messages: [], lost: 0, atLeast: false };
+    const via = channel !== null ? null : pattern;
     for (const [name, history] of this.#channels) {
       if (channel !== null ? name !== channel : !glob!.matches(name)) continue;
-      for (const message of history.messages) if (message.id > lastId) missed.messages.push(message);
+      for (const message of history.messages) if (message.id > lastId && (message.via === undefined || message.via === via)) missed.messages.push(message);
       missed.lost += history.dropped.filter((id) => id > lastId).length;
       // Older drops than those remembered may be after `lastId` too.
       if (history.forgotten && (history.dropped[0] ?? 0) > lastId) missed.atLeast = true;

@@ -14,6 +14,18 @@ export interface Subscriber {
   drop(): void;
 }
 
+/**
+ * With --backend, pub/sub goes through the backend's (src/backend/relay.ts), so that a subscriber
+ * of any cache server hears a message published on any other: clients' messages are published
+ * there, and the hub subscribes there to what its subscribers are on.
+ */
+export interface Relay {
+  /** The first subscriber of a channel (or pattern) here came (`on`), or the last one left. */
+  watch(kind: 'channel' | 'pattern', name: string, on: boolean): void;
+  /** Publishes a client's message; resolves with the backend's count of receivers. */
+  publish(channel: string, data: string): Promise<number>;
+}
+
 /** The hub's counters (INFO, /stats). */
 export interface PubSubStats {
   channels: number;
@@ -44,6 +56,8 @@ export class PubSubHub {
   #published = 0;
   #delivered = 0;
   #dropped = 0;
+  /** With --backend: where clients' messages go, and what is subscribed to there. */
+  relay: Relay | undefined;
 
   /** `historyPerChannel` messages of each channel are kept for resuming subscribers (--pubsub-history), within `historyBytes` a channel. */
   constructor(historyPerChannel = 1000, historyBytes = 8 * 1024 * 1024) {
@@ -52,7 +66,7 @@ export class PubSubHub {
 
   /** What a subscriber of `channel` (or of `pattern`) missed after message `lastId`, from the history. */
   since(lastId: number, channel: string | null, pattern: string | null): Missed {
-    return this.#history.since(lastId, channel, pattern === null ? null : new Glob(pattern));
+    return this.#history.since(lastId, channel, pattern === null ? null : new Glob(pattern), pattern);
   }
 
   /** How many channels and patterns `subscriber` is on (Redis's count in each confirmation). */
@@ -64,7 +78,10 @@ export class PubSubHub {
   /** Subscribes to a channel; the subscriber's number of channels and patterns after it. */
   subscribe(subscriber: Subscriber, channel: string): number {
     let set = this.#channels.get(channel);
-    if (set === undefined) this.#channels.set(channel, (set = new Set()));
+    if (set === undefined) {
+      this.#channels.set(channel, (set = new Set()));
+      this.relay?.watch('channel', channel, true);
+    }
     set.add(subscriber);
     this.#mine(subscriber).channels.add(channel);
     return this.countOf(subscriber);
@@ -72,7 +89,10 @@ export class PubSubHub {
 
   psubscribe(subscriber: Subscriber, pattern: string): number {
     let entry = this.#patterns.get(pattern);
-    if (entry === undefined) this.#patterns.set(pattern, (entry = { glob: new Glob(pattern), subscribers: new Set() }));
+    if (entry === undefined) {
+      this.#patterns.set(pattern, (entry = { glob: new Glob(pattern), subscribers: new Set() }));
+      this.relay?.watch('pattern', pattern, true);
+    }
     entry.subscribers.add(subscriber);
     this.#mine(subscriber).patterns.add(pattern);
     return this.countOf(subscriber);
@@ -80,14 +100,20 @@ export class PubSubHub {
 
   unsubscribe(subscriber: Subscriber, channel: string): number {
     const set = this.#channels.get(channel);
-    if (set !== undefined && set.delete(subscriber) && set.size === 0) this.#channels.delete(channel);
+    if (set !== undefined && set.delete(subscriber) && set.size === 0) {
+      this.#channels.delete(channel);
+      this.relay?.watch('channel', channel, false);
+    }
     this.#of.get(subscriber)?.channels.delete(channel);
     return this.#settle(subscriber);
   }
 
   punsubscribe(subscriber: Subscriber, pattern: string): number {
     const entry = this.#patterns.get(pattern);
-    if (entry !== undefined && entry.subscribers.delete(subscriber) && entry.subscribers.size === 0) this.#patterns.delete(pattern);
+    if (entry !== undefined && entry.subscribers.delete(subscriber) && entry.subscribers.size === 0) {
+      this.#patterns.delete(pattern);
+      this.relay?.watch('pattern', pattern, false);
+    }
     this.#of.get(subscriber)?.patterns.delete(pattern);
     return this.#settle(subscriber);
   }
@@ -106,9 +132,21 @@ export class PubSubHub {
     return { channels: [...(of?.channels ?? [])], patterns: [...(of?.patterns ?? [])] };
   }
 
-  /** Delivers to every subscriber of the channel and of each matching pattern; how many received it. */
-  publish(channel: string, data: string): number {
-    const message: Message = { id: this.#nextId++, channel, data };
+  /**
+   * A client's PUBLISH (either front end): here, or through the backend with --backend (its count
+   * of receivers then: each cache server with subscribers of the channel counts once).
+   */
+  publishFromClient(channel: string, data: string): number | Promise<number> {
+    return this.relay === undefined ? this.publish(channel, data) : this.relay.publish(channel, data);
+  }
+
+  /**
+   * Delivers to every subscriber of the channel and of each matching pattern; how many received
+   * it. `via` (a message the relay brings): only the channel's subscribers (null), or only that
+   * pattern's.
+   */
+  publish(channel: string, data: string, via?: string | null): number {
+    const message: Message = via === undefined ? { id: this.#nextId++, channel, data } : { id: this.#nextId++, channel, data, via };
     this.#published++;
     this.#history.record(message);
     let receivers = 0;
@@ -117,8 +155,10 @@ export class PubSubHub {
       if (subscriber.deliver(message, pattern)) receivers++;
       else overLimit.push(subscriber);
     };
-    for (const subscriber of this.#channels.get(channel) ?? []) send(subscriber, null);
-    for (const [pattern, entry] of this.#patterns) if (entry.glob.matches(channel)) for (const subscriber of entry.subscribers) send(subscriber, pattern);
+    if (via === undefined || via === null) for (const subscriber of this.#channels.get(channel) ?? []) send(subscriber, null);
+    if (via === undefined) {
+      for (const [pattern, entry] of this.#patterns) if (entry.glob.matches(channel)) for (const subscriber of entry.subscribers) send(subscriber, pattern);
+    } else if (via !== null) for (const subscriber of this.#patterns.get(via)?.subscribers ?? []) send(subscriber, via);
     this.#delivered += receivers;
     for (const subscriber of overLimit) this.#drop(subscriber);
     return receivers;

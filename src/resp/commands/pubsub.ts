@@ -1,6 +1,13 @@
 import type { Message } from '../../pubsub/hub.js';
-import { Kind, type Call, type CommandSpec } from '../command.js';
+import { Kind, settle, type Call, type CommandSpec } from '../command.js';
 import { array, bulk, error, integer, type Encoder } from '../reply.js';
+
+/** PUBLISH: here, or through the backend's pub/sub with --backend. */
+function publish(call: Call): void {
+  const receivers = call.ctx.pubsub.publishFromClient(call.args[1]!, call.args[2]!);
+  if (typeof receivers === 'number') call.reply(integer(receivers));
+  else settle(call, receivers, integer);
+}
 
 /**
  * Pub/sub (SUBSCRIBE, PSUBSCRIBE, their UN-, PUBLISH, PUBSUB) with Redis's reply shapes, over
@@ -13,7 +20,7 @@ export const PUBSUB_COMMANDS: readonly CommandSpec[] = [
   { name: 'unsubscribe', arity: -1, kind: Kind.Local, flags: ['pubsub', 'noscript', 'loading', 'stale'], run: (call) => unsubscribe(call, 'unsubscribe') },
   { name: 'punsubscribe', arity: -1, kind: Kind.Local, flags: ['pubsub', 'noscript', 'loading', 'stale'], run: (call) => unsubscribe(call, 'punsubscribe') },
   // After the writes before it on its connection, so that a subscriber told of a change reads it.
-  { name: 'publish', arity: 3, kind: Kind.Read, flags: ['pubsub', 'loading', 'stale', 'fast'], run: (call) => call.reply(integer(call.ctx.pubsub.publish(call.args[1]!, call.args[2]!))) },
+  { name: 'publish', arity: 3, kind: Kind.Read, flags: ['pubsub', 'loading', 'stale', 'fast'], run: publish },
   { name: 'pubsub', arity: -2, kind: Kind.Local, flags: ['pubsub', 'loading', 'stale'], run: pubsub },
   {
     name: 'reset',

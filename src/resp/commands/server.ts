@@ -113,6 +113,9 @@ function configSet(call: Call): void {
   if (args.length !== 4 || args[2]!.toLowerCase() !== 'notify-keyspace-events') {
     return call.reply(error("ERR CONFIG SET takes notify-keyspace-events only: the rest of this server's configuration is its command line"));
   }
+  // With --backend the keys are the backend's, and so are their notifications (through the relay).
+  const link = call.ctx.cluster.near?.link;
+  if (link !== undefined) return settle(call, link.call('CONFIG', ['SET', 'notify-keyspace-events', args[3]!]), () => OK);
   try {
     call.ctx.notifications.set(args[3]!);
   } catch (cause) {
