@@ -25,6 +25,7 @@ export const ErrorCode = {
   NotImplemented: 'NOT_IMPLEMENTED',
   NodeUnavailable: 'NODE_UNAVAILABLE',
   BackendUnavailable: 'BACKEND_UNAVAILABLE',
+  WrongType: 'WRONG_TYPE',
   ShuttingDown: 'SHUTTING_DOWN',
   Internal: 'INTERNAL',
 } as const;
@@ -50,6 +51,7 @@ const STATUS: Record<ErrorCode, number> = {
   NOT_IMPLEMENTED: 501,
   NODE_UNAVAILABLE: 503,
   BACKEND_UNAVAILABLE: 503,
+  WRONG_TYPE: 409,
   SHUTTING_DOWN: 503,
   INTERNAL: 500,
 };
@@ -100,6 +102,11 @@ export function methodNotAllowed(): CacheError {
 
 export function nodeUnavailable(): CacheError {
   return new CacheError(ErrorCode.NodeUnavailable, 'Cache node unavailable');
+}
+
+/** Redis's WRONGTYPE: the --backend holds a list, a hash or another non-string at the key. */
+export function wrongType(): CacheError {
+  return new CacheError(ErrorCode.WrongType, 'The backend holds a value of another type than a string at this key');
 }
 
 /** The --backend server is down, or did not answer within --backend-timeout. */

@@ -89,7 +89,7 @@ t.test('1,000 concurrent reads of a key not held locally make one backend read',
 });
 
 t.test('the commands keep Redis semantics and errors through the backend', { skip: missing }, async (t) => {
-  const { direct, cache } = await setup(t);
+  const { server, direct, cache } = await setup(t);
   t.equal(await cache.incr('n'), 1);
   t.equal(await cache.incrby('n', 41), 42);
   t.equal(await direct.get('n'), '42');
@@ -114,6 +114,10 @@ t.test('the commands keep Redis semantics and errors through the backend', { ski
   t.same((await cache.keys('m*')).sort(), ['m2', 'm4']);
   t.equal(await cache.dbsize(), await direct.dbsize(), "DBSIZE is the backend's");
   t.equal(await cache.del('m2', 'm4', 'absent'), 2);
+  await direct.rpush('list', 'x');
+  await t.rejects(cache.get('list'), /WRONG_TYPE/, 'a list in the backend is not read as a string');
+  await t.rejects(cache.incr('list'), /WRONG_TYPE/);
+  t.equal((await request(server.url, 'GET', '/get?key=list')).status, 409);
   t.equal(await cache.flushall(), 'OK');
   t.equal(await direct.dbsize(), 0, 'FLUSHALL empties the backend');
 });

@@ -14,6 +14,13 @@ export function isReplyError(error: unknown): error is Error {
   return error instanceof ReplyError;
 }
 
+const FETCH = "local v = redis.call('GET', KEYS[1]) if not v then return false end return {v, redis.call('PTTL', KEYS[1])}";
+
+/** The command defineCommand adds for {@link FETCH}. */
+interface Fetcher {
+  nearFetchBuffer(key: string): Promise<Reply>;
+}
+
 /** What a reply of the backend can be, read as Buffers (values are bytes). */
 export type Reply = Buffer | number | null | Reply[];
 
@@ -70,6 +77,8 @@ export class BackendLink {
       autoResubscribe: false,
     };
     this.#data = new Redis({ ...options, connectionName: 'distributed-cache' });
+    // EVALSHA, and EVAL once when the server does not know the script yet (ioredis's defineCommand).
+    this.#data.defineCommand('nearFetch', { numberOfKeys: 1, lua: FETCH });
     this.#tracker = new Redis({ ...options, connectionName: 'distributed-cache-tracking' });
     for (const connection of [this.#data, this.#tracker]) {
       connection.on('ready', () => void this.#track());
@@ -103,6 +112,16 @@ export class BackendLink {
    */
   call(name: string, args: Array<string | Buffer | number>): Promise<Reply> {
     return this.#timed(async () => (await this.#data.callBuffer(name, ...args)) as Reply);
+  }
+
+  /**
+   * A key's value and its milliseconds left (-1: no expiry) in one step (a script: one command
+   * where MULTI GET PTTL EXEC is four, for a near-cache miss); null if the backend lacks it.
+   * Keys a script reads are tracked like any other read of the connection.
+   */
+  async fetch(key: string): Promise<[value: Buffer, pttl: number] | null> {
+    const reply = await this.#timed(() => (this.#data as Redis & Fetcher).nearFetchBuffer(key));
+    return Array.isArray(reply) ? [reply[0] as Buffer, Number(reply[1])] : null;
   }
 
   /** Several commands as one MULTI/EXEC: their replies (or ReplyErrors), in order. */

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { asCacheError, type CacheError } from '../errors.js';
+import { asCacheError, wrongType, type CacheError } from '../errors.js';
 import { Op, Status, type Command, type Result } from '../core/protocol.js';
 import type { ResultCallback } from '../nodes/node-client.js';
 import type { Front } from '../cluster/front.js';
@@ -154,14 +154,10 @@ export class NearCache implements Front {
     this.fetches++;
     const epoch = this.#link.epoch;
     const sent = performance.now();
-    this.#link.transaction([['GET', key], ['PTTL', key]]).then(
-      ([value, pttl]) => {
+    this.#link.fetch(key).then(
+      (found) => {
         const done = (): void => void (this.#flights.get(key) === flight && this.#flights.delete(key));
-        if (value instanceof Error) {
-          done();
-          return flight.waiters.forEach((waiter) => waiter(asCacheError(value), null));
-        }
-        const entry = Buffer.isBuffer(value) ? { value: value.toString('latin1'), ttl: typeof pttl === 'number' && pttl > 0 ? pttl : null } : null;
+        const entry = found === null ? null : { value: found[0].toString('latin1'), ttl: found[1] > 0 ? found[1] : null };
         // The local copy lives no longer than the backend's: its life counts from the request.
         const left = entry?.ttl == null ? 0 : Math.floor(entry.ttl - (performance.now() - sent));
         if (entry !== null && entry.ttl === null && flight.keep && this.#serving && epoch === this.#link.epoch) {
@@ -176,7 +172,8 @@ export class NearCache implements Front {
       },
       (error: unknown) => {
         if (this.#flights.get(key) === flight) this.#flights.delete(key);
-        for (const waiter of flight.waiters) waiter(asCacheError(error), null);
+        const failure = isReplyError(error) && error.message.startsWith('WRONGTYPE') ? wrongType() : asCacheError(error);
+        for (const waiter of flight.waiters) waiter(failure, null);
       },
     );
   }
@@ -189,8 +186,8 @@ export class NearCache implements Front {
         if (!isReplyError(error)) return callback(asCacheError(error), undefined, 'backend');
         const refused = refusalOf(error.message);
         // Nothing changed: the local copy, if any, is still the backend's value.
-        const result: Result = refused === undefined ? { status: Status.Failed, message: error.message } : { status: Status.Refused, refused };
-        callback(null, result, 'backend');
+        if (refused === undefined) return callback(error.message.startsWith('WRONGTYPE') ? wrongType() : asCacheError(error), undefined, 'backend');
+        callback(null, { status: Status.Refused, refused }, 'backend');
       },
     );
   }

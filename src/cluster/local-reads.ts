@@ -40,8 +40,12 @@ export class LocalReads {
     // A key held by an atomic operation is read once it is done (by message, in order).
     if (this.#locks.blocks(key)) return undefined;
     if (this.front !== undefined && !this.front.serving) return undefined;
-    const reader = this.#readAt(this.#placement.reader(key), key, want, counted);
-    return reader === null && this.front !== undefined ? undefined : reader;
+    if (this.front === undefined) return this.#readAt(this.#placement.reader(key), key, want, counted);
+    // A miss here is not the answer: the near cache asks again (and counts it once) and then the backend.
+    const reader = this.#readAt(this.#placement.reader(key), key, want, false);
+    if (reader === null) return undefined;
+    if (reader !== undefined && counted) reader.hits++;
+    return reader;
   }
 
   /** A Get, Exists or Ttl command answered as `node` (placement's reader of `key`) would, or undefined (send it). */

@@ -53,7 +53,8 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
   const cluster = await Cluster.start({
     nodes: options.nodes,
     maxEntriesPerNode: options.cacheSize,
-    replicas: options.replicas,
+    // With --backend a local copy is a cache of the backend's: one node holds it (a node lost costs a refetch).
+    replicas: options.backend === '' ? options.replicas : 1,
     maxBytesPerNode,
     transport: options.nodeTransport,
     log,
