@@ -104,6 +104,11 @@ export function nodeUnavailable(): CacheError {
   return new CacheError(ErrorCode.NodeUnavailable, 'Cache node unavailable');
 }
 
+/** --backend-wait: fewer replicas than asked confirmed a write in time (the master may have applied it). */
+export function notReplicated(replicas: number): CacheError {
+  return new CacheError(ErrorCode.BackendUnavailable, `Backend did not confirm the write on ${replicas} replica(s) within --backend-timeout; it may have been applied`);
+}
+
 /** Redis's WRONGTYPE: the --backend holds a list, a hash or another non-string at the key. */
 export function wrongType(): CacheError {
   return new CacheError(ErrorCode.WrongType, 'The backend holds a value of another type than a string at this key');

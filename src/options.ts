@@ -143,6 +143,13 @@ export const OPTIONS = {
     max: 60_000,
     help: 'Milliseconds to connect to --backend and to wait for each of its replies; past it, or at once while it is down, a request that needs it answers 503 BACKEND_UNAVAILABLE.',
   },
+  backendWait: {
+    type: 'int',
+    default: 0,
+    min: 0,
+    max: 100,
+    help: "With --backend, Redis's WAIT <n> after each write: the write is answered only once n replicas of the backend have it (within --backend-timeout, else 503 BACKEND_UNAVAILABLE, the write perhaps applied), so that it survives a failover to one of them. 0 = answered once the backend itself has it.",
+  },
   authToken: {
     type: 'string',
     default: '',

@@ -27,6 +27,7 @@ t.test('defaults', async (t) => {
     nodeTransport: 'worker',
     backend: '',
     backendTimeout: 1000,
+    backendWait: 0,
     authToken: '',
     insecure: false,
     maxConnections: 10_000,
@@ -74,7 +75,7 @@ t.test('help and version', async (t) => {
   }
   t.match(help, '(default: 512mb)');
   t.match(help, /--resp-port <n> +TCP port for the Redis protocol.*\(default: off\)/, 'an option that is off by default says so');
-  t.equal(Object.keys(OPTIONS).length, 24, 'help is generated from every declared option');
+  t.equal(Object.keys(OPTIONS).length, 25, 'help is generated from every declared option');
 });
 
 t.test('bad input names the problem', async (t) => {

@@ -25,21 +25,21 @@ export class BackendMultiKey implements MultiKeyOps {
   async setMany(entries: ReadonlyArray<readonly [key: string, value: string]>, ttlMs: number): Promise<number> {
     if (entries.length === 0) return 0;
     const keys = entries.map(([key]) => key);
-    if (ttlMs > 0) await this.#link.transaction(entries.map(([key, value]) => ['SET', key, bytes(value), 'PX', ttlMs]));
-    else await this.#link.call('MSET', entries.flatMap(([key, value]) => [key, bytes(value)]));
+    if (ttlMs > 0) await this.#link.writeTransaction(entries.map(([key, value]) => ['SET', key, bytes(value), 'PX', ttlMs]));
+    else await this.#link.write('MSET', entries.flatMap(([key, value]) => [key, bytes(value)]));
     await this.#drop(keys);
     return entries.length;
   }
 
   async deleteMany(keys: readonly string[]): Promise<number> {
     if (keys.length === 0) return 0;
-    const removed = Number(await this.#link.call('DEL', [...keys]));
+    const removed = Number(await this.#link.write('DEL', [...keys]));
     await this.#drop(keys);
     return removed;
   }
 
   async setIfNoneHeld(entries: ReadonlyArray<readonly [key: string, value: string]>): Promise<boolean> {
-    const written = (await this.#link.call('MSETNX', entries.flatMap(([key, value]) => [key, bytes(value)]))) === 1;
+    const written = (await this.#link.write('MSETNX', entries.flatMap(([key, value]) => [key, bytes(value)]))) === 1;
     await this.#drop(entries.map(([key]) => key));
     return written;
   }
@@ -47,7 +47,7 @@ export class BackendMultiKey implements MultiKeyOps {
   async rename(from: string, to: string, onlyIfAbsent: boolean): Promise<'missing' | 'exists' | 'moved'> {
     let outcome: 'missing' | 'exists' | 'moved';
     try {
-      const reply = await this.#link.call(onlyIfAbsent ? 'RENAMENX' : 'RENAME', [from, to]);
+      const reply = await this.#link.write(onlyIfAbsent ? 'RENAMENX' : 'RENAME', [from, to]);
       outcome = onlyIfAbsent && reply === 0 ? 'exists' : 'moved';
     } catch (error) {
       if (!(error instanceof Error) || !error.message.startsWith('ERR no such key')) throw error;
@@ -58,7 +58,7 @@ export class BackendMultiKey implements MultiKeyOps {
   }
 
   async copy(from: string, to: string, replace: boolean): Promise<boolean> {
-    const copied = (await this.#link.call('COPY', replace ? [from, to, 'REPLACE'] : [from, to])) === 1;
+    const copied = (await this.#link.write('COPY', replace ? [from, to, 'REPLACE'] : [from, to])) === 1;
     await this.#drop([to]);
     return copied;
   }

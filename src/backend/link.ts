@@ -1,6 +1,6 @@
 import { Redis, ReplyError, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
-import { backendUnavailable } from '../errors.js';
+import { backendUnavailable, CacheError, notReplicated } from '../errors.js';
 import type { BackendAddress } from './url.js';
 
 const INVALIDATE = '__redis__:invalidate';
@@ -45,6 +45,10 @@ export interface LinkEvents {
 export class BackendLink {
   readonly #data: Redis;
   readonly #tracker: Redis;
+  /** With --backend-wait: the writes' own connection, each write followed by WAIT (which blocks its connection). */
+  readonly #writer: Redis | undefined;
+  readonly #waitReplicas: number;
+  readonly #waitMs: number;
   readonly #events: LinkEvents;
   readonly #log: Logger | undefined;
   readonly #ping: NodeJS.Timeout;
@@ -56,8 +60,11 @@ export class BackendLink {
   calls = 0;
   callMs = 0;
 
-  constructor(address: BackendAddress, timeoutMs: number, events: LinkEvents, log: Logger | undefined) {
+  constructor(address: BackendAddress, timeoutMs: number, waitReplicas: number, events: LinkEvents, log: Logger | undefined) {
     this.#events = events;
+    this.#waitReplicas = waitReplicas;
+    // WAIT's own limit a little under the command timeout, so that its count comes back in time.
+    this.#waitMs = Math.max(1, Math.floor(timeoutMs * 0.8));
     this.#log = log;
     const options: RedisOptions = {
       host: address.host,
@@ -80,6 +87,9 @@ export class BackendLink {
     // EVALSHA, and EVAL once when the server does not know the script yet (ioredis's defineCommand).
     this.#data.defineCommand('nearFetch', { numberOfKeys: 1, lua: FETCH });
     this.#tracker = new Redis({ ...options, connectionName: 'distributed-cache-tracking' });
+    this.#writer = waitReplicas > 0 ? new Redis({ ...options, connectionName: 'distributed-cache-writes' }) : undefined;
+    this.#writer?.on('error', () => undefined);
+    this.#writer?.connect().catch(() => undefined);
     for (const connection of [this.#data, this.#tracker]) {
       connection.on('ready', () => void this.#track());
       connection.on('close', () => this.#lost());
@@ -111,7 +121,23 @@ export class BackendLink {
    * or after --backend-timeout. A Redis error reply rejects with ioredis's ReplyError.
    */
   call(name: string, args: Array<string | Buffer | number>): Promise<Reply> {
-    return this.#timed(async () => (await this.#data.callBuffer(name, ...args)) as Reply);
+    return this.#timed(this.#data, async () => (await this.#data.callBuffer(name, ...args)) as Reply);
+  }
+
+  /** A write: {@link call}, or with --backend-wait on the writes' connection, answered once WAIT confirms it. */
+  write(name: string, args: Array<string | Buffer | number>): Promise<Reply> {
+    const writer = this.#writer;
+    if (writer === undefined) return this.call(name, args);
+    return this.#timed(writer, async () => {
+      const [reply] = await Promise.all([writer.callBuffer(name, ...args) as Promise<Reply>, this.#waited(writer)]);
+      return reply;
+    });
+  }
+
+  /** WAIT on `connection`, after what it was sent before: fails unless enough replicas confirmed. */
+  async #waited(connection: Redis): Promise<void> {
+    const confirmed = Number(await connection.call('WAIT', this.#waitReplicas, this.#waitMs));
+    if (confirmed < this.#waitReplicas) throw notReplicated(this.#waitReplicas);
   }
 
   /**
@@ -120,29 +146,30 @@ export class BackendLink {
    * Keys a script reads are tracked like any other read of the connection.
    */
   async fetch(key: string): Promise<[value: Buffer, pttl: number] | null> {
-    const reply = await this.#timed(() => (this.#data as Redis & Fetcher).nearFetchBuffer(key));
+    const reply = await this.#timed(this.#data, () => (this.#data as Redis & Fetcher).nearFetchBuffer(key));
     return Array.isArray(reply) ? [reply[0] as Buffer, Number(reply[1])] : null;
   }
 
-  /** Several commands as one MULTI/EXEC: their replies (or ReplyErrors), in order. */
-  transaction(commands: Array<[name: string, ...args: Array<string | Buffer | number>]>): Promise<Array<Reply | Error>> {
-    return this.#timed(async () => {
-      const multi = this.#data.multi();
+  /** Several writes as one MULTI/EXEC (then WAIT, with --backend-wait): their replies (or ReplyErrors), in order. */
+  writeTransaction(commands: Array<[name: string, ...args: Array<string | Buffer | number>]>): Promise<Array<Reply | Error>> {
+    const connection = this.#writer ?? this.#data;
+    return this.#timed(connection, async () => {
+      const multi = connection.multi();
       for (const [name, ...args] of commands) multi.callBuffer(name, ...args);
-      const results = await multi.exec();
+      const [results] = await Promise.all([multi.exec(), this.#writer === undefined ? undefined : this.#waited(connection)]);
       if (results === null) throw backendUnavailable();
       return results.map(([error, reply]) => error ?? (reply as Reply));
     });
   }
 
-  /** Runs `work` on the data connection, timed; any failure but Redis's own refusal is BACKEND_UNAVAILABLE. */
-  async #timed<T>(work: () => Promise<T>): Promise<T> {
-    if (this.#data.status !== 'ready') throw backendUnavailable();
+  /** Runs `work` on `connection`, timed; any failure but Redis's own refusal (or WAIT's) is BACKEND_UNAVAILABLE. */
+  async #timed<T>(connection: Redis, work: () => Promise<T>): Promise<T> {
+    if (connection.status !== 'ready') throw backendUnavailable();
     const started = performance.now();
     try {
       return await work();
     } catch (error) {
-      if (isReplyError(error)) throw error;
+      if (isReplyError(error) || error instanceof CacheError) throw error;
       throw backendUnavailable();
     } finally {
       this.calls++;
@@ -152,9 +179,9 @@ export class BackendLink {
 
   async close(): Promise<void> {
     clearInterval(this.#ping);
-    await Promise.all([this.#data.quit().catch(() => undefined), this.#tracker.quit().catch(() => undefined)]);
-    this.#data.disconnect();
-    this.#tracker.disconnect();
+    const connections = [this.#data, this.#tracker, ...(this.#writer === undefined ? [] : [this.#writer])];
+    await Promise.all(connections.map((connection) => connection.quit().catch(() => undefined)));
+    for (const connection of connections) connection.disconnect();
   }
 
   /** Both connections ready: redirect the data connection's tracking to the tracker's id. */

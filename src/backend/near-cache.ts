@@ -66,12 +66,13 @@ export class NearCache implements Front {
   invalidations = 0;
   flushes = 0;
 
-  constructor(address: BackendAddress, timeoutMs: number, local: LocalDispatch, flush: () => Promise<void>, log: Logger | undefined) {
+  constructor(address: BackendAddress, timeoutMs: number, waitReplicas: number, local: LocalDispatch, flush: () => Promise<void>, log: Logger | undefined) {
     this.#local = local;
     this.#flush = flush;
     this.#link = new BackendLink(
       address,
       timeoutMs,
+      waitReplicas,
       {
         invalidate: (keys) => this.#invalidate(keys),
         untracked: () => this.#untracked(),
@@ -180,7 +181,7 @@ export class NearCache implements Front {
 
   #write(key: string, command: Command, callback: ResultCallback): void {
     const call = writeCall(command)!;
-    this.#link.call(call[0], call.slice(1)).then(
+    this.#link.write(call[0], call.slice(1)).then(
       (reply: Reply) => this.#dropThen(key, () => callback(null, writeResult(command, reply), 'backend')),
       (error: unknown) => {
         if (!isReplyError(error)) return callback(asCacheError(error), undefined, 'backend');

@@ -12,7 +12,7 @@ export interface ClusterOptions extends MembershipOptions {
   /** Log every data operation at debug level (the --debug flag). */
   debug?: boolean;
   /** --backend: the server that holds the data, the nodes keeping a near cache of it. */
-  backend?: { address: BackendAddress; timeoutMs: number };
+  backend?: { address: BackendAddress; timeoutMs: number; waitReplicas: number };
 }
 
 /**
@@ -43,10 +43,10 @@ export class Cluster {
       return;
     }
     const data = this.data;
-    const near = new NearCache(options.backend.address, options.backend.timeoutMs, (key, command, callback) => data.dispatchLocal(key, command, callback), () => this.admin.flushLocal(), options.log);
+    const near = new NearCache(options.backend.address, options.backend.timeoutMs, options.backend.waitReplicas, (key, command, callback) => data.dispatchLocal(key, command, callback), () => this.admin.flushLocal(), options.log);
     this.near = near;
     data.serveThrough(near);
-    this.admin.flushBackend = async () => void (await near.link.call('FLUSHDB', []));
+    this.admin.flushBackend = async () => void (await near.link.write('FLUSHDB', []));
     const drop = (keys: readonly string[]): Promise<void> =>
       Promise.all(keys.map((key) => new Promise<void>((resolve) => data.dispatchLocal(key, [Op.Delete, key], () => resolve())))).then(() => undefined);
     this.multi = new BackendMultiKey(near.link, drop);
