@@ -150,6 +150,11 @@ export const OPTIONS = {
     max: 100,
     help: "With --backend, Redis's WAIT <n> after each write: the write is answered only once n replicas of the backend have it (within --backend-timeout, else 503 BACKEND_UNAVAILABLE, the write perhaps applied), so that it survives a failover to one of them. 0 = answered once the backend itself has it.",
   },
+  serveStale: {
+    type: 'bool',
+    default: false,
+    help: 'With --backend, while the backend is unreachable, answer reads from the local copies still held (they may be stale: marked `X-Cache-Stale: 1` on HTTP, and counted) instead of 503. They are all dropped once it is back.',
+  },
   authToken: {
     type: 'string',
     default: '',

@@ -53,3 +53,31 @@ t.test('an outage under load: 503s, then no value older than the backend', { ski
     else t.equal((answer.json as { value: string }).value, backend, `${key}: the backend's value`);
   }
 });
+
+t.test('--serve-stale: local copies answer while the backend is down, marked and counted', { skip: missing }, async (t) => {
+  const redis = await RedisProcess.start();
+  const server = await startTestServer({ backend: redis.url, backendTimeout: 300, serveStale: true });
+  t.teardown(async () => {
+    await server.close();
+    await redis.close();
+  });
+  await eventually('the near cache serves', () => server.cluster.near!.serving);
+  t.equal((await request(server.url, 'POST', '/set?key=held&value=v1')).status, 201);
+  const fresh = await request(server.url, 'GET', '/get?key=held');
+  t.equal(fresh.headers.get('x-cache-stale'), null, 'not marked while the backend is up');
+  await redis.stop();
+  await eventually('the cache sees the backend gone', () => !server.cluster.near!.link.up);
+  const stale = await request(server.url, 'GET', '/get?key=held');
+  t.equal(stale.status, 200, 'the copy held answers');
+  t.equal((stale.json as { value: string }).value, 'v1');
+  t.equal(stale.headers.get('x-cache-stale'), '1', 'marked stale');
+  t.equal((await request(server.url, 'GET', '/keys/held')).headers.get('x-cache-stale'), '1', 'on the resource API too');
+  t.equal((await request(server.url, 'GET', '/get?key=never-read')).status, 503, 'a key with no copy is still a 503');
+  t.equal((await request(server.url, 'POST', '/set?key=held&value=v2')).status, 503, 'writes are not taken');
+  t.equal(server.cluster.near!.staleReads, 2, 'counted');
+  await redis.start();
+  await eventually('served again', () => server.cluster.near!.serving);
+  const after = await request(server.url, 'GET', '/get?key=held');
+  t.equal(after.status, 404, 'back: the copies are gone, the backend (restarted empty) answers');
+  t.equal(after.headers.get('x-cache-stale'), null);
+});

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { asCacheError, wrongType, type CacheError } from '../errors.js';
+import { asCacheError, backendUnavailable, wrongType, type CacheError } from '../errors.js';
 import { Op, Status, type Command, type Result } from '../core/protocol.js';
 import type { ResultCallback } from '../nodes/node-client.js';
 import type { Front } from '../cluster/front.js';
@@ -13,6 +13,13 @@ interface Entry {
   ttl: number | null;
 }
 
+export interface NearCacheOptions {
+  /** --backend-timeout, --backend-wait, --serve-stale. */
+  timeoutMs: number;
+  waitReplicas: number;
+  serveStale: boolean;
+}
+
 export interface BackendStats {
   /** The data connection is up; tracking is on; local copies are answered from. */
   up: boolean;
@@ -23,6 +30,7 @@ export interface BackendStats {
   joins: number;
   invalidations: number;
   flushes: number;
+  staleReads: number;
   /** Backend commands made, and the seconds they took together. */
   calls: number;
   callSeconds: number;
@@ -58,7 +66,10 @@ export class NearCache implements Front {
   readonly #local: LocalDispatch;
   readonly #flush: () => Promise<void>;
   readonly #flights = new Map<string, Flight>();
+  readonly #serveStale: boolean;
   #serving = false;
+  /** --serve-stale: reads answered from a local copy while the backend was unreachable. */
+  staleReads = 0;
   /** Reads the backend answered (joins included), reads that joined another's flight, backend reads made. */
   misses = 0;
   joins = 0;
@@ -66,13 +77,14 @@ export class NearCache implements Front {
   invalidations = 0;
   flushes = 0;
 
-  constructor(address: BackendAddress, timeoutMs: number, waitReplicas: number, local: LocalDispatch, flush: () => Promise<void>, log: Logger | undefined) {
+  constructor(address: BackendAddress, options: NearCacheOptions, local: LocalDispatch, flush: () => Promise<void>, log: Logger | undefined) {
+    this.#serveStale = options.serveStale;
     this.#local = local;
     this.#flush = flush;
     this.#link = new BackendLink(
       address,
-      timeoutMs,
-      waitReplicas,
+      options.timeoutMs,
+      options.waitReplicas,
       {
         invalidate: (keys) => this.#invalidate(keys),
         untracked: () => this.#untracked(),
@@ -103,6 +115,7 @@ export class NearCache implements Front {
       joins: this.joins,
       invalidations: this.invalidations,
       flushes: this.flushes,
+      staleReads: this.staleReads,
       calls: link.calls,
       callSeconds: link.callMs / 1000,
     };
@@ -130,10 +143,20 @@ export class NearCache implements Front {
   }
 
   #read(key: string, command: Command, callback: ResultCallback): void {
+    if (!this.#serving && this.#serveStale && !this.#link.up) return this.#stale(key, command, callback);
     if (!this.#serving) return this.#fetch(key, command, callback);
     this.#local(key, command, (error, result, node) => {
       if (error === null && result!.status === Status.Ok) return callback(null, result, node);
       this.#fetch(key, command, callback);
+    });
+  }
+
+  /** The backend is down and --serve-stale: the local copy if there is one, marked; else 503. */
+  #stale(key: string, command: Command, callback: ResultCallback): void {
+    this.#local(key, command, (error, result, node) => {
+      if (error !== null || result!.status !== Status.Ok) return callback(backendUnavailable(), undefined, 'backend');
+      this.staleReads++;
+      callback(null, { ...result!, stale: true }, node);
     });
   }
 

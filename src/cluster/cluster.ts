@@ -1,5 +1,5 @@
 import { BackendKeyspace, BackendMultiKey } from '../backend/backend-keys.js';
-import { NearCache } from '../backend/near-cache.js';
+import { NearCache, type NearCacheOptions } from '../backend/near-cache.js';
 import type { BackendAddress } from '../backend/url.js';
 import { Op } from '../core/protocol.js';
 import { Admin } from './admin.js';
@@ -12,7 +12,7 @@ export interface ClusterOptions extends MembershipOptions {
   /** Log every data operation at debug level (the --debug flag). */
   debug?: boolean;
   /** --backend: the server that holds the data, the nodes keeping a near cache of it. */
-  backend?: { address: BackendAddress; timeoutMs: number; waitReplicas: number };
+  backend?: NearCacheOptions & { address: BackendAddress };
 }
 
 /**
@@ -43,7 +43,7 @@ export class Cluster {
       return;
     }
     const data = this.data;
-    const near = new NearCache(options.backend.address, options.backend.timeoutMs, options.backend.waitReplicas, (key, command, callback) => data.dispatchLocal(key, command, callback), () => this.admin.flushLocal(), options.log);
+    const near = new NearCache(options.backend.address, options.backend, (key, command, callback) => data.dispatchLocal(key, command, callback), () => this.admin.flushLocal(), options.log);
     this.near = near;
     data.serveThrough(near);
     this.admin.flushBackend = async () => void (await near.link.write('FLUSHDB', []));

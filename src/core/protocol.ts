@@ -180,6 +180,8 @@ export type Result =
       count?: number;
       next?: Held | null;
       keys?: string[];
+      /** --serve-stale: a local copy answered while the backend was unreachable. */
+      stale?: boolean;
     }
   | { status: typeof Status.NotFound }
   | { status: typeof Status.TooLarge }

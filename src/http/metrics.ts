@@ -72,6 +72,7 @@ export function createMetrics(cluster: Cluster, http: HttpMetrics, pubsub: PubSu
     backend('counter', 'cache_backend_joins_total', 'Reads that joined a backend read already on its way', (stats) => stats.joins);
     backend('counter', 'cache_backend_invalidations_total', 'Keys the backend reported changed (a flush counts one)', (stats) => stats.invalidations);
     backend('counter', 'cache_backend_flushes_total', 'Times every local copy was dropped (tracking lost, or a flush in the backend)', (stats) => stats.flushes);
+    backend('counter', 'cache_backend_stale_reads_total', 'Reads answered from a local copy while the backend was unreachable (--serve-stale)', (stats) => stats.staleReads);
     backend('counter', 'cache_backend_calls_total', 'Commands sent to the backend', (stats) => stats.calls);
     backend('counter', 'cache_backend_call_seconds_total', 'Seconds those commands took, together', (stats) => stats.callSeconds);
   }

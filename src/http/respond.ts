@@ -135,6 +135,7 @@ export abstract class RawRoutes {
     if (local !== undefined) return found(res, key, local.value, local.valueBytes, local.node);
     this.data.dispatch(key, [want === Want.Nothing ? Op.Exists : Op.Get, key], this.whenOkOrMissing(res, (result, node) => {
       if (result.status !== Status.Ok) return missing(res);
+      if (result.stale === true) res.setHeader('x-cache-stale', '1');
       const value = result.value ?? '';
       found(res, key, want === Want.Text ? bytesToText(value) : value, result.valueBytes ?? value.length, node);
     }));

@@ -228,6 +228,7 @@ function backendFields(ctx: RespContext): Array<[string, string | number]> {
     ['backend_joins', stats.joins],
     ['backend_invalidations', stats.invalidations],
     ['backend_flushes', stats.flushes],
+    ['backend_stale_reads', stats.staleReads],
     ['backend_calls', stats.calls],
     ['backend_call_seconds', stats.callSeconds.toFixed(6)],
   ];
