@@ -39,7 +39,10 @@ async function main(argv: readonly string[]): Promise<number> {
     return 1;
   }
   const resp = server.resp === undefined ? '' : ` and redis://${options.host.includes(':') ? `[${options.host}]` : options.host}:${server.resp.port}`;
-  log.info({ nodes: options.nodes, replicas: Math.min(options.replicas, options.nodes), transport: options.nodeTransport }, `${PROGRAM} listening on ${server.url}${resp}`);
+  // With --backend each local copy is on one node (src/http/server.ts); the password is not logged.
+  const backend = options.backend === '' ? {} : { backend: options.backend.replace(/\/\/([^@/]*:)[^@/]*@/, '//$1***@') };
+  const replicas = options.backend === '' ? Math.min(options.replicas, options.nodes) : 1;
+  log.info({ nodes: options.nodes, replicas, transport: options.nodeTransport, ...backend }, `${PROGRAM} listening on ${server.url}${resp}`);
 
   const running = server;
   return new Promise<number>((resolve) => {

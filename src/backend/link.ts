@@ -56,6 +56,7 @@ export class BackendLink {
   /** Changes at every loss of tracking: work begun before it must not keep what it read. */
   epoch = 0;
   #up: boolean | undefined;
+  #lastError: string | undefined;
   /** Calls made, and their total time, for the figures. */
   calls = 0;
   callMs = 0;
@@ -93,8 +94,8 @@ export class BackendLink {
     for (const connection of [this.#data, this.#tracker]) {
       connection.on('ready', () => void this.#track());
       connection.on('close', () => this.#lost());
-      // ioredis reports each failed attempt; the state change is logged once, in #lost.
-      connection.on('error', () => undefined);
+      // ioredis reports each failed attempt; the state change is logged once, in #state, with the last reason.
+      connection.on('error', (error: Error) => (this.#lastError = error.message));
     }
     this.#tracker.on('messageBuffer', (channel: Buffer, message: Reply) => {
       if (channel.toString() !== INVALIDATE) return;
@@ -214,6 +215,6 @@ export class BackendLink {
     if (this.#up === up) return;
     this.#up = up;
     if (up) this.#log?.info('backend connected, tracking on');
-    else this.#log?.warn('backend unreachable: misses and writes answer 503 until it is back');
+    else this.#log?.warn({ reason: this.#lastError ?? 'connection closed' }, 'backend unreachable: misses and writes answer 503 until it is back');
   }
 }
