@@ -134,7 +134,7 @@ export const OPTIONS = {
   backend: {
     type: 'string',
     default: '',
-    help: 'A Redis or Valkey server that holds the data, redis://[user:password@]host:port[/db]: the nodes then keep a near cache of it (bounded by --max-memory), writes go to it before they are answered, and it tells the cache when a key changes (CLIENT TRACKING), whoever changed it. Empty = none: the nodes hold the data.',
+    help: 'A Redis or Valkey server, redis://[user:password@]host:port[/db], or a Redis Cluster, redis-cluster://[user:password@]host:port[,host:port...], that holds the data: the nodes then keep a near cache of it (bounded by --max-memory), writes go to it before they are answered, and it tells the cache when a key changes (CLIENT TRACKING), whoever changed it. Empty = none: the nodes hold the data.',
   },
   backendTimeout: {
     type: 'int',

@@ -118,7 +118,8 @@ t.test('protected mode: a non-loopback host needs a token or --insecure', async 
   t.equal(resolve(['--host', '::1']).host, '::1');
   t.equal(resolve(['--host', '127.0.0.2']).host, '127.0.0.2');
   t.throws(() => resolve(['--backend', 'http://x']), /--backend: 'http:\/\/' is not supported; expected redis:\/\/\[user:password@\]host:port\[\/db\]/);
-  t.throws(() => resolve(['--backend', 'redis-cluster://a:1,b:2']), /--backend: redis-cluster:\/\/ is not supported yet/);
+  t.throws(() => resolve(['--backend', 'redis-cluster://a:1,b:x']), /--backend: 'b:x' in 'redis-cluster:\/\/a:1,b:x' is not host:port/);
+  t.throws(() => resolve(['--backend', 'redis-cluster://a:1/2']), /--backend: a Redis Cluster has only database 0/);
   t.throws(() => resolve(['--backend', 'redis://h:6379/x']), /--backend: the database in 'redis:\/\/h:6379\/x' must be a number/);
   t.throws(() => resolve(['--backend', 'not a url']), /--backend: 'not a url' is not a URL/);
   t.same(resolve(['--backend', 'redis://u:p%40ss@[::1]:6380/2']).backend, 'redis://u:p%40ss@[::1]:6380/2', 'a good one is kept as given');
@@ -147,8 +148,20 @@ t.test('a --host name that stands for loopback addresses only is loopback', asyn
 });
 
 t.test('--backend URLs are read as Redis reads them', async (t) => {
-  t.same(parseBackendUrl('redis://127.0.0.1'), { host: '127.0.0.1', port: 6379, username: undefined, password: undefined, db: 0 });
-  t.same(parseBackendUrl('redis://app:p%40ss@[::1]:6380/2'), { host: '::1', port: 6380, username: 'app', password: 'p@ss', db: 2 });
-  t.same(parseBackendUrl('redis://:secret@cache.internal:7000'), { host: 'cache.internal', port: 7000, username: undefined, password: 'secret', db: 0 });
+  const server = (host: string, port: number, username?: string, password?: string, db = 0) => ({ kind: 'server', nodes: [{ host, port }], username, password, db });
+  t.same(parseBackendUrl('redis://127.0.0.1'), server('127.0.0.1', 6379));
+  t.same(parseBackendUrl('redis://app:p%40ss@[::1]:6380/2'), server('::1', 6380, 'app', 'p@ss', 2));
+  t.same(parseBackendUrl('redis://:secret@cache.internal:7000'), server('cache.internal', 7000, undefined, 'secret'));
+  t.same(parseBackendUrl('redis-cluster://u:p@10.0.0.1:7000,10.0.0.2,[::1]:7002'), {
+    kind: 'cluster',
+    nodes: [
+      { host: '10.0.0.1', port: 7000 },
+      { host: '10.0.0.2', port: 6379 },
+      { host: '::1', port: 7002 },
+    ],
+    username: 'u',
+    password: 'p',
+    db: 0,
+  });
   t.throws(() => parseBackendUrl('redis://h:1?tls=1'), /has a query or fragment/);
 });

@@ -1,9 +1,21 @@
 import type { KeyspaceOps, ScanStep } from '../cluster/keyspace.js';
 import type { MultiKeyOps } from '../cluster/multi-key.js';
-import type { BackendLink, Reply } from './link.js';
+import { asBackendError, type BackendLink, type Reply } from './link.js';
 
 const bytes = (value: string): Buffer => Buffer.from(value, 'latin1');
 const texts = (reply: Reply): string[] => (Array.isArray(reply) ? reply.map((key) => (key as Buffer).toString('utf8')) : []);
+
+/** Runs `work`, its backend refusals as the cache's errors (src/backend/link.ts). */
+async function mapped<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    throw asBackendError(error);
+  }
+}
+
+/** MSET with one expiry for all (/mset's ttl): one script, so as atomic as MSET. */
+const MSET_PX = "for i = 1, #KEYS do redis.call('SET', KEYS[i], ARGV[i], 'PX', ARGV[#ARGV]) end return #KEYS";
 
 /** Drops the local copies of keys a command changed, then resolves (read-your-writes on this server). */
 export type Drop = (keys: readonly string[]) => Promise<void>;
@@ -25,21 +37,21 @@ export class BackendMultiKey implements MultiKeyOps {
   async setMany(entries: ReadonlyArray<readonly [key: string, value: string]>, ttlMs: number): Promise<number> {
     if (entries.length === 0) return 0;
     const keys = entries.map(([key]) => key);
-    if (ttlMs > 0) await this.#link.writeTransaction(entries.map(([key, value]) => ['SET', key, bytes(value), 'PX', ttlMs]));
-    else await this.#link.write('MSET', entries.flatMap(([key, value]) => [key, bytes(value)]));
+    if (ttlMs > 0) await mapped(this.#link.write('EVAL', [MSET_PX, keys.length, ...keys, ...entries.map(([, value]) => bytes(value)), ttlMs]));
+    else await mapped(this.#link.write('MSET', entries.flatMap(([key, value]) => [key, bytes(value)])));
     await this.#drop(keys);
     return entries.length;
   }
 
   async deleteMany(keys: readonly string[]): Promise<number> {
     if (keys.length === 0) return 0;
-    const removed = Number(await this.#link.write('DEL', [...keys]));
+    const removed = Number(await mapped(this.#link.write('DEL', [...keys])));
     await this.#drop(keys);
     return removed;
   }
 
   async setIfNoneHeld(entries: ReadonlyArray<readonly [key: string, value: string]>): Promise<boolean> {
-    const written = (await this.#link.write('MSETNX', entries.flatMap(([key, value]) => [key, bytes(value)]))) === 1;
+    const written = (await mapped(this.#link.write('MSETNX', entries.flatMap(([key, value]) => [key, bytes(value)])))) === 1;
     await this.#drop(entries.map(([key]) => key));
     return written;
   }
@@ -50,7 +62,7 @@ export class BackendMultiKey implements MultiKeyOps {
       const reply = await this.#link.write(onlyIfAbsent ? 'RENAMENX' : 'RENAME', [from, to]);
       outcome = onlyIfAbsent && reply === 0 ? 'exists' : 'moved';
     } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('ERR no such key')) throw error;
+      if (!(error instanceof Error) || !error.message.startsWith('ERR no such key')) throw asBackendError(error);
       outcome = 'missing';
     }
     await this.#drop([from, to]);
@@ -58,7 +70,7 @@ export class BackendMultiKey implements MultiKeyOps {
   }
 
   async copy(from: string, to: string, replace: boolean): Promise<boolean> {
-    const copied = (await this.#link.write('COPY', replace ? [from, to, 'REPLACE'] : [from, to])) === 1;
+    const copied = (await mapped(this.#link.write('COPY', replace ? [from, to, 'REPLACE'] : [from, to]))) === 1;
     await this.#drop([to]);
     return copied;
   }
@@ -73,18 +85,31 @@ export class BackendKeyspace implements KeyspaceOps {
   }
 
   async keys(pattern: string | null): Promise<string[]> {
-    return texts(await this.#link.call('KEYS', [pattern ?? '*']));
+    return (await this.#link.onEach('KEYS', [pattern ?? '*'])).flatMap(texts);
   }
 
-  /** One step of the backend's own SCAN: its cursor is handed through as it is. */
+  /**
+   * One step of the backend's own SCAN. On a Cluster the masters are scanned one after the other:
+   * the cursor is the master's own cursor times the number of masters, plus which master (for
+   * one server, Redis's cursor as it is). A failover during a scan may repeat or skip keys.
+   */
   async scan(cursor: number, count: number, pattern: string | null): Promise<ScanStep> {
-    const reply = await this.#link.call('SCAN', [cursor, ...(pattern === null ? [] : ['MATCH', pattern]), 'COUNT', count]);
+    const masters = this.#link.masterCount;
+    const index = cursor % masters;
+    const reply = await this.#link.onMaster(index, 'SCAN', [Math.floor(cursor / masters), ...(pattern === null ? [] : ['MATCH', pattern]), 'COUNT', count]);
     const [next, keys] = Array.isArray(reply) ? reply : [];
-    return { cursor: Number((next as Buffer | undefined)?.toString() ?? 0), keys: texts(keys ?? null) };
+    const own = Number((next as Buffer | undefined)?.toString() ?? 0);
+    const following = own !== 0 ? own * masters + index : index + 1 < masters ? index + 1 : 0;
+    return { cursor: following, keys: texts(keys ?? null) };
   }
 
   async randomKey(): Promise<string | null> {
-    const reply = await this.#link.call('RANDOMKEY', []);
-    return Buffer.isBuffer(reply) ? reply.toString('utf8') : null;
+    const found = (await this.#link.onEach('RANDOMKEY', [])).filter((reply): reply is Buffer => Buffer.isBuffer(reply));
+    return found.length === 0 ? null : found[Math.floor(Math.random() * found.length)]!.toString('utf8');
+  }
+
+  /** DBSIZE: the keys of every master. */
+  async size(): Promise<number> {
+    return (await this.#link.onEach('DBSIZE', [])).reduce<number>((sum, reply) => sum + Number(reply), 0);
   }
 }

@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
-import { asCacheError, backendUnavailable, wrongType, type CacheError } from '../errors.js';
+import { asCacheError, backendUnavailable, type CacheError } from '../errors.js';
 import { Op, Status, type Command, type Result } from '../core/protocol.js';
 import type { ResultCallback } from '../nodes/node-client.js';
 import type { Front } from '../cluster/front.js';
 import { refusalOf, writeCall, writeResult } from './commands.js';
-import { BackendLink, isReplyError, type Reply } from './link.js';
+import { asBackendError, BackendLink, isReplyError, type Reply } from './link.js';
 import type { BackendAddress } from './url.js';
 
 /** A key's value as the backend holds it, and the milliseconds it has left (null: no expiry). */
@@ -196,7 +196,7 @@ export class NearCache implements Front {
       },
       (error: unknown) => {
         if (this.#flights.get(key) === flight) this.#flights.delete(key);
-        const failure = isReplyError(error) && error.message.startsWith('WRONGTYPE') ? wrongType() : asCacheError(error);
+        const failure = asCacheError(asBackendError(error));
         for (const waiter of flight.waiters) waiter(failure, null);
       },
     );
@@ -210,7 +210,7 @@ export class NearCache implements Front {
         if (!isReplyError(error)) return callback(asCacheError(error), undefined, 'backend');
         const refused = refusalOf(error.message);
         // Nothing changed: the local copy, if any, is still the backend's value.
-        if (refused === undefined) return callback(error.message.startsWith('WRONGTYPE') ? wrongType() : asCacheError(error), undefined, 'backend');
+        if (refused === undefined) return callback(asCacheError(asBackendError(error)), undefined, 'backend');
         callback(null, { status: Status.Refused, refused }, 'backend');
       },
     );

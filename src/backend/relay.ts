@@ -1,5 +1,5 @@
-import { Redis } from 'ioredis';
 import type { PubSubHub, Relay } from '../pubsub/hub.js';
+import { connect, type Connection } from './connect.js';
 import type { BackendLink } from './link.js';
 import type { BackendAddress } from './url.js';
 
@@ -15,22 +15,13 @@ import type { BackendAddress } from './url.js';
  */
 export class BackendRelay implements Relay {
   readonly #link: BackendLink;
-  readonly #subscriber: Redis;
+  readonly #subscriber: Connection;
 
   constructor(address: BackendAddress, timeoutMs: number, link: BackendLink, hub: PubSubHub) {
     this.#link = link;
-    this.#subscriber = new Redis({
-      host: address.host,
-      port: address.port,
-      ...(address.username === undefined ? {} : { username: address.username }),
-      ...(address.password === undefined ? {} : { password: address.password }),
-      protocol: 2,
-      connectionName: 'distributed-cache-pubsub',
-      connectTimeout: timeoutMs,
-      // Subscriptions asked for while it is down wait for it, and all are made again after a reconnect.
-      autoResubscribe: true,
-      retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
-    });
+    // Subscriptions asked for while it is down wait for it, and all are made again after a reconnect.
+    this.#subscriber = connect(address, timeoutMs, 'distributed-cache-pubsub', true);
+    this.#subscriber.connect().catch(() => undefined);
     this.#subscriber.on('error', () => undefined);
     this.#subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => void hub.publish(channel.toString('latin1'), message.toString('latin1'), null));
     this.#subscriber.on('pmessageBuffer', (pattern: Buffer, channel: Buffer, message: Buffer) => void hub.publish(channel.toString('latin1'), message.toString('latin1'), pattern.toString('latin1')));

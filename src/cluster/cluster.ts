@@ -26,6 +26,8 @@ export class Cluster {
   readonly multi: MultiKeyOps;
   /** Commands over all keys (KEYS, SCAN, RANDOMKEY). */
   readonly keyspace: KeyspaceOps;
+  /** DBSIZE with --backend: the backend's count (undefined: the nodes' own, from their figures). */
+  readonly backendSize: (() => Promise<number>) | undefined;
   readonly membership: Membership;
   readonly admin: Admin;
   /** With --backend: the near cache every command goes through. */
@@ -40,17 +42,20 @@ export class Cluster {
       this.near = undefined;
       this.multi = new MultiKey(this.data);
       this.keyspace = new Keyspace(membership);
+      this.backendSize = undefined;
       return;
     }
     const data = this.data;
     const near = new NearCache(options.backend.address, options.backend, (key, command, callback) => data.dispatchLocal(key, command, callback), () => this.admin.flushLocal(), options.log);
     this.near = near;
     data.serveThrough(near);
-    this.admin.flushBackend = async () => void (await near.link.write('FLUSHDB', []));
+    this.admin.flushBackend = async () => void (await near.link.onEach('FLUSHDB', []));
     const drop = (keys: readonly string[]): Promise<void> =>
       Promise.all(keys.map((key) => new Promise<void>((resolve) => data.dispatchLocal(key, [Op.Delete, key], () => resolve())))).then(() => undefined);
     this.multi = new BackendMultiKey(near.link, drop);
-    this.keyspace = new BackendKeyspace(near.link);
+    const keyspace = new BackendKeyspace(near.link);
+    this.keyspace = keyspace;
+    this.backendSize = () => keyspace.size();
   }
 
   static async start(options: ClusterOptions): Promise<Cluster> {

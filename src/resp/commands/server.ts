@@ -26,9 +26,9 @@ export const SERVER_COMMANDS: readonly CommandSpec[] = [
     kind: Kind.Barrier,
     flags: ['readonly', 'fast'],
     run(call) {
-      const { admin, near } = call.ctx.cluster;
+      const { admin, backendSize } = call.ctx.cluster;
       // With --backend the keys are the backend's; the nodes only hold copies of some.
-      if (near !== undefined) return settle(call, near.link.call('DBSIZE', []), (size) => integer(Number(size)));
+      if (backendSize !== undefined) return settle(call, backendSize(), integer);
       admin.nodes().then((nodes) => call.reply(integer(admin.totals(nodes).keyspace.keys)), () => call.reply(error('ERR cache nodes unavailable')));
     },
   },
