@@ -51,6 +51,16 @@ t.test('two cache servers on one Cluster: keys on every master, changes seen by 
   await t.rejects(onA.mset('k1', 'x', 'k2', 'y'), /CROSSSLOT/, "keys of different slots in one command: the Cluster's own limit, in its words");
   t.equal(await onA.mset('{t}a', '1', '{t}b', '2'), 'OK', 'keys of one slot (a hash tag) go together');
   t.equal(await onB.get('{t}b'), '2');
+  // Pub/sub through the Cluster: a subscriber on B hears what is published through A.
+  const subscriber = new Redis({ port: b.resp!.port, host: '127.0.0.1' });
+  t.teardown(() => subscriber.disconnect());
+  const heard: string[] = [];
+  subscriber.on('message', (channel: string, message: string) => heard.push(`${channel}:${message}`));
+  await subscriber.subscribe('events');
+  await eventually('the relay is subscribed', async () => Number((await direct.pubsub('NUMSUB', 'events'))[1]) >= 1);
+  await onA.publish('events', 'hello');
+  await eventually('heard on the other server', () => heard.length === 1);
+  t.same(heard, ['events:hello']);
   t.equal(await onA.flushall(), 'OK');
   t.equal(await direct.dbsize(), 0);
   t.same(await Promise.all(['k0', '{t}a'].map((key) => onB.get(key))), [null, null], 'FLUSHALL empties every master, and the near caches');
@@ -103,6 +113,7 @@ t.test('a master killed under load with --backend-wait 1: nothing acknowledged l
   await Promise.all(clients);
   t.equal(counts.other, 0, `${counts.written} writes and ${counts.read} reads answered, ${counts.unavailable} BACKEND_UNAVAILABLE during the failover, nothing else`, { others: Object.fromEntries(others) });
   t.equal(counts.stale, 0, 'no read older than a write acknowledged 50 ms before it');
+  await cluster.settled();
   const direct = new Cluster([{ host: '127.0.0.1', port: cluster.nodes.find((node) => node.running)!.port }], { redisOptions: { protocol: 2 } });
   t.teardown(() => direct.disconnect());
   let lost = 0;
