@@ -167,3 +167,13 @@ t.test('a lost tracking connection flushes the near cache before it answers agai
   await eventually('tracking back on', () => server.cluster.near!.serving && server.cluster.near!.flushes > flushes);
   t.equal(await cache.get('k'), 'v2', 'no stale copy survived the lost connection');
 });
+
+t.test('a node that dies loses only copies: its keys are fetched again, nothing counts as lost', { skip: missing }, async (t) => {
+  const { server, direct } = await setup(t, { enableDebug: true });
+  for (let i = 0; i < 30; i++) await direct.set(`c${i}`, `v${i}`);
+  for (let i = 0; i < 30; i++) t.equal((await request(server.url, 'GET', `/get?key=c${i}`)).status, 200);
+  t.equal((await request(server.url, 'POST', '/debug/crash/node-1')).status, 202);
+  const health = await request(server.url, 'GET', '/health');
+  t.match(health.json, { status: 'ok', lostKeys: 0, backend: 'up' });
+  for (let i = 0; i < 30; i++) t.equal(((await request(server.url, 'GET', `/get?key=c${i}`)).json as { value: string }).value, `v${i}`, `c${i} answered`);
+});
