@@ -71,11 +71,15 @@ export class PubSubRoutes extends RawRoutes {
 /**
  * One SSE subscriber: each message is an event with the server's message id. On a channel's
  * stream the data is the message (as UTF-8 text, one `data:` line per line); on a pattern's it
- * is `{"channel", "message"}` as JSON.
+ * is `{"channel", "message"}` as JSON. A message reaches every stream of its channel in the same
+ * turn: its event is made once for all of them ({@link eventOf}), and each stream writes what a
+ * turn brought it once, at the end of the turn ({@link flushStreams}), instead of once per message.
  */
 class EventStream implements Subscriber {
   readonly #res: ServerResponse;
   readonly #limit: number;
+  /** Events of this turn, not yet written. */
+  #pending = '';
 
   constructor(res: ServerResponse, limit: number) {
     this.#res = res;
@@ -83,16 +87,64 @@ class EventStream implements Subscriber {
   }
 
   deliver(message: Message, pattern: string | null): boolean {
-    if (this.#res.writableLength > this.#limit || this.#res.destroyed) return false;
-    const text = bytesToText(message.data);
-    const data = pattern === null ? text : JSON.stringify({ channel: bytesToText(message.channel), message: text });
-    this.#res.write(`id: ${message.id}\nevent: message\n${data.split(/\r\n|\r|\n/).map((line) => `data: ${line}\n`).join('')}\n`);
+    if (this.#res.writableLength + this.#pending.length > this.#limit || this.#res.destroyed) return false;
+    if (this.#pending === '') queueFlush(this);
+    this.#pending += eventOf(message, pattern);
     return true;
   }
 
+  flush(): void {
+    const pending = this.#pending;
+    this.#pending = '';
+    if (pending !== '' && !this.#res.destroyed) this.#res.write(pending);
+  }
+
   drop(): void {
+    this.#pending = '';
     this.#res.destroy();
   }
+}
+
+/** Streams with events to write, in the order they got them. */
+const dirty = new Set<EventStream>();
+/**
+ * Streams written per turn: a message to thousands of subscribers is written over several turns,
+ * with the sockets polled between them, so that requests on other connections are answered
+ * meanwhile instead of after the whole fan-out.
+ */
+const STREAMS_PER_TURN = 128;
+
+function queueFlush(stream: EventStream): void {
+  if (dirty.size === 0) setImmediate(flushStreams);
+  dirty.add(stream);
+}
+
+function flushStreams(): void {
+  let written = 0;
+  for (const stream of dirty) {
+    if (written++ === STREAMS_PER_TURN) return void setImmediate(flushStreams);
+    dirty.delete(stream);
+    stream.flush();
+  }
+}
+
+/** The last message's event, per pattern (null: a channel's stream): made once for all its subscribers. */
+let eventFor: Message | undefined;
+const events = new Map<string | null, string>();
+
+function eventOf(message: Message, pattern: string | null): string {
+  if (eventFor !== message) {
+    eventFor = message;
+    events.clear();
+  }
+  let event = events.get(pattern);
+  if (event === undefined) {
+    const text = bytesToText(message.data);
+    const data = pattern === null ? text : JSON.stringify({ channel: bytesToText(message.channel), message: text });
+    event = `id: ${message.id}\nevent: message\n${data.split(/\r\n|\r|\n/).map((line) => `data: ${line}\n`).join('')}\n`;
+    events.set(pattern, event);
+  }
+  return event;
 }
 
 /** The id of the last event a reconnecting client saw (`Last-Event-ID`, or `?lastEventId=` for clients that cannot set headers). */
