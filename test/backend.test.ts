@@ -113,6 +113,11 @@ t.test('the commands keep Redis semantics and errors through the backend', { ski
   await t.rejects(cache.rename('absent', 'x'), /ERR no such key/);
   t.same((await cache.keys('m*')).sort(), ['m2', 'm4']);
   t.equal(await cache.dbsize(), await direct.dbsize(), "DBSIZE is the backend's");
+  await direct.set('elsewhere', 'x', 'EX', 100);
+  const keyspace = /^db0:keys=(\d+),expires=(\d+)/m;
+  t.same(keyspace.exec(await cache.info('keyspace'))?.slice(1), keyspace.exec(await direct.info('keyspace'))?.slice(1), "INFO keyspace is the backend's");
+  const totals = ((await request(server.url, 'GET', '/stats')).json as { totals: { keyspace: { keys: number; expires: number } } }).totals.keyspace;
+  t.same(totals, { keys: await direct.dbsize(), expires: Number(keyspace.exec(await direct.info('keyspace'))![2]) }, "and so is /stats's");
   t.equal(await cache.del('m2', 'm4', 'absent'), 2);
   await direct.rpush('list', 'x');
   await t.rejects(cache.get('list'), /WRONG_TYPE/, 'a list in the backend is not read as a string');

@@ -108,8 +108,15 @@ export class BackendKeyspace implements KeyspaceOps {
     return found.length === 0 ? null : found[Math.floor(Math.random() * found.length)]!.toString('utf8');
   }
 
-  /** DBSIZE: the keys of every master. */
-  async size(): Promise<number> {
-    return (await this.#link.onEach('DBSIZE', [])).reduce<number>((sum, reply) => sum + Number(reply), 0);
+  /** The backend's keys, and those with an expiry (DBSIZE, INFO keyspace, /stats): every master's INFO keyspace. */
+  async counts(): Promise<{ keys: number; expires: number }> {
+    const line = new RegExp(`^db${this.#link.db}:keys=(\\d+),expires=(\\d+)`, 'm');
+    const counts = { keys: 0, expires: 0 };
+    for (const reply of await this.#link.onEach('INFO', ['keyspace'])) {
+      const match = line.exec(Buffer.isBuffer(reply) ? reply.toString() : '');
+      counts.keys += Number(match?.[1] ?? 0);
+      counts.expires += Number(match?.[2] ?? 0);
+    }
+    return counts;
   }
 }

@@ -41,6 +41,9 @@ export function connect(address: BackendAddress, timeoutMs: number, name: string
     // Reads go to masters: a replica may lag behind the writes this server has acknowledged.
     scaleReads: 'master',
     clusterRetryStrategy: (attempt) => Math.min(attempt * 100, MAX_BACKOFF_MS),
+    // A master that died is only left behind once the slots are asked for again: with nothing
+    // queued and no retries, a failed command alone would not make ioredis ask.
+    slotsRefreshInterval: 1000,
   });
 }
 

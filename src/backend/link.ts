@@ -55,6 +55,8 @@ export class BackendLink {
   readonly #waitMs: number;
   readonly #log: Logger | undefined;
   readonly cluster: boolean;
+  /** The database the keys are in (0 on a Cluster). */
+  readonly db: number;
   #up: boolean | undefined;
   #lastError: string | undefined;
   /** Calls made, and their total time, for the figures. */
@@ -67,6 +69,7 @@ export class BackendLink {
     // WAIT's own limit a little under the command timeout, so that its count comes back in time.
     this.#waitMs = Math.max(1, Math.floor(timeoutMs * 0.8));
     this.cluster = address.kind === 'cluster';
+    this.db = address.db;
     this.#data = connect(address, timeoutMs, 'distributed-cache');
     // EVALSHA, and EVAL once when the server does not know the script yet (ioredis's defineCommand).
     this.#data.defineCommand('nearFetch', { numberOfKeys: 1, lua: FETCH });

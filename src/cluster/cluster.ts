@@ -26,8 +26,8 @@ export class Cluster {
   readonly multi: MultiKeyOps;
   /** Commands over all keys (KEYS, SCAN, RANDOMKEY). */
   readonly keyspace: KeyspaceOps;
-  /** DBSIZE with --backend: the backend's count (undefined: the nodes' own, from their figures). */
-  readonly backendSize: (() => Promise<number>) | undefined;
+  /** With --backend: the backend's keys and expiring keys (DBSIZE, INFO keyspace, /stats); undefined: the nodes' own figures. */
+  readonly backendKeyspace: (() => Promise<{ keys: number; expires: number }>) | undefined;
   readonly membership: Membership;
   readonly admin: Admin;
   /** With --backend: the near cache every command goes through. */
@@ -42,7 +42,7 @@ export class Cluster {
       this.near = undefined;
       this.multi = new MultiKey(this.data);
       this.keyspace = new Keyspace(membership);
-      this.backendSize = undefined;
+      this.backendKeyspace = undefined;
       return;
     }
     const data = this.data;
@@ -55,7 +55,7 @@ export class Cluster {
     this.multi = new BackendMultiKey(near.link, drop);
     const keyspace = new BackendKeyspace(near.link);
     this.keyspace = keyspace;
-    this.backendSize = () => keyspace.size();
+    this.backendKeyspace = () => keyspace.counts();
   }
 
   static async start(options: ClusterOptions): Promise<Cluster> {

@@ -60,14 +60,17 @@ export function createApi(cluster: Cluster, info: ApiInfo, http: HttpMetrics): H
       return c.json({ id, how }, 202);
     },
     stats: async (c) => {
-      const nodes = await admin.nodes();
+      const [nodes, backend] = await Promise.all([admin.nodes(), cluster.backendKeyspace?.().catch(() => undefined)]);
+      const totals = admin.totals(nodes);
+      // With --backend the keyspace is the backend's; the nodes' figures are their copies'.
+      if (backend !== undefined) totals.keyspace = backend;
       const memory = process.memoryUsage();
       return c.json({
         uptimeSeconds: uptime(info),
         ringVersion: membership.placement.version,
         // Each node brings its share: a join adds one, a leave takes one away.
         maxMemoryBytes: nodes.length * info.maxBytesPerNode,
-        totals: admin.totals(nodes),
+        totals,
         pubsub: info.pubsub.stats(),
         ...(cluster.near === undefined ? {} : { backend: cluster.near.stats() }),
         process: { rssBytes: memory.rss, mainHeapUsedBytes: memory.heapUsed, externalBytes: memory.external },

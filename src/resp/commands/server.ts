@@ -26,9 +26,9 @@ export const SERVER_COMMANDS: readonly CommandSpec[] = [
     kind: Kind.Barrier,
     flags: ['readonly', 'fast'],
     run(call) {
-      const { admin, backendSize } = call.ctx.cluster;
+      const { admin, backendKeyspace } = call.ctx.cluster;
       // With --backend the keys are the backend's; the nodes only hold copies of some.
-      if (backendSize !== undefined) return settle(call, backendSize(), integer);
+      if (backendKeyspace !== undefined) return settle(call, backendKeyspace(), (counts) => integer(counts.keys));
       admin.nodes().then((nodes) => call.reply(integer(admin.totals(nodes).keyspace.keys)), () => call.reply(error('ERR cache nodes unavailable')));
     },
   },
@@ -134,10 +134,11 @@ function info(call: Call): void {
   const all = asked.length === 0 || asked.some((name) => name === 'all' || name === 'everything' || name === 'default');
   // `backend` only with --backend (the near cache's figures, as /stats has them).
   const wanted = SECTIONS.filter((section) => (all || asked.includes(section)) && (section !== 'backend' || call.ctx.cluster.near !== undefined));
-  const { admin } = call.ctx.cluster;
-  admin.nodes().then(
-    (nodes) => {
+  const { admin, backendKeyspace } = call.ctx.cluster;
+  Promise.all([admin.nodes(), backendKeyspace?.().catch(() => undefined)]).then(
+    ([nodes, backend]) => {
       const totals = admin.totals(nodes);
+      if (backend !== undefined) totals.keyspace = backend;
       const fields = infoFields(call.ctx, totals);
       const text = wanted.map((section) => `# ${section[0]!.toUpperCase()}${section.slice(1)}\r\n${fields[section].map(([k, v]) => `${k}:${v}\r\n`).join('')}`);
       call.reply(bulkText(text.join('\r\n')));
