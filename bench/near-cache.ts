@@ -3,7 +3,8 @@
  * front of the same redis-server, both over HTTP. Reads are Zipf(0.99) over `--keys` preloaded
  * keys (1,000,000 by default) with the near cache holding a tenth of them (--cache-size); wrk
  * (one thread, 50 connections, a Lua script drawing the ranks) drives both, rounds interleaved,
- * medians. Reported: GET req/s of each and their ratio, the near cache's hit ratio and backend
+ * medians, with the cache run a third time with --near-cache off (every read from the backend).
+ * Reported: GET req/s of each and their ratios, the near cache's hit ratio and backend
  * reads per request over the measured rounds. Then the invalidation delay: a key changed through
  * a second cache server on the same backend (or by redis-cli), and the time until the first
  * server answers the new value, p50/p99 of `--changes` changes. Needs redis-server, webdis, wrk.
@@ -111,6 +112,7 @@ async function main(): Promise<void> {
   const backend = `redis://127.0.0.1:${redis.port}`;
   const cache = await startCache('cache --backend', ['--backend', backend, '--nodes', `${NODES}`, '--cache-size', `${Math.ceil(KEYS / 10 / NODES)}`, '--max-memory', '0']);
   const other = await startCache('second cache server', ['--backend', backend]);
+  const proxy = await startCache('cache --near-cache off', ['--backend', backend, '--near-cache', 'off']);
   const webdis = await startWebdis(redis.port);
   const direct = new Redis({ port: redis.port, host: '127.0.0.1' });
   try {
@@ -118,20 +120,31 @@ async function main(): Promise<void> {
     const webdisScript = zipfScript((key) => `/GET/key-${key}`);
     process.stdout.write('warming the near cache...\n');
     wrk(cache.url, cacheScript);
-    const rates: Record<'cache' | 'webdis', number[]> = { cache: [], webdis: [] };
+    type Name = 'cache' | 'webdis' | 'near cache off';
+    const rates: Record<Name, number[]> = { cache: [], webdis: [], 'near cache off': [] };
+    const runs: Record<Name, () => number> = {
+      cache: () => wrk(cache.url, cacheScript),
+      webdis: () => wrk(webdis.url, webdisScript),
+      'near cache off': () => wrk(proxy.url, cacheScript),
+    };
+    const names = Object.keys(runs) as Name[];
     const before = await figures(cache);
     for (let round = 0; round < ROUNDS; round++) {
-      const order: Array<'cache' | 'webdis'> = round % 2 === 0 ? ['cache', 'webdis'] : ['webdis', 'cache'];
-      for (const name of order) rates[name].push(name === 'cache' ? wrk(cache.url, cacheScript) : wrk(webdis.url, webdisScript));
-      process.stdout.write(`round ${round + 1}/${ROUNDS}: cache ${rates.cache.at(-1)!.toFixed(0)} req/s, webdis ${rates.webdis.at(-1)!.toFixed(0)} req/s\n`);
+      for (let i = 0; i < names.length; i++) {
+        const name = names[(i + round) % names.length]!;
+        rates[name].push(runs[name]());
+      }
+      process.stdout.write(`round ${round + 1}/${ROUNDS}: ${names.map((name) => `${name} ${rates[name].at(-1)!.toFixed(0)}`).join(', ')} req/s\n`);
     }
     const after = await figures(cache);
     const reads = after.hits - before.hits + (after.misses - before.misses);
     const cacheRate = median(rates.cache);
     const webdisRate = median(rates.webdis);
+    const proxyRate = median(rates['near cache off']);
     process.stdout.write(
       `\nGET, Zipf(0.99) over ${KEYS.toLocaleString('en-US')} keys, near cache ${Math.ceil(KEYS / 10).toLocaleString('en-US')} keys:\n` +
         `  cache --backend ${cacheRate.toFixed(0)} req/s, Webdis + the same redis-server ${webdisRate.toFixed(0)} req/s: ${(cacheRate / webdisRate).toFixed(2)}x\n` +
+        `  the cache with --near-cache off ${proxyRate.toFixed(0)} req/s: the near cache gives ${(cacheRate / proxyRate).toFixed(2)}x\n` +
         `  hit ratio ${(1 - (after.misses - before.misses) / reads).toFixed(3)}, backend reads per request ${((after.fetches - before.fetches) / reads).toFixed(3)} (${reads.toLocaleString('en-US')} reads)\n`,
     );
     const throughOther = await invalidationDelays(cache, async (key, value) => void (await fetch(`${other.url}/set?key=${key}&value=${value}`, { method: 'POST' })));
@@ -142,7 +155,7 @@ async function main(): Promise<void> {
   } finally {
     direct.disconnect();
     webdis.stop();
-    await Promise.all([cache.stop(), other.stop()]);
+    await Promise.all([cache.stop(), other.stop(), proxy.stop()]);
     await redis.stop();
   }
 }

@@ -150,6 +150,12 @@ export const OPTIONS = {
     max: 100,
     help: "With --backend, Redis's WAIT <n> after each write: the write is answered only once n replicas of the backend have it (within --backend-timeout, else 503 BACKEND_UNAVAILABLE, the write perhaps applied), so that it survives a failover to one of them. 0 = answered once the backend itself has it.",
   },
+  nearCache: {
+    type: 'choice',
+    choices: ['on', 'off'],
+    default: 'on',
+    help: 'With --backend: keep local copies of what is read (on), or none (off: every read goes to the backend, the cache a plain HTTP and RESP front end to it).',
+  },
   serveStale: {
     type: 'bool',
     default: false,

@@ -182,3 +182,20 @@ t.test('a node that dies loses only copies: its keys are fetched again, nothing 
   t.match(health.json, { status: 'ok', lostKeys: 0, backend: 'up' });
   for (let i = 0; i < 30; i++) t.equal(((await request(server.url, 'GET', `/get?key=c${i}`)).json as { value: string }).value, `v${i}`, `c${i} answered`);
 });
+
+t.test('--near-cache off: every read goes to the backend, nothing is kept', { skip: missing }, async (t) => {
+  const redis = await RedisProcess.start();
+  const server = await startTestServer({ backend: redis.url, nearCache: 'off', respPort: 0 });
+  const direct = redis.client();
+  t.teardown(async () => {
+    direct.disconnect();
+    await server.close();
+    await redis.close();
+  });
+  await eventually('tracking on', () => server.cluster.near!.link.tracked);
+  await direct.set('k', 'v');
+  const gets = await backendCalls(direct, 'evalsha') + (await backendCalls(direct, 'eval'));
+  for (let i = 0; i < 10; i++) t.equal(((await request(server.url, 'GET', '/get?key=k')).json as { value: string }).value, 'v');
+  t.equal((await backendCalls(direct, 'evalsha')) + (await backendCalls(direct, 'eval')) - gets, 10, '10 reads, 10 backend reads');
+  t.equal((await server.cluster.admin.nodes()).reduce((sum, node) => sum + (node.keys ?? 0), 0), 0, 'no copy kept');
+});

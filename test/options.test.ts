@@ -28,6 +28,7 @@ t.test('defaults', async (t) => {
     backend: '',
     backendTimeout: 1000,
     backendWait: 0,
+    nearCache: 'on',
     serveStale: false,
     authToken: '',
     insecure: false,
@@ -76,7 +77,7 @@ t.test('help and version', async (t) => {
   }
   t.match(help, '(default: 512mb)');
   t.match(help, /--resp-port <n> +TCP port for the Redis protocol.*\(default: off\)/, 'an option that is off by default says so');
-  t.equal(Object.keys(OPTIONS).length, 26, 'help is generated from every declared option');
+  t.equal(Object.keys(OPTIONS).length, 27, 'help is generated from every declared option');
 });
 
 t.test('bad input names the problem', async (t) => {

@@ -14,10 +14,11 @@ interface Entry {
 }
 
 export interface NearCacheOptions {
-  /** --backend-timeout, --backend-wait, --serve-stale. */
+  /** --backend-timeout, --backend-wait, --serve-stale, --near-cache (false: no local copies). */
   timeoutMs: number;
   waitReplicas: number;
   serveStale: boolean;
+  keepCopies: boolean;
 }
 
 export interface BackendStats {
@@ -67,6 +68,8 @@ export class NearCache implements Front {
   readonly #flush: () => Promise<void>;
   readonly #flights = new Map<string, Flight>();
   readonly #serveStale: boolean;
+  readonly #keepCopies: boolean;
+  /** Copies are answered from and kept; never with --near-cache off. */
   #serving = false;
   /** --serve-stale: reads answered from a local copy while the backend was unreachable. */
   staleReads = 0;
@@ -79,6 +82,7 @@ export class NearCache implements Front {
 
   constructor(address: BackendAddress, options: NearCacheOptions, local: LocalDispatch, flush: () => Promise<void>, log: Logger | undefined) {
     this.#serveStale = options.serveStale;
+    this.#keepCopies = options.keepCopies;
     this.#local = local;
     this.#flush = flush;
     this.#link = new BackendLink(
@@ -251,7 +255,7 @@ export class NearCache implements Front {
     const epoch = this.#link.epoch;
     this.flushes++;
     await this.#flush();
-    if (epoch === this.#link.epoch && this.#link.tracked) this.#serving = true;
+    if (epoch === this.#link.epoch && this.#link.tracked && this.#keepCopies) this.#serving = true;
   }
 }
 

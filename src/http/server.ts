@@ -59,7 +59,7 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
     transport: options.nodeTransport,
     log,
     debug: options.debug,
-    ...(options.backend === '' ? {} : { backend: { address: parseBackendUrl(options.backend), timeoutMs: options.backendTimeout, waitReplicas: options.backendWait, serveStale: options.serveStale } }),
+    ...(options.backend === '' ? {} : { backend: { address: parseBackendUrl(options.backend), timeoutMs: options.backendTimeout, waitReplicas: options.backendWait, serveStale: options.serveStale, keepCopies: options.nearCache === 'on' } }),
   });
   const state: ServerState = { draining: false };
   // Client pub/sub, one hub for both front ends.
