@@ -5,7 +5,8 @@ import { formatSize } from './sizes.js';
 export function helpText(program: string, version: string): string {
   const rows = (Object.keys(OPTIONS) as Name[]).map((name) => {
     const spec: Spec = OPTIONS[name];
-    const value = { int: ' <n>', size: ' <size>', string: ' <text>', bool: '', choice: ` <${spec.type === 'choice' ? spec.choices.join('|') : ''}>` }[spec.type];
+    const text = spec.type === 'string' && 'value' in spec ? spec.value : 'text';
+    const value = { int: ' <n>', size: ' <size>', string: ` <${text}>`, bool: '', choice: ` <${spec.type === 'choice' ? spec.choices.join('|') : ''}>` }[spec.type];
     const off = spec.type === 'int' && 'off' in spec && spec.default === spec.off;
     const shown = off ? 'off' : spec.type === 'size' ? formatSize(spec.default) : spec.default === '' ? 'none' : String(spec.default);
     const fallback = spec.type === 'bool' ? '' : ` (default: ${shown})`;

@@ -18,6 +18,8 @@ interface StringSpec {
   type: 'string';
   default: string;
   help: string;
+  /** What --help calls the value (default `text`). */
+  value?: string;
 }
 export interface BoolSpec {
   type: 'bool';
@@ -134,6 +136,7 @@ export const OPTIONS = {
   backend: {
     type: 'string',
     default: '',
+    value: 'url',
     help: 'A Redis or Valkey server, redis://[user:password@]host:port[/db], or a Redis Cluster, redis-cluster://[user:password@]host:port[,host:port...], that holds the data: the nodes then keep a near cache of it (bounded by --max-memory), writes go to it before they are answered, and it tells the cache when a key changes (CLIENT TRACKING), whoever changed it. Empty = none: the nodes hold the data.',
   },
   backendTimeout: {

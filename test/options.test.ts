@@ -76,6 +76,7 @@ t.test('help and version', async (t) => {
     t.match(help, flag, `help explains ${flag}`);
   }
   t.match(help, '(default: 512mb)');
+  t.match(help, /--backend <url> +A Redis or Valkey server/, 'a value named for what it is');
   t.match(help, /--resp-port <n> +TCP port for the Redis protocol.*\(default: off\)/, 'an option that is off by default says so');
   t.equal(Object.keys(OPTIONS).length, 27, 'help is generated from every declared option');
 });
