@@ -67,8 +67,7 @@ export class NearCache implements Front {
   readonly #local: LocalDispatch;
   readonly #flush: () => Promise<void>;
   readonly #flights = new Map<string, Flight>();
-  readonly #serveStale: boolean;
-  readonly #keepCopies: boolean;
+  readonly #options: NearCacheOptions;
   /** Copies are answered from and kept; never with --near-cache off. */
   #serving = false;
   /** --serve-stale: reads answered from a local copy while the backend was unreachable. */
@@ -81,8 +80,7 @@ export class NearCache implements Front {
   flushes = 0;
 
   constructor(address: BackendAddress, options: NearCacheOptions, local: LocalDispatch, flush: () => Promise<void>, log: Logger | undefined) {
-    this.#serveStale = options.serveStale;
-    this.#keepCopies = options.keepCopies;
+    this.#options = options;
     this.#local = local;
     this.#flush = flush;
     this.#link = new BackendLink(
@@ -147,7 +145,7 @@ export class NearCache implements Front {
   }
 
   #read(key: string, command: Command, callback: ResultCallback): void {
-    if (!this.#serving && this.#serveStale && !this.#link.up) return this.#stale(key, command, callback);
+    if (!this.#serving && this.#options.serveStale && !this.#link.up) return this.#stale(key, command, callback);
     if (!this.#serving) return this.#fetch(key, command, callback);
     this.#local(key, command, (error, result, node) => {
       if (error === null && result!.status === Status.Ok) return callback(null, result, node);
@@ -182,28 +180,33 @@ export class NearCache implements Front {
     this.fetches++;
     const epoch = this.#link.epoch;
     const sent = performance.now();
+    const done = (): void => void (this.#flights.get(key) === flight && this.#flights.delete(key));
     this.#link.fetch(key).then(
       (found) => {
-        const done = (): void => void (this.#flights.get(key) === flight && this.#flights.delete(key));
         const entry = found === null ? null : { value: found[0].toString('latin1'), ttl: found[1] > 0 ? found[1] : null };
-        // The local copy lives no longer than the backend's: its life counts from the request.
-        const left = entry?.ttl == null ? 0 : Math.floor(entry.ttl - (performance.now() - sent));
-        if (entry !== null && entry.ttl === null && flight.keep && this.#serving && epoch === this.#link.epoch) {
-          flight.landing = entry;
-          this.#local(key, [Op.Set, key, entry.value, 0], done);
-        } else if (entry !== null && left > 0 && flight.keep && this.#serving && epoch === this.#link.epoch) {
-          // With an expiry the flight does not answer for it while landing (its TTL would stand still).
-          done();
-          this.#local(key, [Op.Set, key, entry.value, left], NOTHING);
-        } else done();
+        if (entry !== null && flight.keep && this.#serving && epoch === this.#link.epoch) this.#land(key, flight, entry, sent, done);
+        else done();
         for (const waiter of flight.waiters) waiter(null, entry);
       },
       (error: unknown) => {
-        if (this.#flights.get(key) === flight) this.#flights.delete(key);
+        done();
         const failure = asCacheError(asBackendError(error));
         for (const waiter of flight.waiters) waiter(failure, null);
       },
     );
+  }
+
+  /** Keeps what `flight` read (at `sent`) as the local copy; `done` once the flight is over. */
+  #land(key: string, flight: Flight, entry: Entry, sent: number, done: () => void): void {
+    if (entry.ttl === null) {
+      flight.landing = entry;
+      return this.#local(key, [Op.Set, key, entry.value, 0], done);
+    }
+    // With an expiry the flight does not answer for it while landing (its TTL would stand still),
+    // and the copy lives no longer than the backend's: its life counts from the request.
+    done();
+    const left = Math.floor(entry.ttl - (performance.now() - sent));
+    if (left > 0) this.#local(key, [Op.Set, key, entry.value, left], NOTHING);
   }
 
   #write(key: string, command: Command, callback: ResultCallback): void {
@@ -255,7 +258,7 @@ export class NearCache implements Front {
     const epoch = this.#link.epoch;
     this.flushes++;
     await this.#flush();
-    if (epoch === this.#link.epoch && this.#link.tracked && this.#keepCopies) this.#serving = true;
+    if (epoch === this.#link.epoch && this.#link.tracked && this.#options.keepCopies) this.#serving = true;
   }
 }
 

@@ -39,7 +39,6 @@ export class DataPath {
 
   /** Reads answered from the nodes' shared memory, tried before any message. */
   readonly local: LocalReads;
-  #front: Front | undefined;
 
   constructor(placement: Placement<NodeRecord>, migration: Migration, log: Logger | undefined) {
     this.local = new LocalReads(placement, log, this.locks);
@@ -53,13 +52,13 @@ export class DataPath {
    * of the node that answered.
    */
   dispatch(key: string, command: Command, callback: ResultCallback, owner?: LockOwner): void {
-    if (this.#front !== undefined) return this.#front.dispatch(key, command, callback);
+    const front = this.local.front;
+    if (front !== undefined) return front.dispatch(key, command, callback);
     this.dispatchLocal(key, command, callback, owner);
   }
 
   /** Puts `front` before the nodes: every command of both front ends goes to it from now on. */
   serveThrough(front: Front): void {
-    this.#front = front;
     this.local.front = front;
   }
 
@@ -98,7 +97,7 @@ export class DataPath {
       for (let i = 0; i < keys.length; i++) {
         const node = this.#placement.reader(keys[i]!);
         // A held key's read waits for its lock: one by one (and every read, through what is in front).
-        if (node === undefined || this.locks.blocks(keys[i]!) || this.#front !== undefined) single.push(i);
+        if (node === undefined || this.locks.blocks(keys[i]!) || this.local.front !== undefined) single.push(i);
         else if (groups.has(node)) groups.get(node)!.push(i);
         else groups.set(node, [i]);
       }

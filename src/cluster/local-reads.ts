@@ -20,8 +20,9 @@ export class LocalReads {
   readonly #log: Logger | undefined;
   readonly #locks: KeyLocks;
   /**
-   * With --backend, the near cache: a local miss is not an answer (the backend may hold the key),
-   * and nothing is answered here while it is not serving its copies.
+   * With --backend, the near cache, which every command then goes through (the data path asks
+   * here): a local miss is not an answer (the backend may hold the key), and nothing is answered
+   * here while it is not serving its copies.
    */
   front: Front | undefined;
 

@@ -60,10 +60,7 @@ export function createApi(cluster: Cluster, info: ApiInfo, http: HttpMetrics): H
       return c.json({ id, how }, 202);
     },
     stats: async (c) => {
-      const [nodes, backend] = await Promise.all([admin.nodes(), cluster.backendKeyspace?.().catch(() => undefined)]);
-      const totals = admin.totals(nodes);
-      // With --backend the keyspace is the backend's; the nodes' figures are their copies'.
-      if (backend !== undefined) totals.keyspace = backend;
+      const { nodes, totals } = await cluster.figures();
       const memory = process.memoryUsage();
       return c.json({
         uptimeSeconds: uptime(info),

@@ -53,28 +53,32 @@ export function createMetrics(cluster: Cluster, http: HttpMetrics, pubsub: PubSu
   perNode('counter', 'cache_batches_total', 'Messages sent to the node, each carrying the commands of one event-loop turn', 'batches');
   perNode('counter', 'cache_batched_commands_total', 'Commands those messages carried', 'batchedCommands');
   define('gauge', 'cache_node_up', '1 when the node thread is running, else 0', true, async () => (await nodes()).map((node) => [node.id, node.state === 'up' ? 1 : 0]));
-  const hub = (kind: 'gauge' | 'counter', name: string, help: string, field: keyof PubSubStats): void =>
-    define(kind, name, help, false, () => Promise.resolve([['', pubsub.stats()[field]]]));
-  hub('gauge', 'cache_pubsub_channels', 'Pub/sub channels with at least one subscriber', 'channels');
-  hub('gauge', 'cache_pubsub_patterns', 'Pub/sub patterns with at least one subscriber', 'patterns');
-  hub('gauge', 'cache_pubsub_subscribers', 'Pub/sub subscribers (RESP connections and SSE streams)', 'subscribers');
-  hub('counter', 'cache_pubsub_published_total', 'Messages published (keyspace notifications included)', 'published');
-  hub('counter', 'cache_pubsub_delivered_total', 'Deliveries of messages to subscribers', 'delivered');
-  hub('counter', 'cache_pubsub_dropped_total', 'Subscribers disconnected at --subscriber-buffer', 'dropped');
+  /** Metrics of one figure each, read from a stats object at each scrape (true counts 1). */
+  const single = <S>(read: () => S, rows: ReadonlyArray<readonly ['gauge' | 'counter', string, string, keyof S]>): void => {
+    for (const [kind, name, help, field] of rows) define(kind, name, help, false, () => Promise.resolve([['', Number(read()[field])]]));
+  };
+  single((): PubSubStats => pubsub.stats(), [
+    ['gauge', 'cache_pubsub_channels', 'Pub/sub channels with at least one subscriber', 'channels'],
+    ['gauge', 'cache_pubsub_patterns', 'Pub/sub patterns with at least one subscriber', 'patterns'],
+    ['gauge', 'cache_pubsub_subscribers', 'Pub/sub subscribers (RESP connections and SSE streams)', 'subscribers'],
+    ['counter', 'cache_pubsub_published_total', 'Messages published (keyspace notifications included)', 'published'],
+    ['counter', 'cache_pubsub_delivered_total', 'Deliveries of messages to subscribers', 'delivered'],
+    ['counter', 'cache_pubsub_dropped_total', 'Subscribers disconnected at --subscriber-buffer', 'dropped'],
+  ]);
   const near = cluster.near;
   if (near !== undefined) {
-    const backend = (kind: 'gauge' | 'counter', name: string, help: string, read: (stats: BackendStats) => number): void =>
-      define(kind, name, help, false, () => Promise.resolve([['', read(near.stats())]]));
-    backend('gauge', 'cache_backend_up', '1 while the --backend data connection is up, else 0', (stats) => (stats.up ? 1 : 0));
-    backend('gauge', 'cache_backend_serving', '1 while local copies are answered from (tracking on since the last flush), else 0', (stats) => (stats.serving ? 1 : 0));
-    backend('counter', 'cache_backend_misses_total', 'Reads answered by the backend (no local copy), joins included', (stats) => stats.misses);
-    backend('counter', 'cache_backend_fetches_total', 'Backend reads made for them (one per key at a time)', (stats) => stats.fetches);
-    backend('counter', 'cache_backend_joins_total', 'Reads that joined a backend read already on its way', (stats) => stats.joins);
-    backend('counter', 'cache_backend_invalidations_total', 'Keys the backend reported changed (a flush counts one)', (stats) => stats.invalidations);
-    backend('counter', 'cache_backend_flushes_total', 'Times every local copy was dropped (tracking lost, or a flush in the backend)', (stats) => stats.flushes);
-    backend('counter', 'cache_backend_stale_reads_total', 'Reads answered from a local copy while the backend was unreachable (--serve-stale)', (stats) => stats.staleReads);
-    backend('counter', 'cache_backend_calls_total', 'Commands sent to the backend', (stats) => stats.calls);
-    backend('counter', 'cache_backend_call_seconds_total', 'Seconds those commands took, together', (stats) => stats.callSeconds);
+    single((): BackendStats => near.stats(), [
+      ['gauge', 'cache_backend_up', '1 while the --backend data connection is up, else 0', 'up'],
+      ['gauge', 'cache_backend_serving', '1 while local copies are answered from (tracking on since the last flush), else 0', 'serving'],
+      ['counter', 'cache_backend_misses_total', 'Reads answered by the backend (no local copy), joins included', 'misses'],
+      ['counter', 'cache_backend_fetches_total', 'Backend reads made for them (one per key at a time)', 'fetches'],
+      ['counter', 'cache_backend_joins_total', 'Reads that joined a backend read already on its way', 'joins'],
+      ['counter', 'cache_backend_invalidations_total', 'Keys the backend reported changed (a flush counts one)', 'invalidations'],
+      ['counter', 'cache_backend_flushes_total', 'Times every local copy was dropped (tracking lost, or a flush in the backend)', 'flushes'],
+      ['counter', 'cache_backend_stale_reads_total', 'Reads answered from a local copy while the backend was unreachable (--serve-stale)', 'staleReads'],
+      ['counter', 'cache_backend_calls_total', 'Commands sent to the backend', 'calls'],
+      ['counter', 'cache_backend_call_seconds_total', 'Seconds those commands took, together', 'callSeconds'],
+    ]);
   }
   new Gauge({
     name: 'cache_ring_version',

@@ -2,7 +2,6 @@ import { createServer, type IncomingMessage, type Server, type ServerOptions, ty
 import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { BackendRelay } from '../backend/relay.js';
 import { parseBackendUrl } from '../backend/url.js';
 import { Cluster } from '../cluster/cluster.js';
 import type { Options } from '../options.js';
@@ -67,7 +66,7 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
   const notifications = new Notifications(pubsub, (on) => cluster.membership.reportKeyEvents(on));
   notifications.set(options.notifyKeyspaceEvents);
   // With --backend, pub/sub is the backend's: it reaches the subscribers of every cache server.
-  const relay = cluster.near === undefined ? undefined : new BackendRelay(parseBackendUrl(options.backend), options.backendTimeout, cluster.near.link, pubsub);
+  const relay = cluster.relayFor(pubsub);
   pubsub.relay = relay;
   const handlers = createHandlers(cluster, options, state, { version: VERSION, startedAt: Date.now(), maxValue: options.maxValue, maxBytesPerNode, pubsub }, pubsub);
   const maxHeadBytes = maxHeadBytesFor(options.maxValue);

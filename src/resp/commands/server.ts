@@ -2,7 +2,8 @@ import { cpus } from 'node:os';
 import { Glob } from '../../core/glob.js';
 import { NotifyFlagsError } from '../../pubsub/notifications.js';
 import { formatSize } from '../../sizes.js';
-import { Kind, settle, type Call, type CommandSpec, type RespContext } from '../command.js';
+import { CacheError } from '../../errors.js';
+import { clusterError, Kind, settle, type Call, type CommandSpec, type RespContext } from '../command.js';
 import { array, bulks, bulkText, error, Errors, integer, OK } from '../reply.js';
 import { REDIS_VERSION } from './connection.js';
 
@@ -26,10 +27,10 @@ export const SERVER_COMMANDS: readonly CommandSpec[] = [
     kind: Kind.Barrier,
     flags: ['readonly', 'fast'],
     run(call) {
-      const { admin, backendKeyspace } = call.ctx.cluster;
-      // With --backend the keys are the backend's; the nodes only hold copies of some.
-      if (backendKeyspace !== undefined) return settle(call, backendKeyspace(), (counts) => integer(counts.keys));
-      admin.nodes().then((nodes) => call.reply(integer(admin.totals(nodes).keyspace.keys)), () => call.reply(error('ERR cache nodes unavailable')));
+      call.ctx.cluster.size().then(
+        (size) => call.reply(integer(size)),
+        (cause: unknown) => call.reply(cause instanceof CacheError ? clusterError(cause) : error('ERR cache nodes unavailable')),
+      );
     },
   },
   { name: 'flushdb', arity: -1, kind: Kind.Barrier, flags: ['write'], run: flush },
@@ -134,11 +135,8 @@ function info(call: Call): void {
   const all = asked.length === 0 || asked.some((name) => name === 'all' || name === 'everything' || name === 'default');
   // `backend` only with --backend (the near cache's figures, as /stats has them).
   const wanted = SECTIONS.filter((section) => (all || asked.includes(section)) && (section !== 'backend' || call.ctx.cluster.near !== undefined));
-  const { admin, backendKeyspace } = call.ctx.cluster;
-  Promise.all([admin.nodes(), backendKeyspace?.().catch(() => undefined)]).then(
-    ([nodes, backend]) => {
-      const totals = admin.totals(nodes);
-      if (backend !== undefined) totals.keyspace = backend;
+  call.ctx.cluster.figures().then(
+    ({ totals }) => {
       const fields = infoFields(call.ctx, totals);
       const text = wanted.map((section) => `# ${section[0]!.toUpperCase()}${section.slice(1)}\r\n${fields[section].map(([k, v]) => `${k}:${v}\r\n`).join('')}`);
       call.reply(bulkText(text.join('\r\n')));
