@@ -6,13 +6,13 @@
  * ratios to redis-server. Runs at the end of `npm run bench` (skipped, with a note, when
  * redis-benchmark or redis-server is missing); alone: `npm run bench:resp -- [--quick] [--rounds N]`.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { median, numberFlag } from './args.js';
 import { startCache } from './targets.js';
+import { RedisProcess } from '../test/fixtures/redis.js';
 
 const run = promisify(execFile);
 const KEYS = 100_000;
@@ -43,22 +43,10 @@ interface RespTarget {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** A redis-server (no persistence) on a free port of 127.0.0.1, once it answers. */
+/** A redis-server (no persistence) on a free port of 127.0.0.1, once it answers (the tests' fixture). */
 export async function startRedis(): Promise<RespTarget> {
-  const port = await freePort();
-  const child = spawn('redis-server', ['--port', `${port}`, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  const client = new Redis({ port, host: '127.0.0.1', retryStrategy: (times) => (times > 50 ? null : 50) });
-  await client.ping();
-  client.disconnect();
-  return { name: REDIS, port, stop: () => new Promise((done) => (child.exitCode !== null ? done() : (child.once('exit', () => done()), child.kill('SIGTERM')))) };
+  const redis = await RedisProcess.start();
+  return { name: REDIS, port: redis.port, stop: () => redis.close() };
 }
 
 async function startCacheResp(): Promise<RespTarget> {
