@@ -181,6 +181,11 @@ export const OPTIONS = {
     max: 1_000_000,
     help: 'Most client connections open at once on each port (REST, RESP); further ones are closed on arrival (RESP ones told `ERR max number of clients reached`). 0 = no limit.',
   },
+  noFastPath: {
+    type: 'bool',
+    default: false,
+    help: 'Serve every HTTP request through node:http. By default the hot data routes (/get, /set, /del, GET/HEAD/PUT/DELETE /keys/:key) are read and answered below it, straight on the socket, with the same bytes; any request outside what that path frames itself moves its connection to node:http.',
+  },
   headerTimeout: {
     type: 'int',
     default: 10,

@@ -7,7 +7,7 @@ import { eventually } from './fixtures/wait.js';
 
 /** Client connections the server holds now. */
 function connections(server: RunningServer): Promise<number> {
-  return new Promise((resolve, reject) => server.http.getConnections((error, count) => (error ? reject(error) : resolve(count))));
+  return new Promise((resolve, reject) => server.listener.getConnections((error, count) => (error ? reject(error) : resolve(count))));
 }
 
 t.test('--auth-token: every endpoint but GET /health needs the bearer token', async (t) => {

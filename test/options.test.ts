@@ -33,6 +33,7 @@ t.test('defaults', async (t) => {
     authToken: '',
     insecure: false,
     maxConnections: 10_000,
+    noFastPath: false,
     headerTimeout: 10,
     requestTimeout: 30,
     keepAliveTimeout: 5,
@@ -78,7 +79,7 @@ t.test('help and version', async (t) => {
   t.match(help, '(default: 512mb)');
   t.match(help, /--backend <url> +A Redis or Valkey server/, 'a value named for what it is');
   t.match(help, /--resp-port <n> +TCP port for the Redis protocol.*\(default: off\)/, 'an option that is off by default says so');
-  t.equal(Object.keys(OPTIONS).length, 27, 'help is generated from every declared option');
+  t.equal(Object.keys(OPTIONS).length, 28, 'help is generated from every declared option');
 });
 
 t.test('bad input names the problem', async (t) => {

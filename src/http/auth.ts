@@ -1,17 +1,17 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 
 /** `Bearer <token>`; the scheme's name is case-insensitive (RFC 9110 11.1), spaces around the token are not part of it. */
 const BEARER = /^bearer[ \t]+([^ \t].*?)[ \t]*$/i;
 
 /**
- * Whether a request carries `Authorization: Bearer <token>`. Both tokens are hashed first, so the
- * comparison takes the same time whatever the header's length and content. No token: all pass.
+ * Whether an Authorization header's value (undefined: none) is `Bearer <token>`. Both tokens are
+ * hashed first, so the comparison takes the same time whatever the header's length and content.
+ * No token: all pass.
  */
-export function bearerCheck(token: string): (req: IncomingMessage) => boolean {
+export function bearerCheck(token: string): (authorization: string | undefined) => boolean {
   if (token === '') return () => true;
   const matches = tokenCheck(token);
-  return (req) => matches(BEARER.exec(req.headers.authorization ?? '')?.[1]);
+  return (authorization) => matches(BEARER.exec(authorization ?? '')?.[1]);
 }
 
 /**

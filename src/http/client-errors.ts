@@ -1,6 +1,7 @@
-import { STATUS_CODES, type ServerResponse } from 'node:http';
+import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { CacheError, ErrorCode } from '../errors.js';
+import { whenAnswered } from './order.js';
 import { errorBody } from './respond.js';
 
 /**
@@ -9,14 +10,14 @@ import { errorBody } from './respond.js';
  * same JSON error every route answers with. The connection is closed after it: its bytes can
  * no longer be framed. Nothing is written on a connection the client has reset.
  */
-export function answerAndClose(socket: Socket, error: CacheError): void {
+export function answerAndClose(socket: Socket, error: CacheError, deferred = false): void {
   // Answered already (the header budget and node's parser can both refuse one head): the answer
   // is on its way, and destroying the socket now would send a reset that overtakes it.
   if (socket.writableEnded) return;
-  // As node does: an answer already on its way on this connection must not be cut into (a
-  // pipelined request before the bad one); the connection just closes then.
-  const inFlight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
-  if (!socket.writable || inFlight?.headersSent === true) {
+  // The answers to the requests before the bad one go first (pipelined requests whose answers
+  // wait for a node): the error is the bad request's answer, never one of theirs.
+  if (!deferred) return whenAnswered(socket, () => answerAndClose(socket, error, true));
+  if (!socket.writable) {
     socket.destroy();
     return;
   }

@@ -13,8 +13,9 @@ import { OpRoutes } from './op-routes.js';
 import { PubSubRoutes } from './pubsub-routes.js';
 import { HttpMetrics } from './http-metrics.js';
 import { answered, inOrder } from './order.js';
-import { sendError, type RawHandler, type ServerState } from './respond.js';
-import { allowHeader, allows, RouteTable, type RawRouteName, type RouteSpec } from './routes.js';
+import { sendError, type FastHandler, type RawHandler, type ServerState } from './respond.js';
+import { allowHeader, allows, RouteTable, type FastRouteName, type RawRouteName, type RouteSpec } from './routes.js';
+import type { FastRoutes } from './fast/connection.js';
 import { SeedRoutes } from './seed.js';
 
 export interface Handlers {
@@ -22,6 +23,9 @@ export interface Handlers {
   request(req: IncomingMessage, res: ServerResponse): void;
   /** node:http's 'checkContinue' listener: whether the body may be sent at all. */
   checkContinue(req: IncomingMessage, res: ServerResponse): void;
+  /** The same routes for the fast path (src/http/fast/), for the requests it takes. */
+  fast: FastRoutes;
+  metrics: HttpMetrics;
 }
 
 /**
@@ -38,11 +42,9 @@ export function createHandlers(cluster: Cluster, options: Options, state: Server
   const batch = new BatchRoutes(context);
   const ops = new OpRoutes(context);
   const pubsub = new PubSubRoutes(context, hub, options.subscriberBuffer);
+  const fastRaw: Record<FastRouteName, FastHandler> = { seedGet: seed.get, seedSet: seed.set, seedDelete: seed.delete, key: keys.key };
   const raw: Record<RawRouteName, RawHandler> = {
-    seedGet: seed.get,
-    seedSet: seed.set,
-    seedDelete: seed.delete,
-    key: keys.key,
+    ...fastRaw,
     keyTtl: keys.ttl,
     mget: batch.mget,
     mset: batch.mset,
@@ -67,11 +69,14 @@ export function createHandlers(cluster: Cluster, options: Options, state: Server
   // A transfer coding other than chunked: node would pass the bytes on still encoded. A declared
   // length over the route's limit (a value past --max-value, a batch body past the batch limit).
   const batchLimit = maxBatchBody(options.maxValue);
+  /** The longest body a route reads for a method (0: none read). */
+  const bodyLimit = (route: RouteSpec, method: string | undefined): number =>
+    route.body === undefined || (method !== 'PUT' && method !== 'POST') ? 0 : route.body === 'value' ? options.maxValue : batchLimit;
   const bodyRefusal = (req: IncomingMessage, route: RouteSpec): CacheError | undefined => {
-    if (route.body === undefined || (req.method !== 'PUT' && req.method !== 'POST')) return undefined;
+    const limit = bodyLimit(route, req.method);
+    if (limit === 0) return undefined;
     const coding = unsupportedCoding(req);
     if (coding !== undefined) return coding;
-    const limit = route.body === 'value' ? options.maxValue : batchLimit;
     if (!(Number(req.headers['content-length']) > limit)) return undefined;
     return route.body === 'value' ? valueTooLarge(options.maxValue) : batchTooLarge();
   };
@@ -83,7 +88,7 @@ export function createHandlers(cluster: Cluster, options: Options, state: Server
     const match = routes.match(path);
     if (match !== undefined) metrics.route(res, match.route.pattern);
     const method = req.method ?? 'GET';
-    if (match?.route.open !== true && !authorized(req)) {
+    if (match?.route.open !== true && !authorized(req.headers.authorization)) {
       res.setHeader('www-authenticate', 'Bearer');
       return sendError(state, res, new CacheError(ErrorCode.Unauthorized, 'Missing or wrong bearer token'));
     }
@@ -127,12 +132,40 @@ export function createHandlers(cluster: Cluster, options: Options, state: Server
     res.on('close', onClose);
     inOrder(req, res, handle);
   };
+  // The fast path takes a request only when it needs none of the answers above (401, 404, 405,
+  // 413, 501): those, and a body where its route reads none, are node:http's (a hand-off).
+  const fast: FastRoutes = {
+    route(head) {
+      const q = head.target.indexOf('?');
+      const match = routes.match(q < 0 ? head.target : head.target.slice(0, q));
+      if (match?.route.fast !== true || !allows(match.route, head.method)) return undefined;
+      if (match.route.open !== true && !authorized(head.authorization)) return undefined;
+      return head.contentLength > bodyLimit(match.route, head.method) ? undefined : match;
+    },
+    run(match, head, body, answer) {
+      metrics.start(answer);
+      metrics.route(answer, match.route.pattern);
+      const q = head.target.indexOf('?');
+      try {
+        fastRaw[match.name as FastRouteName]({ method: head.method, body }, answer, match.params, q < 0 ? '' : head.target.slice(q + 1));
+      } catch (error) {
+        sendError(state, answer, error);
+      }
+    },
+    written(answer) {
+      metrics.finished(answer);
+      metrics.fastPath.answers++;
+    },
+    handedOff: () => metrics.fastPath.handoffs++,
+  };
   return {
     request,
+    fast,
+    metrics,
     checkContinue(req, res) {
       // A body that would be refused is never asked for.
       const match = routes.match(pathOf(originForm(req.url ?? '/')));
-      if ((match === undefined || bodyRefusal(req, match.route) === undefined) && authorized(req)) res.writeContinue();
+      if ((match === undefined || bodyRefusal(req, match.route) === undefined) && authorized(req.headers.authorization)) res.writeContinue();
       request(req, res);
     },
   };

@@ -16,7 +16,8 @@ const SWEEP_MS = 20;
 
 const MARK = Symbol('bytes read when the current head began');
 const REQUEST = Symbol('the request whose head was parsed last, until the sweep sees it complete');
-type Counted = Socket & { [MARK]: number; [REQUEST]?: IncomingMessage | undefined };
+const METER = Symbol('what the head in progress holds, for a connection that counts it itself (the fast path)');
+type Counted = Socket & { [MARK]: number; [REQUEST]?: IncomingMessage | undefined; [METER]?: (() => number) | undefined };
 
 /**
  * Bounds what all connections together hold in request heads not yet parsed whole. The seed's
@@ -40,9 +41,16 @@ export class HeaderBudget {
     this.#timer = setInterval(() => this.#sweep(), SWEEP_MS).unref();
   }
 
-  watch(socket: Socket): void {
+  /**
+   * A connection to count: one the fast path reads counts its head itself (`headBytes`); one node
+   * reads (from the start, or once the fast path handed it over) is counted from the bytes not
+   * yet used on.
+   */
+  watch(socket: Socket, headBytes?: () => number): void {
     const counted = socket as Counted;
-    counted[MARK] = 0;
+    counted[MARK] = socket.bytesRead - socket.readableLength;
+    counted[METER] = headBytes;
+    if (this.#sockets.has(counted)) return;
     this.#sockets.add(counted);
     socket.once('close', () => this.#sockets.delete(counted));
   }
@@ -66,6 +74,8 @@ export class HeaderBudget {
 
   /** The bytes of the head `socket` is sending now (0 while its request's body is on its way). */
   static #headBytes(socket: Counted): number {
+    const meter = socket[METER];
+    if (meter !== undefined) return meter();
     const request = socket[REQUEST];
     if (request !== undefined) {
       if (!request.complete) return 0;

@@ -1,4 +1,3 @@
-import type { ServerResponse } from 'node:http';
 import { Counter, Histogram, type MetricObjectWithValues, type MetricType, type MetricValueWithName, type Registry } from 'prom-client';
 
 /**
@@ -18,9 +17,16 @@ interface RouteFigures {
   byStatus: Map<number, number>;
 }
 
+/** An answer as the metrics see it: node's ServerResponse, or the fast path's (src/http/fast/answer.ts). */
+export interface Answer {
+  readonly statusCode: number;
+  /** Handed over whole. */
+  readonly writableFinished: boolean;
+}
+
 const STARTED = Symbol('request started');
 const ROUTE = Symbol('route');
-type Timed = ServerResponse & { [STARTED]?: number; [ROUTE]?: string };
+type Timed = Answer & { [STARTED]?: number; [ROUTE]?: string };
 
 /**
  * Requests by route and status, and their latency per route, counted here and handed to
@@ -33,27 +39,48 @@ type Timed = ServerResponse & { [STARTED]?: number; [ROUTE]?: string };
  */
 export class HttpMetrics {
   readonly #routes = new Map<string, RouteFigures>();
+  /** Requests answered by the fast path (src/http/fast/), and connections it handed to node:http. */
+  readonly fastPath = { answers: 0, handoffs: 0 };
 
   /** A request has begun. */
-  start(res: ServerResponse): void {
+  start(res: Answer): void {
     (res as Timed)[STARTED] = performance.now();
   }
 
   /** Its answer's 'close': counted if the answer was handed over whole (not if the client went first). */
-  finished(res: ServerResponse): void {
+  finished(res: Answer): void {
     if (!res.writableFinished) return;
     const timed = res as Timed;
     this.#observe(timed[ROUTE] ?? 'unmatched', res.statusCode, (performance.now() - timed[STARTED]!) / 1000);
   }
 
   /** The route the request matched (its pattern), as the label it is counted under. */
-  route(res: ServerResponse, pattern: string): void {
+  route(res: Answer, pattern: string): void {
     (res as Timed)[ROUTE] = pattern;
   }
 
-  /** Registers `cache_http_requests_total` and `cache_http_request_duration_seconds` on `registry`. */
+  /** Registers `cache_http_requests_total`, `cache_http_request_duration_seconds` and the fast path's counts on `registry`. */
   register(registry: Registry): void {
     const figures = this.#routes;
+    const fastPath = this.fastPath;
+    new Counter({
+      name: 'cache_http_fast_path_answers_total',
+      help: 'HTTP requests answered by the fast path, below node:http',
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(fastPath.answers);
+      },
+    });
+    new Counter({
+      name: 'cache_http_fast_path_handoffs_total',
+      help: 'Connections the fast path handed to node:http at a request outside what it frames itself',
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(fastPath.handoffs);
+      },
+    });
     new Counter({
       name: 'cache_http_requests_total',
       help: 'HTTP requests answered, by route pattern and status',

@@ -1,11 +1,11 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { CacheError, ErrorCode, statusError, valueTooLarge } from '../errors.js';
 import { Want } from '../nodes/shared-reader.js';
 import { SetIf } from '../core/mutation.js';
 import { Op, Status, type Command } from '../core/protocol.js';
 import { sharedClock } from '../core/shared-layout.js';
 import { checkKeyLength, decodeSegment, parseFlag, parseQuery, parseTtl } from './query.js';
-import { RawRoutes, readBody, send, sendEmpty, type Found, type RawHandler } from './respond.js';
+import { RawRoutes, readBody, send, sendEmpty, type FastHandler, type Found, type FramedRequest, type Reply } from './respond.js';
 
 const OCTETS = 'application/octet-stream';
 
@@ -17,7 +17,7 @@ const OCTETS = 'application/octet-stream';
  * 400, never a silently different key. Values are raw bytes, stored as byte strings.
  */
 export class KeyRoutes extends RawRoutes {
-  readonly key: RawHandler = (req, res, params, query) => {
+  readonly key: FastHandler = (req, res, params, query) => {
     const key = keyOf(params[0]!);
     const method = req.method;
     if (method === 'GET') this.#get(res, key);
@@ -26,9 +26,9 @@ export class KeyRoutes extends RawRoutes {
     else this.#delete(res, key);
   };
 
-  readonly ttl: RawHandler = (_req, res, params) => this.#ttl(res, keyOf(params[0]!));
+  readonly ttl: FastHandler = (_req, res, params) => this.#ttl(res, keyOf(params[0]!));
 
-  #get(res: ServerResponse, key: string): void {
+  #get(res: Reply, key: string): void {
     this.readKey(res, key, Want.Bytes, this.#found, this.notFound);
   }
 
@@ -37,7 +37,7 @@ export class KeyRoutes extends RawRoutes {
     send(this.state, res, 200, value, OCTETS, 'latin1');
   };
 
-  #head(res: ServerResponse, key: string): void {
+  #head(res: Reply, key: string): void {
     this.readKey(res, key, Want.Nothing, this.#held, this.#notHeld);
   }
 
@@ -45,9 +45,9 @@ export class KeyRoutes extends RawRoutes {
     sendEmpty(this.state, res, 200, { 'content-type': OCTETS, 'content-length': valueBytes, 'x-cache-node': node });
   };
 
-  readonly #notHeld = (res: ServerResponse): void => sendEmpty(this.state, res, 404);
+  readonly #notHeld = (res: Reply): void => sendEmpty(this.state, res, 404);
 
-  #ttl(res: ServerResponse, key: string): void {
+  #ttl(res: Reply, key: string): void {
     this.data.dispatch(key, [Op.Ttl, key], this.whenOk(res, (result) => {
       const left = result.ttl ?? null;
       const body = left === null ? { ttl: null, ttlMs: null } : { ttl: Math.ceil(left / 1000), ttlMs: Math.round(left) };
@@ -55,12 +55,12 @@ export class KeyRoutes extends RawRoutes {
     }));
   }
 
-  #delete(res: ServerResponse, key: string): void {
+  #delete(res: Reply, key: string): void {
     this.data.dispatch(key, [Op.Delete, key], this.whenOk(res, () => sendEmpty(this.state, res, 204)));
   }
 
   /** Reads the body, counting as it streams: past --max-value it is refused and dropped. */
-  #put(req: IncomingMessage, res: ServerResponse, key: string, params: Map<string, string>): void {
+  #put(req: IncomingMessage | FramedRequest, res: Reply, key: string, params: Map<string, string>): void {
     const condition = setCondition(params);
     const ttlMs = parseTtl(params.get('ttl'));
     readBody(req, this.maxValue, () => this.fail(res, valueTooLarge(this.maxValue)), (body) => {

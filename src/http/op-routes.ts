@@ -7,7 +7,7 @@ import { Want } from '../nodes/shared-reader.js';
 import { batchKeys, checkFields, checkKey, maxBatchBody, parseJsonObject } from './batch-body.js';
 import { keyOf } from './key-routes.js';
 import { parseFlag, parseQuery, parseTtl } from './query.js';
-import { RawRoutes, readBody, type RawHandler } from './respond.js';
+import { RawRoutes, readBody, type RawHandler, type Reply } from './respond.js';
 
 const badRequest = (message: string): CacheError => new CacheError(ErrorCode.BadRequest, message);
 
@@ -93,7 +93,7 @@ export class OpRoutes extends RawRoutes {
   readonly exists: RawHandler = (_req, res, _params, query) => {
     const key = parseQuery(query).get('key') ?? '';
     checkKey(key);
-    const answer = (held: boolean) => (r: ServerResponse) => this.json(r, 200, `{"key":${JSON.stringify(key)},"exists":${held}}`);
+    const answer = (held: boolean) => (r: Reply) => this.json(r, 200, `{"key":${JSON.stringify(key)},"exists":${held}}`);
     this.readKey(res, key, Want.Nothing, answer(true), answer(false));
   };
 

@@ -11,9 +11,12 @@ interface Order {
 }
 
 const ORDER = Symbol('request order');
-type Ordered = Socket & { [ORDER]?: Order };
+const PENDING = Symbol('requests received and not yet answered');
+const WHEN_ANSWERED = Symbol('what runs once none is pending');
+type Ordered = Socket & { [ORDER]?: Order; [PENDING]?: Set<ServerResponse>; [WHEN_ANSWERED]?: (() => void) | undefined };
+const SOCKET = Symbol('the connection of a request');
 /** On an unsafe request's answer: its connection's order. */
-type Answer = ServerResponse & { [ORDER]?: Order };
+type Answer = ServerResponse & { [ORDER]?: Order; [SOCKET]?: Ordered };
 
 /**
  * Runs `handle` for a request once every unsafe request before it on the same connection has
@@ -28,6 +31,8 @@ type Answer = ServerResponse & { [ORDER]?: Order };
  */
 export function inOrder(req: IncomingMessage, res: ServerResponse, handle: (req: IncomingMessage, res: ServerResponse) => void): void {
   const socket = req.socket as Ordered;
+  (socket[PENDING] ??= new Set()).add(res);
+  (res as Answer)[SOCKET] = socket;
   const safe = SAFE.has(req.method ?? 'GET');
   let order = socket[ORDER];
   if (order === undefined) {
@@ -48,9 +53,35 @@ function start(order: Order, safe: boolean, req: IncomingMessage, res: ServerRes
 
 /** A request's answer is out, or its connection gone: if it was unsafe, the requests held behind it go. */
 export function answered(res: ServerResponse): void {
+  const socket = (res as Answer)[SOCKET];
+  if (socket !== undefined) {
+    socket[PENDING]!.delete(res);
+    const then = socket[WHEN_ANSWERED];
+    if (then !== undefined && !owing(socket)) {
+      socket[WHEN_ANSWERED] = undefined;
+      then();
+    }
+  }
   const order = (res as Answer)[ORDER];
   if (order === undefined) return;
   order.unsafe--;
   // Start held requests in order until one of them is unsafe (it holds the rest again).
   while (order.unsafe === 0 && order.held.length > 0) order.held.shift()!();
+}
+
+/**
+ * Runs `then` once every request received on `socket` has been answered (at once if none is
+ * waiting): an error about a later, malformed request is answered after them, never in place
+ * of one of them.
+ */
+export function whenAnswered(socket: Socket, then: () => void): void {
+  const ordered = socket as Ordered;
+  if (!owing(ordered)) return then();
+  ordered[WHEN_ANSWERED] = then;
+}
+
+/** Whether a request received whole on `socket` is still unanswered (one whose body never came whole never will be: the connection's bytes can no longer be framed). */
+function owing(socket: Ordered): boolean {
+  for (const res of socket[PENDING] ?? []) if ((res as ServerResponse & { req: IncomingMessage }).req.complete) return true;
+  return false;
 }

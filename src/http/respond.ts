@@ -30,15 +30,35 @@ export interface RouteContext {
 }
 
 /**
+ * What a data route writes its answer through: node's ServerResponse, or the fast path's answer
+ * (src/http/fast/answer.ts), which turns the same calls into the bytes node would send.
+ */
+export interface Reply {
+  shouldKeepAlive: boolean;
+  setHeader(name: string, value: string | number): unknown;
+  writeHead(status: number, headers?: OutgoingHttpHeaders): unknown;
+  end(body?: string, encoding?: BufferEncoding): unknown;
+}
+
+/** A request the fast path framed itself: its method and its whole body, already read. */
+export interface FramedRequest {
+  readonly method: string;
+  readonly body: Buffer;
+}
+
+/**
  * A node:http route's handler: its `:name` path segments (still encoded) and its query string.
  * What it throws before it hands the request on (bad input) is answered as an error by its
  * caller (src/http/handler.ts).
  */
 export type RawHandler = (req: IncomingMessage, res: ServerResponse, params: readonly string[], query: string) => void;
 
+/** A handler the fast path runs too: it needs no more of a request than a {@link FramedRequest} has, nor of its answer than a {@link Reply}. */
+export type FastHandler = (req: IncomingMessage | FramedRequest, res: Reply, params: readonly string[], query: string) => void;
+
 export function send(
   state: ServerState,
-  res: ServerResponse,
+  res: Reply,
   status: number,
   body: string,
   contentType = 'application/json',
@@ -53,7 +73,7 @@ export function send(
  * An error as `{"error": ..., "code": ...}` and a newline (as the seed's encoder ended every
  * body), with its status. Every error the server answers, whichever layer raises it, has this shape.
  */
-export function sendError(state: ServerState, res: ServerResponse, error: unknown): void {
+export function sendError(state: ServerState, res: Reply, error: unknown): void {
   const cacheError = asCacheError(error);
   send(state, res, cacheError.status, errorBody(cacheError));
 }
@@ -67,7 +87,9 @@ export function errorBody(error: CacheError): string {
  * rest is read and dropped (closing under a client that is still sending would reset the
  * connection and lose the answer). A client that goes away mid-body just leaves.
  */
-export function readBody(req: IncomingMessage, limit: number, onTooLarge: () => void, onBody: (body: Buffer) => void): void {
+export function readBody(req: IncomingMessage | FramedRequest, limit: number, onTooLarge: () => void, onBody: (body: Buffer) => void): void {
+  // Framed by the fast path: whole, and within the limit (it hands longer ones to node:http).
+  if ('body' in req) return onBody(req.body);
   const chunks: Buffer[] = [];
   let size = 0;
   let refused = false;
@@ -89,9 +111,10 @@ export function readBody(req: IncomingMessage, limit: number, onTooLarge: () => 
 }
 
 /** An answer with no body (HEAD, 204). */
-export function sendEmpty(state: ServerState, res: ServerResponse, status: number, headers: OutgoingHttpHeaders = {}): void {
+export function sendEmpty(state: ServerState, res: Reply, status: number, headers: OutgoingHttpHeaders = {}): void {
   if (state.draining) res.shouldKeepAlive = false;
-  res.writeHead(status, headers).end();
+  res.writeHead(status, headers);
+  res.end();
 }
 
 /**
@@ -99,7 +122,7 @@ export function sendEmpty(state: ServerState, res: ServerResponse, status: numbe
  * its length in bytes, and the node that answered. Routes pass methods kept as fields, so that
  * a read allocates no closure when shared memory answers it.
  */
-export type Found = (res: ServerResponse, key: string, value: string, valueBytes: number, node: string) => void;
+export type Found = (res: Reply, key: string, value: string, valueBytes: number, node: string) => void;
 
 /**
  * The base of the node:http route classes: what they share, set once, and the one place where a
@@ -129,7 +152,7 @@ export abstract class RawRoutes {
    * {@link Want.Nothing}): `found` with what it holds, `missing` when it is not held. The one way
    * the node:http routes read a key.
    */
-  protected readKey(res: ServerResponse, key: string, want: Want, found: Found, missing: (res: ServerResponse) => void): void {
+  protected readKey(res: Reply, key: string, want: Want, found: Found, missing: (res: Reply) => void): void {
     const local = this.data.local.read(key, want);
     if (local === null) return missing(res);
     if (local !== undefined) return found(res, key, local.value, local.valueBytes, local.node);
@@ -142,27 +165,27 @@ export abstract class RawRoutes {
   }
 
   /** The 404 of a key not held, as a JSON error. */
-  protected readonly notFound = (res: ServerResponse): void => this.fail(res, statusError(Status.NotFound));
+  protected readonly notFound = (res: Reply): void => this.fail(res, statusError(Status.NotFound));
 
   /** A node callback: Ok goes to `onOk`; any other outcome is answered with its error. */
-  protected whenOk(res: ServerResponse, onOk: (result: OkResult, node: string) => void): ResultCallback {
+  protected whenOk(res: Reply, onOk: (result: OkResult, node: string) => void): ResultCallback {
     return this.#reply(res, onOk as (result: Result, node: string) => void, false);
   }
 
   /** As {@link whenOk}, but NotFound goes to the route too, for routes that answer it themselves. */
-  protected whenOkOrMissing(res: ServerResponse, onResult: (result: Result, node: string) => void): ResultCallback {
+  protected whenOkOrMissing(res: Reply, onResult: (result: Result, node: string) => void): ResultCallback {
     return this.#reply(res, onResult, true);
   }
 
-  protected json(res: ServerResponse, status: number, json: string): void {
+  protected json(res: Reply, status: number, json: string): void {
     send(this.state, res, status, json + this.#suffix);
   }
 
-  protected fail(res: ServerResponse, error: unknown): void {
+  protected fail(res: Reply, error: unknown): void {
     sendError(this.state, res, error);
   }
 
-  #reply(res: ServerResponse, handle: (result: Result, node: string) => void, missingToo: boolean): ResultCallback {
+  #reply(res: Reply, handle: (result: Result, node: string) => void, missingToo: boolean): ResultCallback {
     return (error, result, node) => {
       if (error !== null) this.fail(res, error);
       else if (result!.status === Status.Ok || (missingToo && result!.status === Status.NotFound)) handle(result!, node);

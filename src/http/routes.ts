@@ -22,14 +22,16 @@ export interface RouteSpec {
   readonly open?: boolean;
   /** Exists only with --enable-debug. */
   readonly debug?: boolean;
+  /** Also answered by the fast path (src/http/fast/), below node:http, unless --no-fast-path: the hot data routes. */
+  readonly fast?: boolean;
 }
 
 export const ROUTES = {
   root: { pattern: '/', methods: ['GET', 'HEAD'], front: 'hono' },
-  seedGet: { pattern: '/get', methods: ['GET', 'HEAD'], front: 'raw' },
-  seedSet: { pattern: '/set', methods: ['POST'], front: 'raw' },
-  seedDelete: { pattern: '/del', methods: ['DELETE'], front: 'raw' },
-  key: { pattern: '/keys/:key', methods: ['GET', 'HEAD', 'PUT', 'DELETE'], front: 'raw', body: 'value' },
+  seedGet: { pattern: '/get', methods: ['GET', 'HEAD'], front: 'raw', fast: true },
+  seedSet: { pattern: '/set', methods: ['POST'], front: 'raw', fast: true },
+  seedDelete: { pattern: '/del', methods: ['DELETE'], front: 'raw', fast: true },
+  key: { pattern: '/keys/:key', methods: ['GET', 'HEAD', 'PUT', 'DELETE'], front: 'raw', body: 'value', fast: true },
   keyTtl: { pattern: '/keys/:key/ttl', methods: ['GET', 'HEAD'], front: 'raw' },
   keyIncr: { pattern: '/keys/:key/incr', methods: ['POST'], front: 'raw' },
   keyAppend: { pattern: '/keys/:key/append', methods: ['POST'], front: 'raw', body: 'value' },
@@ -56,6 +58,7 @@ export const ROUTES = {
 export type RouteName = keyof typeof ROUTES;
 export type RawRouteName = { [N in RouteName]: (typeof ROUTES)[N]['front'] extends 'raw' ? N : never }[RouteName];
 export type HonoRouteName = Exclude<RouteName, RawRouteName>;
+export type FastRouteName = { [N in RouteName]: (typeof ROUTES)[N] extends { fast: true } ? N : never }[RouteName];
 
 export interface Match {
   name: RouteName;

@@ -1,14 +1,13 @@
-import type { ServerResponse } from 'node:http';
 import { textToBytes } from '../bytes.js';
 import { CacheError, checkValueSize, ErrorCode } from '../errors.js';
 import { Op } from '../core/protocol.js';
 import { Want } from '../nodes/shared-reader.js';
 import { checkKeyLength, parseQuery, parseTtl } from './query.js';
-import { RawRoutes, type Found, type RawHandler, type RouteContext } from './respond.js';
+import { RawRoutes, type FastHandler, type Found, type Reply, type RouteContext } from './respond.js';
 
 /**
  * The seed's three routes, `/get`, `/set` and `/del` (src/http/routes.ts), answered straight from
- * node:http. Bodies keep the seed's exact shapes and its trailing newline. Values come from the
+ * node:http or the fast path (src/http/fast/). Bodies keep the seed's exact shapes and its trailing newline. Values come from the
  * query string only, as in the seed.
  */
 export class SeedRoutes extends RawRoutes {
@@ -17,16 +16,16 @@ export class SeedRoutes extends RawRoutes {
     super(context, '\n');
   }
 
-  readonly get: RawHandler = (_req, res, _params, query) => this.#get(res, keyOf(parseQuery(query)));
+  readonly get: FastHandler = (_req, res, _params, query) => this.#get(res, keyOf(parseQuery(query)));
 
-  readonly set: RawHandler = (_req, res, _params, query) => {
+  readonly set: FastHandler = (_req, res, _params, query) => {
     const params = parseQuery(query);
     this.#set(res, keyOf(params), params.get('value') ?? '', params.get('ttl'));
   };
 
-  readonly delete: RawHandler = (_req, res, _params, query) => this.#delete(res, keyOf(parseQuery(query)));
+  readonly delete: FastHandler = (_req, res, _params, query) => this.#delete(res, keyOf(parseQuery(query)));
 
-  #get(res: ServerResponse, key: string): void {
+  #get(res: Reply, key: string): void {
     if (key === '') throw new CacheError(ErrorCode.MissingParameter, "Missing 'key' parameter");
     checkKeyLength(key);
     this.readKey(res, key, Want.Text, this.#found, this.notFound);
@@ -36,7 +35,7 @@ export class SeedRoutes extends RawRoutes {
     this.json(res, 200, `{"key":${JSON.stringify(key)},"value":${JSON.stringify(text)},"node":"${node}"}`);
   };
 
-  #set(res: ServerResponse, key: string, value: string, ttl: string | undefined): void {
+  #set(res: Reply, key: string, value: string, ttl: string | undefined): void {
     if (key === '' || value === '') {
       throw new CacheError(ErrorCode.MissingParameter, "Both 'key' and 'value' parameters are required");
     }
@@ -49,7 +48,7 @@ export class SeedRoutes extends RawRoutes {
     }));
   }
 
-  #delete(res: ServerResponse, key: string): void {
+  #delete(res: Reply, key: string): void {
     if (key === '') throw new CacheError(ErrorCode.MissingParameter, '`key` parameter is required');
     checkKeyLength(key);
     // The seed answers 201 whether or not the key existed.

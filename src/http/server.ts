@@ -10,6 +10,7 @@ import { Notifications } from '../pubsub/notifications.js';
 import { RespServer } from '../resp/server.js';
 import { answerAndClose, clientErrorOf, headTooLarge } from './client-errors.js';
 import { createHandlers } from './handler.js';
+import { FastListener } from './fast/listener.js';
 import { HeaderBudget } from './header-budget.js';
 import type { ServerState } from './respond.js';
 
@@ -38,6 +39,10 @@ export interface RunningServer {
   port: number;
   cluster: Cluster;
   http: Server;
+  /** What listens on the HTTP port: the fast path's `net` server, or `http` itself with --no-fast-path. */
+  listener: NetServer;
+  /** Requests the fast path answered and connections it handed to node:http (undefined with --no-fast-path). */
+  fastPath: { readonly answers: number; readonly handoffs: number } | undefined;
   /** The RESP port's server, with --resp-port. */
   resp: RespServer | undefined;
   pubsub: PubSubHub;
@@ -71,15 +76,29 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
   const handlers = createHandlers(cluster, options, state, { version: VERSION, startedAt: Date.now(), maxValue: options.maxValue, maxBytesPerNode, pubsub }, pubsub);
   const maxHeadBytes = maxHeadBytesFor(options.maxValue);
   const budget = new HeaderBudget(options.headerMemory, (socket) => answerAndClose(socket, headTooLarge(maxHeadBytes)));
-  const http = createServer({ ...timeouts(options), maxHeaderSize: maxHeadBytes }, (req, res) => {
+  const serverTimeouts = timeouts(options);
+  const http = createServer({ ...serverTimeouts, maxHeaderSize: maxHeadBytes }, (req, res) => {
     budget.headParsed(req);
     handlers.request(req, res);
   });
   http.on('connection', (socket: Socket) => budget.watch(socket));
   // Errors below the routes (a malformed head, one too large, a timeout) get the JSON answer
   // every route gives, not node's bodiless one.
-  http.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerAndClose(socket, clientErrorOf(error, maxHeadBytes)));
-  if (options.maxConnections > 0) http.maxConnections = options.maxConnections;
+  const refuse = (socket: Socket, error: NodeJS.ErrnoException): void => answerAndClose(socket, clientErrorOf(error, maxHeadBytes));
+  http.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    // Bytes after a request that asked to close are not processed (RFC 9112 9.6): that request's
+    // answer still goes, then the connection closes; answering them would cut it off.
+    if (error.code === 'HPE_CLOSED_CONNECTION') return;
+    refuse(socket, error);
+  });
+  // The fast path listens, and hands connections to node:http; node tracks the connections it is
+  // handed (timeouts, closing the idle ones) once its server has said it listens.
+  const fast = options.noFastPath
+    ? undefined
+    : new FastListener(http, handlers.fast, { timeouts: serverTimeouts, headLimit: maxHeadBytes, refuse, watch: (socket, headBytes) => budget.watch(socket, headBytes) });
+  const listener: NetServer = fast?.server ?? http;
+  if (fast !== undefined) http.emit('listening');
+  if (options.maxConnections > 0) listener.maxConnections = options.maxConnections;
   // A client may shut down its sending side once its request is out (a TCP half-close). By
   // default node then drops the requests still waiting for a node's answer, unanswered; with
   // this it answers them and closes after the last.
@@ -91,13 +110,14 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
 
   try {
     await new Promise<void>((resolve, reject) => {
-      http.once('error', reject);
-      http.listen(options.port, options.host, () => {
-        http.off('error', reject);
+      listener.once('error', reject);
+      listener.listen(options.port, options.host, () => {
+        listener.off('error', reject);
         resolve();
       });
     });
   } catch (error) {
+    fast?.close();
     await cluster.close();
     throw error;
   }
@@ -106,12 +126,13 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
     try {
       resp = await RespServer.start(cluster, options, { version: VERSION, startedAt: Date.now(), maxBytesPerNode, pubsub, notifications });
     } catch (error) {
-      http.close();
+      listener.close();
+      fast?.close();
       await cluster.close();
       throw Object.assign(error as Error, { respPort: options.respPort });
     }
   }
-  const { port } = http.address() as AddressInfo;
+  const { port } = listener.address() as AddressInfo;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
 
   let draining: Promise<void> | undefined;
@@ -123,9 +144,15 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
       // Stop listening, but leave idle keep-alive connections open for a moment: http.close()
       // would cut them at once, and a request already on its way on one would be reset. During
       // the grace every request that arrives is answered with `Connection: close`.
-      const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(http, () => resolve()));
-      const grace = setTimeout(() => http.closeIdleConnections(), IDLE_GRACE_MS);
-      const deadline = setTimeout(() => http.closeAllConnections(), options.shutdownTimeout * 1000);
+      const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(listener, () => resolve()));
+      const grace = setTimeout(() => {
+        http.closeIdleConnections();
+        fast?.closeIdle();
+      }, IDLE_GRACE_MS);
+      const deadline = setTimeout(() => {
+        http.closeAllConnections();
+        fast?.closeAll();
+      }, options.shutdownTimeout * 1000);
       await Promise.all([closed, resp?.close(options.shutdownTimeout * 1000)]);
       clearTimeout(grace);
       clearTimeout(deadline);
@@ -136,6 +163,7 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
   const close = (): Promise<void> => {
     closing ??= drain().then(() => {
       budget.close();
+      fast?.close();
       notifications.close();
       relay?.close();
       return cluster.close();
@@ -143,7 +171,8 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
     return closing;
   };
 
-  return { url: `http://${host}:${port}`, port, cluster, http, resp, pubsub, drain, close };
+  const fastPath = fast === undefined ? undefined : handlers.metrics.fastPath;
+  return { url: `http://${host}:${port}`, port, cluster, http, listener, fastPath, resp, pubsub, drain, close };
 }
 
 /**
@@ -161,7 +190,7 @@ function maxHeadBytesFor(maxValue: number): number {
  * the deadline, a little later still on a busy loop; asking for the header deadline two intervals
  * early makes a slow client go within --header-timeout.
  */
-function timeouts(options: Options): ServerOptions {
+function timeouts(options: Options): Required<Pick<ServerOptions, 'headersTimeout' | 'requestTimeout' | 'keepAliveTimeout' | 'connectionsCheckingInterval'>> {
   const requestTimeout = options.requestTimeout * 1000;
   const headerTimeout = requestTimeout > 0 ? Math.min(options.headerTimeout * 1000, requestTimeout) : options.headerTimeout * 1000;
   const check = Math.min(500, Math.max(50, headerTimeout / 10));
