@@ -11,7 +11,7 @@
  *
  *   npm run bench:near-cache -- [--keys 1000000] [--rounds 3] [--seconds 5] [--changes 500]
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +19,7 @@ import { Redis } from 'ioredis';
 import { median, numberFlag } from './args.js';
 import { startRedis } from './resp.js';
 import { startCache, type Target } from './targets.js';
+import { preloadRedis, startWebdis } from './webdis.js';
 
 const KEYS = numberFlag('keys', 1_000_000);
 const ROUNDS = numberFlag('rounds', 3);
@@ -50,30 +51,6 @@ end
 function wrk(url: string, script: string): number {
   const out = execFileSync('wrk', ['-t1', '-c50', `-d${SECONDS}s`, '-s', script, url], { encoding: 'utf8' });
   return Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
-}
-
-async function preload(port: number): Promise<void> {
-  const client = new Redis({ port, host: '127.0.0.1' });
-  for (let from = 0; from < KEYS; from += 10_000) {
-    const pipeline = client.pipeline();
-    for (let i = from; i < Math.min(KEYS, from + 10_000); i++) pipeline.set(`key-${i}`, VALUE);
-    await pipeline.exec();
-  }
-  client.disconnect();
-}
-
-async function startWebdis(redisPort: number): Promise<{ url: string; stop: () => void }> {
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
-  const config = join(dir, 'webdis.json');
-  writeFileSync(config, JSON.stringify({ redis_host: '127.0.0.1', redis_port: redisPort, http_host: '127.0.0.1', http_port: port, daemonize: false, verbosity: 0, logfile: join(dir, 'webdis.log') }));
-  const child = spawn('webdis', [config], { stdio: 'ignore' });
-  for (let i = 0; i < 100; i++) {
-    const ok = await fetch(`http://127.0.0.1:${port}/PING`).then((r) => r.ok, () => false);
-    if (ok) return { url: `http://127.0.0.1:${port}`, stop: () => void child.kill('SIGTERM') };
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  child.kill('SIGKILL');
-  throw new Error('webdis did not start');
 }
 
 interface BackendFigures {
@@ -108,7 +85,7 @@ const percentile = (values: number[], p: number): number => [...values].sort((a,
 async function main(): Promise<void> {
   const redis = await startRedis();
   process.stdout.write(`preloading ${KEYS.toLocaleString('en-US')} keys into redis-server...\n`);
-  await preload(redis.port);
+  await preloadRedis(redis.port, KEYS, VALUE);
   const backend = `redis://127.0.0.1:${redis.port}`;
   const cache = await startCache('cache --backend', ['--backend', backend, '--nodes', `${NODES}`, '--cache-size', `${Math.ceil(KEYS / 10 / NODES)}`, '--max-memory', '0']);
   const other = await startCache('second cache server', ['--backend', backend]);

@@ -40,13 +40,15 @@ const CACHE = 'cache: 3 nodes, 2 replicas (defaults)';
 interface RespTarget {
   name: string;
   port: number;
+  /** Its process, when it is one of its own. */
+  pid?: number | undefined;
   stop(): Promise<void>;
 }
 
 /** A redis-server (no persistence) on a free port of 127.0.0.1, once it answers (the tests' fixture). */
 export async function startRedis(): Promise<RespTarget> {
   const redis = await RedisProcess.start();
-  return { name: REDIS, port: redis.port, stop: () => redis.close() };
+  return { name: REDIS, port: redis.port, pid: redis.pid, stop: () => redis.close() };
 }
 
 async function startCacheResp(): Promise<RespTarget> {

@@ -16,6 +16,7 @@ const path = (relative: string): string => fileURLToPath(new URL(relative, impor
 export const MAIN = path('../src/main.js');
 export const FLOOR = path('./floor.js');
 export const HONO_MAP = path('./hono-map.js');
+export const NET_FLOOR = path('./net-floor.js');
 
 /** Starts `script args` and resolves when it prints `listening on http://...`. */
 export function startTarget(name: string, script: string, args: string[], nodeFlags: string[] = []): Promise<Target> {
@@ -47,6 +48,7 @@ export function startTarget(name: string, script: string, args: string[], nodeFl
 }
 
 export const startFloor = (): Promise<Target> => startTarget('node:http floor', FLOOR, ['0']);
+export const startNetFloor = (): Promise<Target> => startTarget('net floor', NET_FLOOR, ['0']);
 export const startHonoMap = (): Promise<Target> => startTarget('Hono + Map', HONO_MAP, ['0']);
 /** The cache built in this tree, or in another checkout's `dist/` (`main`), for a side-by-side run. */
 export const startCache = (name: string, args: string[] = [], main = MAIN): Promise<Target> =>
