@@ -14,6 +14,10 @@
  * same way (the differential fuzz test, test/fast-path-fuzz.test.ts, checks it). Framing is
  * never shared: bytes are used either here or by node:http, never both, and a connection
  * handed off stays with node:http.
+ *
+ * Written here rather than taken from http-parser-js: that parser is lenient by design (it frames
+ * what llhttp refuses, which the hand-off must never take), and it costs 0.79 us a head against
+ * this scanner's 0.23 (a /get head, 1,000,000 parses, medians of 3; about 5% of a GET's CPU).
  */
 
 /** More header lines than this: handed off (node keeps the first 2,000 and drops the rest). */
