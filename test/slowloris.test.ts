@@ -96,3 +96,28 @@ t.test('a flood of headers from 300 connections: refused or cut, memory bounded,
   t.equal(failed, 0, `the ordinary client got every answer right meanwhile (${ok} GETs)`);
   t.ok(after.rssBytes - before.rssBytes < 128 * MIB, `RSS grew ${((after.rssBytes - before.rssBytes) / MIB).toFixed(1)} MB (bound: 128 MB)`);
 });
+
+t.test('a client that pipelines 100,000 requests and never reads holds neither memory nor others', async (t) => {
+  const server = await spawnServer([]);
+  t.teardown(() => server.child.kill('SIGKILL'));
+  const port = Number(new URL(server.url).port);
+  t.equal((await fetch(`${server.url}/keys/big`, { method: 'PUT', body: 'b'.repeat(4096) })).status, 201);
+  t.equal((await fetch(`${server.url}/set?key=k&value=v`, { method: 'POST' })).status, 201);
+  const before = await stats(server.url);
+  // 100,000 GETs of a 4 KiB value: 400 MB of answers, none of them read.
+  const greedy = connect(port, '127.0.0.1');
+  greedy.on('error', () => undefined);
+  greedy.pause();
+  const requests = Buffer.from('GET /keys/big HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(100_000), 'latin1');
+  await new Promise<void>((resolve) => greedy.once('connect', () => resolve()));
+  greedy.write(requests);
+  const client = ordinaryClient(server.url);
+  // The server reads the requests until its answers back up, then stops reading them.
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  const after = await stats(server.url);
+  const { ok, failed } = await client.stop();
+  greedy.destroy();
+  t.equal(failed, 0, `the ordinary client got every answer right meanwhile (${ok} GETs)`);
+  t.ok(ok > 0, 'and was served');
+  t.ok(after.rssBytes - before.rssBytes < 96 * MIB, `RSS grew ${((after.rssBytes - before.rssBytes) / MIB).toFixed(1)} MB with 400 MB of answers unread (bound: 96 MB)`);
+});
