@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
@@ -10,7 +10,7 @@ import { Notifications } from '../pubsub/notifications.js';
 import { RespServer } from '../resp/server.js';
 import { answerAndClose, clientErrorOf, headTooLarge } from './client-errors.js';
 import { createHandlers } from './handler.js';
-import { FastListener } from './fast/listener.js';
+import { FastListener, type ServerTimeouts } from './fast/listener.js';
 import { HeaderBudget } from './header-budget.js';
 import type { ServerState } from './respond.js';
 
@@ -190,7 +190,7 @@ function maxHeadBytesFor(maxValue: number): number {
  * the deadline, a little later still on a busy loop; asking for the header deadline two intervals
  * early makes a slow client go within --header-timeout.
  */
-function timeouts(options: Options): Required<Pick<ServerOptions, 'headersTimeout' | 'requestTimeout' | 'keepAliveTimeout' | 'connectionsCheckingInterval'>> {
+function timeouts(options: Options): ServerTimeouts {
   const requestTimeout = options.requestTimeout * 1000;
   const headerTimeout = requestTimeout > 0 ? Math.min(options.headerTimeout * 1000, requestTimeout) : options.headerTimeout * 1000;
   const check = Math.min(500, Math.max(50, headerTimeout / 10));

@@ -2,8 +2,11 @@ import type { Server as HttpServer, ServerOptions } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import { FastConnection, type FastRoutes, type FastSite } from './connection.js';
 
+/** node:http's timeouts, which the fast path keeps for the connections it holds. */
+export type ServerTimeouts = Required<Pick<ServerOptions, 'headersTimeout' | 'requestTimeout' | 'keepAliveTimeout' | 'connectionsCheckingInterval'>>;
+
 export interface FastSettings {
-  timeouts: Required<Pick<ServerOptions, 'headersTimeout' | 'requestTimeout' | 'keepAliveTimeout' | 'connectionsCheckingInterval'>>;
+  timeouts: ServerTimeouts;
   /** The longest request head (node:http's maxHeaderSize). */
   headLimit: number;
   refuse: FastSite['refuse'];
@@ -25,7 +28,6 @@ export class FastListener {
   readonly #connections = new Set<FastConnection>();
   readonly #sweep: NodeJS.Timeout;
   readonly #site: FastSite;
-
   readonly #watch: FastSettings['watch'];
 
   constructor(http: HttpServer, routes: FastRoutes, settings: FastSettings) {
@@ -88,7 +90,7 @@ export class FastListener {
     socket.resume();
   }
 
-  #check(timeouts: { headersTimeout: number; requestTimeout: number; keepAliveTimeout: number }): void {
+  #check(timeouts: ServerTimeouts): void {
     const now = Date.now();
     for (const connection of this.#connections) {
       const started = connection.requestStart;
