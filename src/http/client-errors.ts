@@ -10,13 +10,16 @@ import { errorBody } from './respond.js';
  * same JSON error every route answers with. The connection is closed after it: its bytes can
  * no longer be framed. Nothing is written on a connection the client has reset.
  */
-export function answerAndClose(socket: Socket, error: CacheError, deferred = false): void {
+export function answerAndClose(socket: Socket, error: CacheError): void {
+  // The answers to the requests before the bad one go first (pipelined requests whose answers
+  // wait for a node): the error is the bad request's answer, never one of theirs.
+  whenAnswered(socket, () => writeAndClose(socket, error));
+}
+
+function writeAndClose(socket: Socket, error: CacheError): void {
   // Answered already (the header budget and node's parser can both refuse one head): the answer
   // is on its way, and destroying the socket now would send a reset that overtakes it.
   if (socket.writableEnded) return;
-  // The answers to the requests before the bad one go first (pipelined requests whose answers
-  // wait for a node): the error is the bad request's answer, never one of theirs.
-  if (!deferred) return whenAnswered(socket, () => answerAndClose(socket, error, true));
   if (!socket.writable) {
     socket.destroy();
     return;

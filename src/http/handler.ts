@@ -136,8 +136,7 @@ export function createHandlers(cluster: Cluster, options: Options, state: Server
   // 413, 501): those, and a body where its route reads none, are node:http's (a hand-off).
   const fast: FastRoutes = {
     route(head) {
-      const q = head.target.indexOf('?');
-      const match = routes.match(q < 0 ? head.target : head.target.slice(0, q));
+      const match = routes.match(head.path);
       if (match?.route.fast !== true || !allows(match.route, head.method)) return undefined;
       if (match.route.open !== true && !authorized(head.authorization)) return undefined;
       return head.contentLength > bodyLimit(match.route, head.method) ? undefined : match;
@@ -145,9 +144,8 @@ export function createHandlers(cluster: Cluster, options: Options, state: Server
     run(match, head, body, answer) {
       metrics.start(answer);
       metrics.route(answer, match.route.pattern);
-      const q = head.target.indexOf('?');
       try {
-        fastRaw[match.name as FastRouteName]({ method: head.method, body }, answer, match.params, q < 0 ? '' : head.target.slice(q + 1));
+        fastRaw[match.name as FastRouteName]({ method: head.method, body }, answer, match.params, head.query);
       } catch (error) {
         sendError(state, answer, error);
       }

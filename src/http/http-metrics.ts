@@ -59,28 +59,9 @@ export class HttpMetrics {
     (res as Timed)[ROUTE] = pattern;
   }
 
-  /** Registers `cache_http_requests_total`, `cache_http_request_duration_seconds` and the fast path's counts on `registry`. */
+  /** Registers `cache_http_requests_total` and `cache_http_request_duration_seconds` on `registry` (the fast path's counts are read by src/http/metrics.ts). */
   register(registry: Registry): void {
     const figures = this.#routes;
-    const fastPath = this.fastPath;
-    new Counter({
-      name: 'cache_http_fast_path_answers_total',
-      help: 'HTTP requests answered by the fast path, below node:http',
-      registers: [registry],
-      collect() {
-        this.reset();
-        this.inc(fastPath.answers);
-      },
-    });
-    new Counter({
-      name: 'cache_http_fast_path_handoffs_total',
-      help: 'Connections the fast path handed to node:http at a request outside what it frames itself',
-      registers: [registry],
-      collect() {
-        this.reset();
-        this.inc(fastPath.handoffs);
-      },
-    });
     new Counter({
       name: 'cache_http_requests_total',
       help: 'HTTP requests answered, by route pattern and status',

@@ -57,6 +57,10 @@ export function createMetrics(cluster: Cluster, http: HttpMetrics, pubsub: PubSu
   const single = <S>(read: () => S, rows: ReadonlyArray<readonly ['gauge' | 'counter', string, string, keyof S]>): void => {
     for (const [kind, name, help, field] of rows) define(kind, name, help, false, () => Promise.resolve([['', Number(read()[field])]]));
   };
+  single(() => http.fastPath, [
+    ['counter', 'cache_http_fast_path_answers_total', 'HTTP requests answered by the fast path, below node:http', 'answers'],
+    ['counter', 'cache_http_fast_path_handoffs_total', 'Connections the fast path handed to node:http at a request outside what it frames itself', 'handoffs'],
+  ]);
   single((): PubSubStats => pubsub.stats(), [
     ['gauge', 'cache_pubsub_channels', 'Pub/sub channels with at least one subscriber', 'channels'],
     ['gauge', 'cache_pubsub_patterns', 'Pub/sub patterns with at least one subscriber', 'patterns'],

@@ -4,6 +4,11 @@ import type { Socket } from 'node:net';
 /** Methods without effects (RFC 9110 9.2.1): they may run beside each other. */
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+/** Whether `method` has no effects: requests after an unsafe one on a connection wait for its answer (node:http here, the fast path in src/http/fast/connection.ts). */
+export function isSafe(method: string): boolean {
+  return SAFE.has(method);
+}
+
 /** Per connection: unsafe requests started and not yet answered, and the requests held behind them. */
 interface Order {
   unsafe: number;
@@ -33,7 +38,7 @@ export function inOrder(req: IncomingMessage, res: ServerResponse, handle: (req:
   const socket = req.socket as Ordered;
   (socket[PENDING] ??= new Set()).add(res);
   (res as Answer)[SOCKET] = socket;
-  const safe = SAFE.has(req.method ?? 'GET');
+  const safe = isSafe(req.method ?? 'GET');
   let order = socket[ORDER];
   if (order === undefined) {
     if (safe) return handle(req, res);

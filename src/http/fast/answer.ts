@@ -1,4 +1,5 @@
 import { STATUS_CODES, type OutgoingHttpHeaders } from 'node:http';
+import { isSafe } from '../order.js';
 import type { Reply } from '../respond.js';
 import type { Head } from './scan.js';
 
@@ -6,9 +7,6 @@ import type { Head } from './scan.js';
 export interface AnswerSink {
   answered(answer: FastAnswer): void;
 }
-
-/** Methods with effects: a request after one waits for its answer (RFC 9112 9.3.2), as src/http/order.ts does for node:http. */
-const UNSAFE = new Set(['POST', 'PUT', 'DELETE']);
 
 /**
  * One fast-path request's answer, written by the same route code as node:http's ServerResponse
@@ -39,7 +37,8 @@ export class FastAnswer implements Reply {
   constructor(sink: AnswerSink, head: Head, keepAliveSeconds: number) {
     this.#sink = sink;
     this.shouldKeepAlive = head.keepAlive;
-    this.unsafe = UNSAFE.has(head.method);
+    // A request after an unsafe one waits for its answer (RFC 9112 9.3.2), as on node:http.
+    this.unsafe = !isSafe(head.method);
     this.#bodyless = head.method === 'HEAD';
     this.#http10 = head.http10;
     this.#keepAliveSeconds = keepAliveSeconds;

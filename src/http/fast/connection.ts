@@ -17,7 +17,8 @@ export interface FastRoutes {
 }
 
 /** What a connection needs from the fast path's server (src/http/fast/listener.ts). */
-export interface FastSite extends FastRoutes {
+export interface FastSite {
+  readonly routes: FastRoutes;
   readonly keepAliveSeconds: number;
   /** The longest head framed here (node's limit, --max-value's: see src/http/server.ts); a longer one is node:http's. */
   readonly headLimit: number;
@@ -53,7 +54,7 @@ export class FastConnection implements AnswerSink {
   headDone = false;
   /** Since when the connection has had nothing in progress (for the keep-alive timeout). */
   idleSince = 0;
-  /** No more requests are read: a `Connection: close`, the client's end, a hand-off, an error. */
+  /** No more requests are read: after a request that closes the connection, at a hand-off, past a timeout. */
   #stopped = false;
   #handingOff = false;
   #ended = false;
@@ -105,7 +106,7 @@ export class FastConnection implements AnswerSink {
       this.#out += next.out!;
       this.#outEncoding = next.encoding;
       next.writableFinished = true;
-      this.#site.written(next);
+      this.#site.routes.written(next);
       if (next.last) {
         this.#stopped = true;
         this.#queue.length = 0;
@@ -179,7 +180,7 @@ export class FastConnection implements AnswerSink {
           this.#searched = inbox.length;
           break;
         }
-        const match = head === HAND_OFF ? undefined : this.#site.route(head);
+        const match = head === HAND_OFF ? undefined : this.#site.routes.route(head);
         if (head === HAND_OFF || match === undefined) {
           this.#handOffAt(at);
           return;
@@ -196,7 +197,7 @@ export class FastConnection implements AnswerSink {
         if (!head.keepAlive) this.#stopped = true;
         if (answer.unsafe) this.#unsafe++;
         this.#queue.push(answer);
-        this.#site.run(match, head, body, answer);
+        this.#site.routes.run(match, head, body, answer);
       }
     } finally {
       this.#running = false;

@@ -35,12 +35,9 @@ export class FastListener {
     this.#http = http;
     this.#watch = settings.watch;
     this.#site = {
+      routes,
       keepAliveSeconds: Math.floor(timeouts.keepAliveTimeout / 1000),
       headLimit: settings.headLimit,
-      route: (head) => routes.route(head),
-      run: (match, head, body, answer) => routes.run(match, head, body, answer),
-      written: (answer) => routes.written(answer),
-      handedOff: () => routes.handedOff(),
       handOff: (connection, rest) => this.#handOff(connection, rest),
       refuse,
     };
@@ -72,7 +69,7 @@ export class FastListener {
   #handOff(connection: FastConnection, rest: Buffer): void {
     const socket = connection.socket;
     this.#connections.delete(connection);
-    this.#site.handedOff();
+    this.#site.routes.handedOff();
     if (socket.readableEnded) {
       // The client has ended its side already: node:http is told what the stream told the fast
       // path, the bytes and then the end.

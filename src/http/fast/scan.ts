@@ -31,8 +31,10 @@ export const HAND_OFF = 1;
 /** A request head the fast path framed. */
 export interface Head {
   method: string;
-  /** The request target, in origin form (it starts with `/`). */
-  target: string;
+  /** The request target's path (origin form: it starts with `/`), still percent-encoded. */
+  path: string;
+  /** What follows its first `?` ('' without one). */
+  query: string;
   http10: boolean;
   /** Whether the connection stays open after the answer (llhttp's rule: 1.1 unless `close`; 1.0 only with `keep-alive`). */
   keepAlive: boolean;
@@ -57,10 +59,10 @@ const VERSION = Buffer.from('HTTP/1.', 'latin1');
 
 /**
  * The head at the start of `bytes[start..end)`: a {@link Head}, {@link INCOMPLETE} or {@link HAND_OFF}.
- * `searched` is how far an earlier call found no blank line (`start` if none did): a slow head is looked at again only
- * once its blank line has come (so one sent a byte at a time is not scanned again from its start
- * on each byte). One pass over the bytes, no string made but the method's, the target and the
- * Authorization value.
+ * `searched` is how far an earlier call found no blank line (`start` if none did): a slow head
+ * is looked at again only once its blank line has come (so one sent a byte at a time is not
+ * scanned again from its start on each byte). One pass over the bytes; the only strings made are
+ * the path, the query and the Authorization value (the method is one of five constants).
  */
 export function scanHead(bytes: Buffer, start: number, end: number, searched: number, limit: number): Head | typeof INCOMPLETE | typeof HAND_OFF {
   // A head longer than `limit` bytes is node:http's (whose own limit counts fewer of its bytes:
@@ -78,15 +80,18 @@ function parseHead(bytes: Buffer, start: number, end: number): Head | typeof INC
   if (typeof method !== 'string') return method;
   let i = start + method.length + 1;
   const targetStart = i;
+  let questionMark = -1;
   for (; i < end; i++) {
     const c = bytes[i]!;
     if (c === SP) break;
+    if (c === 0x3f && questionMark < 0) questionMark = i;
     // A request target: visible ASCII only (0x21-0x7E), as llhttp takes it.
     if (c < 0x21 || c > 0x7e) return HAND_OFF;
   }
   if (i + 11 > end) return INCOMPLETE;
   if (i === targetStart || bytes[targetStart] !== 0x2f) return HAND_OFF;
-  const target = bytes.toString('latin1', targetStart, i);
+  const path = bytes.toString('latin1', targetStart, questionMark < 0 ? i : questionMark);
+  const query = questionMark < 0 ? '' : bytes.toString('latin1', questionMark + 1, i);
   i++;
   // `HTTP/1.1` or `HTTP/1.0`, then the line's end.
   const minor = bytes[i + 7];
@@ -167,7 +172,8 @@ function parseHead(bytes: Buffer, start: number, end: number): Head | typeof INC
   if (!http10 && !host) return HAND_OFF;
   return {
     method,
-    target,
+    path,
+    query,
     http10,
     keepAlive: http10 ? keepAlive : !close,
     contentLength: contentLength < 0 ? 0 : contentLength,
@@ -202,23 +208,21 @@ const enum Name {
   Refused,
 }
 
-/** The header names the scanner looks at, by length; their bytes are compared without case. */
-const NAMES: ReadonlyMap<number, ReadonlyArray<[string, Name]>> = new Map([
-  [2, [['te', Name.Refused]]],
-  [4, [['host', Name.Host]]],
-  [6, [['expect', Name.Refused]]],
-  [7, [['upgrade', Name.Refused]]],
-  [10, [['connection', Name.Connection]]],
-  [13, [['authorization', Name.Authorization]]],
-  [14, [['content-length', Name.ContentLength]]],
-  [17, [['transfer-encoding', Name.Refused]]],
+/** The header names the scanner looks at, by length (no two share one); their bytes are compared without case. */
+const NAMES: ReadonlyMap<number, readonly [string, Name]> = new Map([
+  [2, ['te', Name.Refused]],
+  [4, ['host', Name.Host]],
+  [6, ['expect', Name.Refused]],
+  [7, ['upgrade', Name.Refused]],
+  [10, ['connection', Name.Connection]],
+  [13, ['authorization', Name.Authorization]],
+  [14, ['content-length', Name.ContentLength]],
+  [17, ['transfer-encoding', Name.Refused]],
 ]);
 
 function nameOf(bytes: Buffer, start: number, length: number): Name {
-  const candidates = NAMES.get(length);
-  if (candidates === undefined) return Name.Other;
-  for (const [text, name] of candidates) if (sameText(bytes, start, text)) return name;
-  return Name.Other;
+  const candidate = NAMES.get(length);
+  return candidate !== undefined && sameText(bytes, start, candidate[0]) ? candidate[1] : Name.Other;
 }
 
 /** `bytes` at `start` are `lower` but for case (`lower` is letters and `-` only: OR-ing 0x20 lowercases a letter and maps no other tchar onto one). */
