@@ -16,12 +16,12 @@ t.test('items of every size come back byte for byte, key and value', async (t) =
   const handles = sizes.map((size, i) => put(arena, bytes(size, i)));
   sizes.forEach((size, i) => {
     if (arena.read(handles[i]!, size) !== bytes(size, i)) t.fail(`${size} bytes changed`);
-    if (arena.keyOf(handles[i]!) !== 'key') t.fail(`the key of ${size} bytes changed`);
+    if (arena.keyAt(handles[i]!) !== 'key') t.fail(`the key of ${size} bytes changed`);
   });
   const all = Buffer.from(Array.from({ length: 256 }, (_, i) => i)).toString('latin1');
   t.equal(arena.read(put(arena, all), 256), all, 'bytes 0x00-0xFF');
   const key = 'clé 🔑';
-  t.equal(arena.keyOf(arena.store(key, Buffer.byteLength(key), 'v')), key, 'a UTF-8 key');
+  t.equal(arena.keyAt(arena.store(key, Buffer.byteLength(key), 'v')), key, 'a UTF-8 key');
 });
 
 t.test('a slot wastes at most a fifth of it (and 8 bytes of rounding)', async (t) => {
@@ -83,4 +83,27 @@ t.test('the HTTP thread is told of each shared page once, and of pages let go; i
   arena.free(big);
   const d = put(arena, bytes(100));
   t.ok(pageOf(d) > pageOf(b), 'a new page gets a new id');
+});
+
+t.test('memory handed over is cut into pages before any page is made, and counted only as it is used', async (t) => {
+  const arena = new Arena({ pageBytes: 4096 });
+  const handed = new SharedArrayBuffer(16 + 2 * 4096 + 100);
+  arena.reuse(handed, 16);
+  t.equal(arena.bytes, 0, 'nothing counted yet');
+  // Items of 3,000 bytes: one a page.
+  const handles = [0, 1, 2].map((i) => put(arena, bytes(2990, i)));
+  const made = arena.takeUpdate()!.pages!;
+  t.same(
+    made.map(([, buffer, offset, length]) => [buffer === handed, offset, length]),
+    [
+      [true, 16 + 4096, 4096],
+      [true, 16, 4096],
+      [false, 0, 4096],
+    ],
+    'two whole pages fit after the offset; the third page is new memory',
+  );
+  t.equal(arena.bytes, 3 * 4096);
+  handles.forEach((handle, i) => t.equal(arena.read(handle, 2990), bytes(2990, i), `item ${i} reads back`));
+  const view = Buffer.from(handed);
+  t.equal(view.readUInt16LE(16 + 4096), 3, 'the first item (its key length) is in the handed-over memory');
 });

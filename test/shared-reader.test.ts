@@ -1,7 +1,7 @@
 import t from 'tap';
 import fc from 'fast-check';
 import { Lookup, SharedReader, Want } from '../src/nodes/shared-reader.js';
-import { sharedClock } from '../src/core/shared-layout.js';
+import { sharedClock, type SharedUpdate } from '../src/core/shared-layout.js';
 import { Store } from '../workers/store.js';
 
 /** A store and a reader of its shared memory in one thread: what the reader sees after each step. */
@@ -105,4 +105,45 @@ t.test('expiry, key bytes and the sizes the reader reports', async (t) => {
   t.equal(reader.read('text', Want.Text), Lookup.Found);
   t.equal(reader.value, 'ünï', 'decoded as UTF-8 on request');
   t.equal(reader.read('x'.repeat(1100), Want.Bytes), Lookup.Unknown, 'a key longer than any held is left to the node');
+});
+
+t.test("a replaced table's memory becomes pages once the reader has a newer table, not before, and not while a pass reads it", async (t) => {
+  const store = new Store();
+  const reader = new SharedReader('node-1');
+  const tables: SharedArrayBuffer[] = [];
+  const fromTables = new Set<SharedArrayBuffer>();
+  const apply = (update: SharedUpdate | undefined): void => {
+    if (update === undefined) return;
+    if (update.table !== undefined) tables.push(update.table);
+    for (const [, buffer] of update.pages ?? []) if (tables.includes(buffer)) fromTables.add(buffer);
+    reader.apply(update);
+  };
+  // Items of 69 bytes, 72-byte slots: a new 1 MiB page every 14,563 keys.
+  const value = (i: number): string => `${String(i).padStart(8, '0')}${'v'.repeat(52)}`;
+  let next = 0;
+  const fill = (to: number, sync: boolean): void => {
+    for (; next < to; next++) {
+      store.set(`k${next}`, value(next));
+      if (sync && next % 1000 === 0) apply(store.takeUpdate());
+    }
+  };
+  fill(24_000, true);
+  const first = tables.at(-1)!;
+  t.equal(first.byteLength, 16 + 32_768 * 32, 'the reader has the table of 32,768 buckets (one page of memory)');
+  fill(40_000, false); // the table is replaced at 24,577 keys, and a page is made after
+  const update = store.takeUpdate()!;
+  t.notOk(update.pages?.some(([, buffer]) => buffer === first), 'no page is cut from the table the reader still reads');
+  apply(update);
+  const pass = store.keys();
+  pass.next();
+  const second = tables.at(-1)!;
+  fill(80_000, true); // the second table is replaced at 49,153 keys, while the pass walks it
+  t.ok(tables.length > 2, 'the reader has the third table');
+  t.same([...fromTables], [first], "the first table's memory is used once the reader has the second; the second is walked");
+  for (const _ of pass);
+  fill(110_000, true);
+  t.ok(fromTables.has(second), "once the pass is over the second table's memory is used too");
+  const wrong: number[] = [];
+  for (let i = 0; i < next; i++) if (reader.read(`k${i}`, Want.Bytes) !== Lookup.Found || reader.value !== value(i)) wrong.push(i);
+  t.same(wrong, [], 'every key reads back from shared memory, on pages cut from old tables too');
 });

@@ -11,7 +11,8 @@
  * Slot sizes grow by 1.25 from 32 bytes to 1 MiB (so an item wastes at most a fifth of its slot);
  * an item larger than a page gets private memory of its own, which the HTTP thread never maps
  * (it reads such values by message). Pages come from one pool of at most `limit` bytes; a page
- * whose slots are all free is kept for any size class. Pure (no threads, no I/O).
+ * whose slots are all free is kept for any size class. A page may also be cut from memory handed
+ * over by {@link reuse} (a replaced index table) rather than made. Pure (no threads, no I/O).
  */
 import { SLOT_GROWTH, SMALLEST_SLOT_BYTES } from '../src/core/limits.js';
 import { ITEM_HEADER_BYTES, PRIVATE_PAGE_BASE, type SharedUpdate } from '../src/core/shared-layout.js';
@@ -59,8 +60,10 @@ export class Arena {
   readonly #spare: Page[] = [];
   #bytes = 0;
   /** Pages made and let go since {@link takeUpdate}. */
-  #made: Array<[number, SharedArrayBuffer]> = [];
+  #made: NonNullable<SharedUpdate['pages']> = [];
   #released: number[] = [];
+  /** Page-sized pieces of memory handed over by {@link reuse}, used before any is made. */
+  readonly #reusable: Array<[shared: SharedArrayBuffer, offset: number]> = [];
 
   constructor(options: ArenaOptions = {}) {
     this.limit = options.limit ?? 0;
@@ -107,6 +110,11 @@ export class Arena {
     return page.id * OFFSET_SPAN + offset;
   }
 
+  /** Takes shared memory nothing else uses any more (from `offset` on) to cut future pages from; counted as they are. */
+  reuse(shared: SharedArrayBuffer, offset: number): void {
+    for (let at = offset; at + this.pageBytes <= shared.byteLength; at += this.pageBytes) this.#reusable.push([shared, at]);
+  }
+
   /** The value of an item `length` bytes long. */
   read(handle: number, length: number): string {
     const buffer = this.#pageOf(handle).buffer;
@@ -125,11 +133,6 @@ export class Arena {
   /** The key's length in bytes of an item in use. */
   keyBytes(handle: number): number {
     return this.#pageOf(handle).buffer.readUInt16LE(offsetOf(handle));
-  }
-
-  /** The key of an item in use. */
-  keyOf(handle: number): string {
-    return this.keyAt(handle)!;
   }
 
   /** Whether the item's key is the first `length` bytes of `key`. */
@@ -163,8 +166,8 @@ export class Arena {
     if (all) {
       this.#made = [];
       this.#released = [];
-      const pages: Array<[number, SharedArrayBuffer]> = [];
-      for (const page of this.#pages) if (page?.shared !== undefined) pages.push([page.id, page.shared]);
+      const pages: NonNullable<SharedUpdate['pages']> = [];
+      for (const page of this.#pages) if (page?.shared !== undefined) pages.push(sharedPart(page.id, page.shared, page.buffer));
       return { pages };
     }
     if (this.#made.length === 0 && this.#released.length === 0) return undefined;
@@ -199,10 +202,11 @@ export class Arena {
   #newPage(): Page | undefined {
     if (!this.#room(this.pageBytes)) return undefined;
     this.#bytes += this.pageBytes;
-    const shared = new SharedArrayBuffer(this.pageBytes);
-    const page: Page = { id: this.#pages.length, buffer: Buffer.from(shared), shared, slotBytes: 0, sizeClass: 0, fresh: 0, free: [], used: 0 };
+    const [shared, offset] = this.#reusable.pop() ?? [new SharedArrayBuffer(this.pageBytes), 0];
+    const buffer = Buffer.from(shared, offset, this.pageBytes);
+    const page: Page = { id: this.#pages.length, buffer, shared, slotBytes: 0, sizeClass: 0, fresh: 0, free: [], used: 0 };
     this.#pages.push(page);
-    this.#made.push([page.id, shared]);
+    this.#made.push(sharedPart(page.id, shared, buffer));
     return page;
   }
 
@@ -239,6 +243,10 @@ export class Arena {
     this.#partial[page.sizeClass]!.delete(page);
     this.#spare.push(page);
   }
+}
+
+function sharedPart(id: number, shared: SharedArrayBuffer, buffer: Buffer): [number, SharedArrayBuffer, number, number] {
+  return [id, shared, buffer.byteOffset, buffer.length];
 }
 
 /** The page id of a handle (what an index bucket records, with {@link offsetOf}). */

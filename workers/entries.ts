@@ -3,8 +3,9 @@ import { MAX_KEY_BYTES } from '../src/core/limits.js';
 import { EMPTY, homeBucket, type SharedUpdate } from '../src/core/shared-layout.js';
 import { Arena, handleOf, offsetOf, pageOf, type ArenaOptions } from './arena.js';
 import { SampledLru } from './eviction.js';
-import { IndexTable, MIN_CAPACITY } from './index-table.js';
+import { BUCKETS_OFFSET, IndexTable, MIN_CAPACITY } from './index-table.js';
 import { KeyCursor, type Walked } from './key-cursor.js';
+import { ReplacedTables } from './replaced-tables.js';
 
 /**
  * A node's entries in shared memory: the items in the {@link Arena}, the {@link IndexTable} that
@@ -28,6 +29,7 @@ export class Entries implements Walked {
   readonly #key = Buffer.allocUnsafe(MAX_KEY_BYTES + 4);
   /** Passes over the keys under way: they hear of moves and of the table's replacement. */
   readonly #cursors = new Set<KeyCursor>();
+  readonly #replaced = new ReplacedTables();
 
   constructor(arena: ArenaOptions, random?: () => number) {
     this.#arena = new Arena(arena);
@@ -80,6 +82,7 @@ export class Entries implements Walked {
    * bucket no longer points at it.
    */
   write(key: string, keyBytes: number, value: string, expiresAt: number, tick: number, held: number | undefined): number {
+    if (this.#replaced.pending) this.#replaced.recycle(this.#table, this.#walked, this.#reuse);
     const handle = this.#arena.store(key, keyBytes, value);
     if (handle < 0) return -1;
     const page = pageOf(handle);
@@ -104,7 +107,7 @@ export class Entries implements Walked {
   }
 
   keyOf(bucket: number): string {
-    return this.#arena.keyOf(this.#handle(bucket));
+    return this.#arena.keyAt(this.#handle(bucket))!;
   }
 
   /** The key's length in UTF-8 bytes, from its item (no string is made). */
@@ -198,7 +201,13 @@ export class Entries implements Walked {
     this.#replace(next);
   }
 
+  /** Whether a pass reads `table` (passes are few, and this runs only while a table waits). */
+  readonly #walked = (table: IndexTable): boolean => [...this.#cursors].some((cursor) => cursor.table === table);
+
+  readonly #reuse = (table: IndexTable): void => this.#arena.reuse(table.buffer, BUCKETS_OFFSET);
+
   #replace(next: IndexTable): void {
+    this.#replaced.add(this.#table);
     this.#table.retire();
     this.#table = next;
     this.#newTable = next.buffer;

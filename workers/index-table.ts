@@ -3,6 +3,7 @@ import {
   ENTRY_WORDS,
   EXPIRES,
   HASH,
+  HEADER_ADOPTED,
   HEADER_CAPACITY,
   HEADER_STATE,
   HEADER_WORDS,
@@ -128,6 +129,11 @@ export class IndexTable implements UseTicks {
     return into;
   }
 
+  /** Whether the HTTP thread has taken this table in hand, and so reads no older one. */
+  get adopted(): boolean {
+    return Atomics.load(this.#words, HEADER_ADOPTED) === 1;
+  }
+
   /** Marks the table as no longer written: readers that find it so ask the node instead. */
   retire(): void {
     Atomics.store(this.#words, HEADER_STATE, TABLE_RETIRED);
@@ -167,6 +173,9 @@ export class IndexTable implements UseTicks {
     this.#words[base(bucket) + USED] = tick;
   }
 }
+
+/** Where the buckets start: the header before them stays as it is for as long as the buffer lives. */
+export const BUCKETS_OFFSET = HEADER_WORDS * 4;
 
 function base(bucket: number): number {
   return HEADER_WORDS + bucket * ENTRY_WORDS;

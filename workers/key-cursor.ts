@@ -34,6 +34,11 @@ export class KeyCursor implements IterableIterator<string> {
     this.#table = entries.table;
   }
 
+  /** The table it walks (the current one, or one replaced since it began). */
+  get table(): IndexTable {
+    return this.#table;
+  }
+
   [Symbol.iterator](): this {
     return this;
   }

@@ -16,7 +16,10 @@
  * finds no key checks that no move began or ended during its probe before it answers a miss
  * (a hit is proven by the bucket's own counter). A larger table is a new buffer, and the old one
  * is marked {@link TABLE_RETIRED} before the node writes anything elsewhere, so a reader that
- * finds it retired asks the node instead (by message) until it has the new one.
+ * finds it retired asks the node instead (by message) until it has the new one. Once the reader
+ * has taken a newer table in hand ({@link HEADER_ADOPTED}) it never reads an older one again, and
+ * the node makes the older one's memory into arena pages (workers/entries.ts): a table that
+ * doubles leaves nothing behind waiting for both threads' garbage collectors.
  */
 
 /** Header words of an index table. */
@@ -24,6 +27,8 @@ export const HEADER_STATE = 0;
 export const HEADER_CAPACITY = 1;
 /** Odd while the writer moves entries back after a delete; counts the moves (see below). */
 export const HEADER_MOVES = 2;
+/** 1 once the HTTP thread reads this table: from then on it reads no older one. */
+export const HEADER_ADOPTED = 3;
 export const HEADER_WORDS = 4;
 export const TABLE_LIVE = 0;
 export const TABLE_RETIRED = 1;
@@ -69,8 +74,8 @@ export function tickOf(time: number): number {
 export interface SharedUpdate {
   /** The current index table, when it is new. */
   table?: SharedArrayBuffer;
-  /** New arena pages, by id. */
-  pages?: Array<[id: number, buffer: SharedArrayBuffer]>;
+  /** New arena pages, by id: `bytes` of `buffer` from `offset` (a page may be part of a replaced table). */
+  pages?: Array<[id: number, buffer: SharedArrayBuffer, offset: number, bytes: number]>;
   /** Pages the node no longer uses (their ids are never given out again). */
   released?: number[];
 }

@@ -5,6 +5,7 @@ import {
   ENTRY_WORDS,
   EXPIRES,
   HASH,
+  HEADER_ADOPTED,
   HEADER_CAPACITY,
   HEADER_STATE,
   HEADER_WORDS,
@@ -79,12 +80,15 @@ export class SharedReader {
   }
 
   apply(update: SharedUpdate): void {
-    for (const [id, buffer] of update.pages ?? []) this.#pages[id] = Buffer.from(buffer);
+    for (const [id, buffer, offset, bytes] of update.pages ?? []) this.#pages[id] = Buffer.from(buffer, offset, bytes);
     for (const id of update.released ?? []) this.#pages[id] = undefined;
     if (update.table !== undefined) {
       this.#words = new Int32Array(update.table);
       this.#floats = new Float64Array(update.table);
       this.#capacity = this.#words[HEADER_CAPACITY]!;
+      // This thread reads one table at a time, and never an older one again: the node may now
+      // reuse the older ones' memory.
+      Atomics.store(this.#words, HEADER_ADOPTED, 1);
     }
   }
 
