@@ -30,6 +30,8 @@ const SCENARIOS: RespScenario[] = [
   { name: 'SET', args: ['-t', 'set', '-r', `${KEYS}`], requests: 200_000 },
   { name: 'GET 1 KiB', args: ['-t', 'get', '-r', '1000', '-d', '1024'], requests: 200_000 },
   { name: 'MSET 10 keys', args: ['-t', 'mset', '-r', `${KEYS}`], requests: 100_000 },
+  // Without -r every INCR is of one key: a hot counter, each a read-modify-write copied to its replica.
+  { name: 'INCR, one key', args: ['-t', 'incr'], requests: 100_000 },
   { name: 'GET hit, pipelined 16', args: ['-t', 'get', '-r', `${KEYS}`, '-P', '16'], requests: 1_500_000 },
   { name: 'SET, pipelined 16', args: ['-t', 'set', '-r', `${KEYS}`, '-P', '16'], requests: 1_000_000 },
 ];

@@ -2,7 +2,6 @@ import type { Logger } from 'pino';
 import { internalError, nodeUnavailable, type CacheError } from '../errors.js';
 import type { Placement } from '../core/placement.js';
 import { codeNames, Op, Status, type Command, type Result } from '../core/protocol.js';
-import { sharedClock } from '../core/shared-layout.js';
 import type { ResultCallback } from '../nodes/node-client.js';
 import { KeyLocks, type LockOwner } from './key-locks.js';
 import type { Front } from './front.js';
@@ -10,11 +9,11 @@ import { LocalReads } from './local-reads.js';
 import type { NodeRecord } from './members.js';
 import type { Migration } from './migration.js';
 import { countdown, MAX_RETRIES } from './replies.js';
+import { Updates } from './updates.js';
 
 const OP_NAMES = codeNames(Op);
 const STATUS_NAMES = codeNames(Status);
 
-type UpdateCommand = Extract<Command, readonly [typeof Op.Update, ...unknown[]]>;
 /**
  * How a command is sent: read or write, `attempt` counting the sends after a node's death, on
  * behalf of `owner` when it is part of an operation that holds locks ({@link DataPath.exclusive}).
@@ -32,6 +31,7 @@ type Route = (this: DataPath, key: string, command: Command, callback: ResultCal
 export class DataPath {
   readonly #placement: Placement<NodeRecord>;
   readonly #migration: Migration;
+  readonly #updates: Updates;
   /** Set only with --debug: the per-operation log. */
   readonly #log: Logger | undefined;
   /** Keys an atomic operation holds, and the commands waiting for them. */
@@ -44,6 +44,9 @@ export class DataPath {
     this.local = new LocalReads(placement, log, this.locks);
     this.#placement = placement;
     this.#migration = migration;
+    this.#updates = new Updates(placement, migration, this.locks, (key, command, callback, attempt, error, node, owner) =>
+      this.#retry(this.#write, key, command, callback, attempt, error, node, owner),
+    );
     this.#log = log;
   }
 
@@ -150,8 +153,12 @@ export class DataPath {
   }
 
   #write(key: string, command: Command, callback: ResultCallback, attempt: number, owner?: LockOwner): void {
-    if (this.locks.size > 0 && this.locks.wait(key, () => this.#write(key, command, callback, attempt, owner), owner)) return;
-    if (command[0] === Op.Update) return this.#arbitrated(key, command, callback, attempt, owner);
+    if (this.locks.size > 0) {
+      // An update joins the updates of its key in flight to the same arbiter, unless something waits for them.
+      if (command[0] === Op.Update && owner === undefined && this.#updates.joins(key)) return this.#updates.send(key, command, callback, attempt, owner);
+      if (this.locks.wait(key, () => this.#write(key, command, callback, attempt, owner), owner)) return;
+    }
+    if (command[0] === Op.Update) return this.#updates.send(key, command, callback, attempt, owner);
     const targets = this.#placement.writers(key);
     if (targets.length === 0) return callback(nodeUnavailable(), undefined, this.#placement.ring.owner(key));
     this.#migration.touched(key);
@@ -181,42 +188,6 @@ export class DataPath {
     });
   }
 
-  /**
-   * Read-modify-writes ({@link Op.Update}: conditional sets, counters, expiry changes): decided
-   * by one node that holds every key (the one a read would go to), whose outcome, the key's new
-   * state (a set, or a delete), is then copied to the other owners. Other writes to the key wait
-   * meanwhile, so that every copy sees the same sequence of writes.
-   */
-  #arbitrated(key: string, command: UpdateCommand, callback: ResultCallback, attempt: number, owner: LockOwner | undefined): void {
-    const arbiter = this.#placement.reader(key);
-    if (arbiter === undefined) return callback(nodeUnavailable(), undefined, this.#placement.ring.owner(key));
-    // Free (#write waited for it), or already held by the operation this update is part of.
-    const keys = owner === undefined ? [key] : [];
-    this.locks.hold(keys, keys);
-    const unlock = (): void => this.locks.release(keys);
-    arbiter.client.send(command, (error, result, node) => {
-      if (error !== null || result!.status !== Status.Ok) {
-        unlock();
-        if (error !== null) return this.#retry(this.#write, key, command, callback, attempt, error, node, owner);
-        return callback(null, result, node);
-      }
-      const copy = copyOf(key, result!);
-      if (copy === undefined) {
-        unlock();
-        return callback(null, result, node);
-      }
-      this.#migration.touched(key);
-      const copies = this.#placement.writers(key).filter((target) => target !== arbiter);
-      const done = countdown(copies.length + 1, () => {
-        unlock();
-        callback(null, result, node);
-      });
-      for (const target of copies) target.client.send(copy, () => done());
-      done();
-    });
-  }
-
-
   #logged(key: string, command: Command, callback: ResultCallback): ResultCallback {
     const log = this.#log!;
     return (error, result, owner) => {
@@ -227,15 +198,3 @@ export class DataPath {
 }
 
 
-/**
- * What the other owners of `key` must apply after the arbiter's update answered `result`: the
- * key's new state; undefined if the key did not change.
- * An expiry travels as the time left (a copy written a moment later expires at the same time).
- */
-function copyOf(key: string, result: Result & { status: typeof Status.Ok }): Command | undefined {
-  const next = result.next;
-  if (next === undefined) return undefined;
-  if (next === null) return [Op.Delete, key];
-  const ttlMs = next.expiresAt === 0 ? 0 : Math.ceil(next.expiresAt - sharedClock());
-  return ttlMs < 0 || (next.expiresAt !== 0 && ttlMs === 0) ? [Op.Delete, key] : [Op.Set, key, next.value, ttlMs];
-}

@@ -22,6 +22,12 @@ export class KeyLocks {
     return lock !== undefined && lock.owner !== owner;
   }
 
+  /** Who holds `key`, if nothing waits for it: a holder may let a command of its own kind in beside it. */
+  joinable(key: string): LockOwner | undefined {
+    const lock = this.#held.get(key);
+    return lock !== undefined && lock.waiting.length === 0 ? lock.owner : undefined;
+  }
+
   /** If `key` is held by someone other than `owner`, queues `then` for its release and returns true. */
   wait(key: string, then: () => void, owner?: LockOwner): boolean {
     const lock = this.#held.get(key);
