@@ -42,19 +42,24 @@ export function createHandlers(cluster: Cluster, options: Options, state: Server
   const batch = new BatchRoutes(context);
   const ops = new OpRoutes(context);
   const pubsub = new PubSubRoutes(context, hub, options.subscriberBuffer);
-  const fastRaw: Record<FastRouteName, FastHandler> = { seedGet: seed.get, seedSet: seed.set, seedDelete: seed.delete, key: keys.key };
+  const fastRaw: Record<FastRouteName, FastHandler> = {
+    seedGet: seed.get,
+    seedSet: seed.set,
+    seedDelete: seed.delete,
+    key: keys.key,
+    keyIncr: ops.incr,
+    keyExpire: ops.expire,
+    keyPersist: ops.persist,
+    exists: ops.exists,
+  };
   const raw: Record<RawRouteName, RawHandler> = {
     ...fastRaw,
     keyTtl: keys.ttl,
     mget: batch.mget,
     mset: batch.mset,
-    keyIncr: ops.incr,
     keyAppend: ops.append,
-    keyExpire: ops.expire,
-    keyPersist: ops.persist,
     keyRename: ops.rename,
     scan: ops.scan,
-    exists: ops.exists,
     mdel: ops.mdel,
     publish: pubsub.publish,
     subscribe: pubsub.subscribe,

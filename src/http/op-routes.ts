@@ -7,7 +7,7 @@ import { Want } from '../nodes/shared-reader.js';
 import { batchKeys, checkFields, checkKey, maxBatchBody, parseJsonObject } from './batch-body.js';
 import { keyOf } from './key-routes.js';
 import { parseFlag, parseQuery, parseTtl } from './query.js';
-import { RawRoutes, readBody, type RawHandler, type Reply } from './respond.js';
+import { RawRoutes, readBody, type FastHandler, type RawHandler, type Reply } from './respond.js';
 
 const badRequest = (message: string): CacheError => new CacheError(ErrorCode.BadRequest, message);
 
@@ -19,7 +19,7 @@ const badRequest = (message: string): CacheError => new CacheError(ErrorCode.Bad
  */
 export class OpRoutes extends RawRoutes {
   /** `?by=N` (64-bit, default 1; a decimal number increments as a float): `{"key", "value"}`. */
-  readonly incr: RawHandler = (_req, res, params, query) => {
+  readonly incr: FastHandler = (_req, res, params, query) => {
     const key = keyOf(params[0]!);
     const by = parseQuery(query).get('by') ?? '1';
     const integer = parseInt64(by);
@@ -43,7 +43,7 @@ export class OpRoutes extends RawRoutes {
   };
 
   /** `?ttl=seconds` [`nx` | `xx` | `gt` | `lt`]: `{"key", "applied"}` (false: no key, or the condition failed). */
-  readonly expire: RawHandler = (_req, res, params, query) => {
+  readonly expire: FastHandler = (_req, res, params, query) => {
     const key = keyOf(params[0]!);
     const options = parseQuery(query);
     if (!options.has('ttl')) throw new CacheError(ErrorCode.MissingParameter, '`ttl` parameter is required');
@@ -54,7 +54,7 @@ export class OpRoutes extends RawRoutes {
   };
 
   /** Drops the key's expiry: `{"key", "applied"}`. */
-  readonly persist: RawHandler = (_req, res, params) => {
+  readonly persist: FastHandler = (_req, res, params) => {
     const key = keyOf(params[0]!);
     this.#update(res, key, ['expire', 0, ExpireIf.Always], (_value, count) => `{"key":${JSON.stringify(key)},"applied":${count === 1}}`);
   };
@@ -90,7 +90,7 @@ export class OpRoutes extends RawRoutes {
   };
 
   /** `GET /exists?key=`: `{"key", "exists"}`. */
-  readonly exists: RawHandler = (_req, res, _params, query) => {
+  readonly exists: FastHandler = (_req, res, _params, query) => {
     const key = parseQuery(query).get('key') ?? '';
     checkKey(key);
     const answer = (held: boolean) => (r: Reply) => this.json(r, 200, `{"key":${JSON.stringify(key)},"exists":${held}}`);
@@ -114,7 +114,7 @@ export class OpRoutes extends RawRoutes {
     });
   };
 
-  #update(res: ServerResponse, key: string, mutation: Mutation, encode: (value: string | undefined, count: number | undefined) => string): void {
+  #update(res: Reply, key: string, mutation: Mutation, encode: (value: string | undefined, count: number | undefined) => string): void {
     this.data.dispatch(key, [Op.Update, key, mutation], this.whenOk(res, (result) => this.json(res, 200, encode(result.value, result.count))));
   }
 }
