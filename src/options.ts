@@ -184,7 +184,7 @@ export const OPTIONS = {
   noFastPath: {
     type: 'bool',
     default: false,
-    help: 'Serve every HTTP request through node:http. By default the hot data routes (/get, /set, /del, GET/HEAD/PUT/DELETE /keys/:key) are read and answered below it, straight on the socket, with the same bytes; any request outside what that path frames itself moves its connection to node:http.',
+    help: 'Serve every HTTP request through node:http. By default the hot data routes (/get, /set, /del, GET/HEAD/PUT/DELETE /keys/:key, POST /keys/:key/incr, /expire, /persist, GET /exists) are read and answered below it, straight on the socket, with the same bytes; any request outside what that path frames itself moves its connection to node:http.',
   },
   headerTimeout: {
     type: 'int',
