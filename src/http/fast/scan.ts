@@ -70,7 +70,11 @@ export function scanHead(bytes: Buffer, start: number, end: number, searched: nu
   const incomplete = end - start > limit ? HAND_OFF : INCOMPLETE;
   // Looked at again also when the new bytes end a line some other way than CR LF: node:http may
   // take a head that never has a blank line of CR LF CR LF, and it is node's to answer now.
-  if (searched > start && bytes.indexOf(BLANK_LINE, Math.max(start, searched - 3)) < 0 && !oddLineEnd(bytes, start, Math.max(start, searched - 1), end)) return incomplete;
+  // (Searched within `end`: the buffer may be larger than the bytes in it.)
+  if (searched > start) {
+    const from = Math.max(start, searched - 3);
+    if (bytes.subarray(from, end).indexOf(BLANK_LINE) < 0 && !oddLineEnd(bytes, start, Math.max(start, searched - 1), end)) return incomplete;
+  }
   const head = parseHead(bytes, start, end);
   if (head === INCOMPLETE) return incomplete;
   return head !== HAND_OFF && head.end - start > limit ? HAND_OFF : head;
@@ -78,8 +82,9 @@ export function scanHead(bytes: Buffer, start: number, end: number, searched: nu
 
 /** Whether `bytes[from..end)` holds a bare LF (in the head that starts at `start`), or a CR followed by anything but LF. */
 function oddLineEnd(bytes: Buffer, start: number, from: number, end: number): boolean {
-  for (let i = bytes.indexOf(LF, from); i >= 0 && i < end; i = bytes.indexOf(LF, i + 1)) if (i === start || bytes[i - 1] !== CR) return true;
-  for (let i = bytes.indexOf(CR, from); i >= 0 && i + 1 < end; i = bytes.indexOf(CR, i + 1)) if (bytes[i + 1] !== LF) return true;
+  const view = bytes.subarray(0, end);
+  for (let i = view.indexOf(LF, from); i >= 0; i = view.indexOf(LF, i + 1)) if (i === start || view[i - 1] !== CR) return true;
+  for (let i = view.indexOf(CR, from); i >= 0 && i + 1 < end; i = view.indexOf(CR, i + 1)) if (view[i + 1] !== LF) return true;
   return false;
 }
 
