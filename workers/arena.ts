@@ -15,7 +15,7 @@
  * over by {@link reuse} (a replaced index table) rather than made. Pure (no threads, no I/O).
  */
 import { SLOT_GROWTH, SMALLEST_SLOT_BYTES } from '../src/core/limits.js';
-import { ITEM_HEADER_BYTES, PRIVATE_PAGE_BASE, type SharedUpdate } from '../src/core/shared-layout.js';
+import { ITEM_HEADER_BYTES, PRIVATE_PAGE_BASE, type SharedPage, type SharedUpdate } from '../src/core/shared-layout.js';
 
 export const MAX_PAGE_BYTES = 1024 * 1024;
 /** A handle is page id * 2^20 + the item's byte offset in its page (offsets are below 1 MiB). */
@@ -60,7 +60,7 @@ export class Arena {
   readonly #spare: Page[] = [];
   #bytes = 0;
   /** Pages made and let go since {@link takeUpdate}. */
-  #made: NonNullable<SharedUpdate['pages']> = [];
+  #made: SharedPage[] = [];
   #released: number[] = [];
   /** Page-sized pieces of memory handed over by {@link reuse}, used before any is made. */
   readonly #reusable: Array<[shared: SharedArrayBuffer, offset: number]> = [];
@@ -166,7 +166,7 @@ export class Arena {
     if (all) {
       this.#made = [];
       this.#released = [];
-      const pages: NonNullable<SharedUpdate['pages']> = [];
+      const pages: SharedPage[] = [];
       for (const page of this.#pages) if (page?.shared !== undefined) pages.push(sharedPart(page.id, page.shared, page.buffer));
       return { pages };
     }
@@ -245,7 +245,7 @@ export class Arena {
   }
 }
 
-function sharedPart(id: number, shared: SharedArrayBuffer, buffer: Buffer): [number, SharedArrayBuffer, number, number] {
+function sharedPart(id: number, shared: SharedArrayBuffer, buffer: Buffer): SharedPage {
   return [id, shared, buffer.byteOffset, buffer.length];
 }
 

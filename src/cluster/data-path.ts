@@ -9,7 +9,7 @@ import { LocalReads } from './local-reads.js';
 import type { NodeRecord } from './members.js';
 import type { Migration } from './migration.js';
 import { countdown, MAX_RETRIES } from './replies.js';
-import { Updates } from './updates.js';
+import { Updates, type UpdateRun } from './updates.js';
 
 const OP_NAMES = codeNames(Op);
 const STATUS_NAMES = codeNames(Status);
@@ -153,12 +153,13 @@ export class DataPath {
   }
 
   #write(key: string, command: Command, callback: ResultCallback, attempt: number, owner?: LockOwner): void {
+    let run: UpdateRun | undefined;
     if (this.locks.size > 0) {
       // An update joins the updates of its key in flight to the same arbiter, unless something waits for them.
-      if (command[0] === Op.Update && owner === undefined && this.#updates.joins(key)) return this.#updates.send(key, command, callback, attempt, owner);
-      if (this.locks.wait(key, () => this.#write(key, command, callback, attempt, owner), owner)) return;
+      if (command[0] === Op.Update && owner === undefined) run = this.#updates.runToJoin(key);
+      if (run === undefined && this.locks.wait(key, () => this.#write(key, command, callback, attempt, owner), owner)) return;
     }
-    if (command[0] === Op.Update) return this.#updates.send(key, command, callback, attempt, owner);
+    if (command[0] === Op.Update) return this.#updates.send(key, command, callback, attempt, owner, run);
     const targets = this.#placement.writers(key);
     if (targets.length === 0) return callback(nodeUnavailable(), undefined, this.#placement.ring.owner(key));
     this.#migration.touched(key);

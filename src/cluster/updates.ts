@@ -20,7 +20,7 @@ export type Resend = (key: string, command: UpdateCommand, callback: ResultCallb
  * redis-benchmark -c 50, 3 rounds side by side: 4.2-5.0k a second one by one, 31.8-37.9k in runs;
  * redis-server 80-84k; with -P 16: 4.8k, 148k).
  */
-class UpdateRun {
+export class UpdateRun {
   pending = 0;
   constructor(readonly arbiter: NodeRecord) {}
 }
@@ -46,24 +46,23 @@ export class Updates {
   }
 
   /**
-   * Whether an update of `key`, which is held, may go now beside the updates of it in flight: they
-   * went to the node it would go to, and nothing waits for them (a waiting read or write would
+   * The run an update of `key`, which is held, may join now: the updates of it in flight, if they
+   * went to the node it would go to and nothing waits for them (a waiting read or write would
    * otherwise wait for as long as updates keep coming).
    */
-  joins(key: string): boolean {
+  runToJoin(key: string): UpdateRun | undefined {
     const run = this.#locks.joinable(key);
-    return run instanceof UpdateRun && run.arbiter === this.#placement.reader(key);
+    return run instanceof UpdateRun && run.arbiter === this.#placement.reader(key) ? run : undefined;
   }
 
   /**
-   * Sends the update, with the key free, held by the run it {@link joins}, or held by the
-   * operation it is part of (`owner`, which holds the key throughout).
+   * Sends the update, with the key free, held by the run it joins ({@link runToJoin}), or held by
+   * the operation it is part of (`owner`, which holds the key throughout).
    */
-  send(key: string, command: UpdateCommand, callback: ResultCallback, attempt: number, owner: LockOwner | undefined): void {
-    const arbiter = this.#placement.reader(key);
+  send(key: string, command: UpdateCommand, callback: ResultCallback, attempt: number, owner: LockOwner | undefined, joined?: UpdateRun): void {
+    const arbiter = joined?.arbiter ?? this.#placement.reader(key);
     if (arbiter === undefined) return callback(nodeUnavailable(), undefined, this.#placement.ring.owner(key));
-    const held = owner === undefined ? this.#locks.joinable(key) : undefined;
-    const run = owner !== undefined ? undefined : held instanceof UpdateRun ? held : new UpdateRun(arbiter);
+    const run = owner !== undefined ? undefined : (joined ?? new UpdateRun(arbiter));
     if (run !== undefined && run.pending++ === 0) this.#locks.hold([key], run);
     const unlock = (): void => {
       if (run !== undefined && --run.pending === 0) this.#locks.release([key]);

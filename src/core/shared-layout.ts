@@ -70,12 +70,15 @@ export function tickOf(time: number): number {
   return time >>> 0;
 }
 
+/** An arena page: `bytes` of `buffer` from `offset` (a page may be cut from a replaced index table). */
+export type SharedPage = [id: number, buffer: SharedArrayBuffer, offset: number, bytes: number];
+
 /** What a node hands the HTTP thread, riding its next batch reply: memory made or let go since. */
 export interface SharedUpdate {
   /** The current index table, when it is new. */
   table?: SharedArrayBuffer;
-  /** New arena pages, by id: `bytes` of `buffer` from `offset` (a page may be part of a replaced table). */
-  pages?: Array<[id: number, buffer: SharedArrayBuffer, offset: number, bytes: number]>;
+  /** New arena pages, by id. */
+  pages?: SharedPage[];
   /** Pages the node no longer uses (their ids are never given out again). */
   released?: number[];
 }

@@ -72,19 +72,18 @@ export function scanHead(bytes: Buffer, start: number, end: number, searched: nu
   // take a head that never has a blank line of CR LF CR LF, and it is node's to answer now.
   // (Searched within `end`: the buffer may be larger than the bytes in it.)
   if (searched > start) {
-    const from = Math.max(start, searched - 3);
-    if (bytes.subarray(from, end).indexOf(BLANK_LINE) < 0 && !oddLineEnd(bytes, start, Math.max(start, searched - 1), end)) return incomplete;
+    const view = bytes.subarray(0, end);
+    if (view.indexOf(BLANK_LINE, Math.max(start, searched - 3)) < 0 && !oddLineEnd(view, start, Math.max(start, searched - 1))) return incomplete;
   }
   const head = parseHead(bytes, start, end);
   if (head === INCOMPLETE) return incomplete;
   return head !== HAND_OFF && head.end - start > limit ? HAND_OFF : head;
 }
 
-/** Whether `bytes[from..end)` holds a bare LF (in the head that starts at `start`), or a CR followed by anything but LF. */
-function oddLineEnd(bytes: Buffer, start: number, from: number, end: number): boolean {
-  const view = bytes.subarray(0, end);
+/** Whether `view` from `from` on holds a bare LF (in the head that starts at `start`), or a CR followed by anything but LF. */
+function oddLineEnd(view: Buffer, start: number, from: number): boolean {
   for (let i = view.indexOf(LF, from); i >= 0; i = view.indexOf(LF, i + 1)) if (i === start || view[i - 1] !== CR) return true;
-  for (let i = view.indexOf(CR, from); i >= 0 && i + 1 < end; i = view.indexOf(CR, i + 1)) if (view[i + 1] !== LF) return true;
+  for (let i = view.indexOf(CR, from); i >= 0 && i + 1 < view.length; i = view.indexOf(CR, i + 1)) if (view[i + 1] !== LF) return true;
   return false;
 }
 
