@@ -117,7 +117,7 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
       });
     });
   } catch (error) {
-    fast?.close();
+    listener.close();
     await cluster.close();
     throw error;
   }
@@ -127,7 +127,6 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
       resp = await RespServer.start(cluster, options, { version: VERSION, startedAt: Date.now(), maxBytesPerNode, pubsub, notifications });
     } catch (error) {
       listener.close();
-      fast?.close();
       await cluster.close();
       throw Object.assign(error as Error, { respPort: options.respPort });
     }
@@ -163,7 +162,6 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
   const close = (): Promise<void> => {
     closing ??= drain().then(() => {
       budget.close();
-      fast?.close();
       notifications.close();
       relay?.close();
       return cluster.close();

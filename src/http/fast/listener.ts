@@ -44,6 +44,8 @@ export class FastListener {
     // allowHalfOpen: a client that ends its side once its requests are out is still answered (as httpAllowHalfOpen does on node:http).
     this.server = createServer({ allowHalfOpen: true }, (socket) => this.#accept(socket));
     this.#sweep = setInterval(() => this.#check(timeouts), timeouts.connectionsCheckingInterval).unref();
+    // Once the port is closed and its last connection gone, nothing is left to check.
+    this.server.once('close', () => clearInterval(this.#sweep));
   }
 
   /** Closes the connections with nothing in progress (a shutdown's grace is over). */
@@ -55,9 +57,6 @@ export class FastListener {
     for (const connection of this.#connections) connection.socket.destroy();
   }
 
-  close(): void {
-    clearInterval(this.#sweep);
-  }
 
   #accept(socket: Socket): void {
     const connection = new FastConnection(socket, this.#site);
