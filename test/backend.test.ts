@@ -125,6 +125,9 @@ t.test('the commands keep Redis semantics and errors through the backend', { ski
   t.equal((await request(server.url, 'GET', '/get?key=list')).status, 409);
   t.equal(await cache.flushall(), 'OK');
   t.equal(await direct.dbsize(), 0, 'FLUSHALL empties the backend');
+  await t.rejects(cache.watch('n'), /ERR MULTI and WATCH are not supported with --backend/, "the backend's other clients could change a watched key unseen");
+  await t.rejects(cache.call('MULTI'), /ERR MULTI and WATCH are not supported with --backend/);
+  t.equal(await cache.set('after', 'x'), 'OK', 'and the connection goes on');
 });
 
 t.test('a key set with a TTL expires locally no later than in the backend', { skip: missing }, async (t) => {

@@ -10,6 +10,7 @@ import type { NodeRecord } from './members.js';
 import type { Migration } from './migration.js';
 import { countdown, MAX_RETRIES } from './replies.js';
 import { Updates, type UpdateRun } from './updates.js';
+import { Watches } from './watches.js';
 
 const OP_NAMES = codeNames(Op);
 const STATUS_NAMES = codeNames(Status);
@@ -36,6 +37,8 @@ export class DataPath {
   readonly #log: Logger | undefined;
   /** Keys an atomic operation holds, and the commands waiting for them. */
   readonly locks = new KeyLocks();
+  /** Keys clients WATCH (RESP's transactions), told of every write of them. */
+  readonly watches = new Watches();
 
   /** Reads answered from the nodes' shared memory, tried before any message. */
   readonly local: LocalReads;
@@ -77,7 +80,9 @@ export class DataPath {
    * either front end reads or writes them, while its own commands (sent with `owner`) go through.
    * What a multi-key command needs to be atomic (src/cluster/multi-key.ts).
    */
-  exclusive(keys: readonly string[], body: (owner: LockOwner, done: () => void) => void): void {
+  exclusive(keys: readonly string[], body: (owner: LockOwner, done: () => void) => void, holder?: LockOwner): void {
+    // Part of an operation that holds every one of these keys already (a transaction's EXEC).
+    if (holder !== undefined) return body(holder, () => undefined);
     const owner = {};
     this.locks.acquire(keys, owner, () => body(owner, () => this.locks.release(keys)));
   }
@@ -91,7 +96,7 @@ export class DataPath {
    * 0.9-1.1k to 1.2k requests/s (both through Hono; see src/http/batch-routes.ts for the rest):
    * the main thread had spent 40-47% of its time collecting the garbage of the reads in flight.
    */
-  getMany(keys: readonly string[]): Promise<Array<string | undefined>> {
+  getMany(keys: readonly string[], owner?: LockOwner): Promise<Array<string | undefined>> {
     return new Promise((resolve, reject) => {
       const values = new Array<string | undefined>(keys.length);
       if (keys.length === 0) return resolve(values);
@@ -100,7 +105,7 @@ export class DataPath {
       for (let i = 0; i < keys.length; i++) {
         const node = this.#placement.reader(keys[i]!);
         // A held key's read waits for its lock: one by one (and every read, through what is in front).
-        if (node === undefined || this.locks.blocks(keys[i]!) || this.local.front !== undefined) single.push(i);
+        if (node === undefined || this.locks.blocks(keys[i]!, owner) || this.local.front !== undefined) single.push(i);
         else if (groups.has(node)) groups.get(node)!.push(i);
         else groups.set(node, [i]);
       }
@@ -111,12 +116,17 @@ export class DataPath {
       };
       const done = countdown(keys.length, () => failed || resolve(values));
       const readOne = (i: number): void => {
-        this.dispatch(keys[i]!, [Op.Get, keys[i]!], (error, result) => {
-          if (error !== null) return fail(error);
-          if (result!.status === Status.Failed) return fail(internalError());
-          if (result!.status === Status.Ok) values[i] = result!.value;
-          done();
-        });
+        this.dispatch(
+          keys[i]!,
+          [Op.Get, keys[i]!],
+          (error, result) => {
+            if (error !== null) return fail(error);
+            if (result!.status === Status.Failed) return fail(internalError());
+            if (result!.status === Status.Ok) values[i] = result!.value;
+            done();
+          },
+          owner,
+        );
       };
       single.forEach(readOne);
       for (const [node, indexes] of groups) {
@@ -159,6 +169,8 @@ export class DataPath {
       if (command[0] === Op.Update && owner === undefined) run = this.#updates.runToJoin(key);
       if (run === undefined && this.locks.wait(key, () => this.#write(key, command, callback, attempt, owner), owner)) return;
     }
+    // Counted from when it is sent, not while it waits for a lock: an EXEC holding the key waits for what was sent.
+    if (attempt === 0 && this.watches.size > 0) callback = this.watches.track(key, command, callback);
     if (command[0] === Op.Update) return this.#updates.send(key, command, callback, attempt, owner, run);
     const targets = this.#placement.writers(key);
     if (targets.length === 0) return callback(nodeUnavailable(), undefined, this.#placement.ring.owner(key));

@@ -27,7 +27,7 @@ export class MultiKey {
    * copy is written, so no client sees some of them written and others not. Resolves with their
    * count, or fails with the first error (the writes that went through stay written).
    */
-  setMany(entries: ReadonlyArray<readonly [key: string, value: string]>, ttlMs: number): Promise<number> {
+  setMany(entries: ReadonlyArray<readonly [key: string, value: string]>, ttlMs: number, holder?: LockOwner): Promise<number> {
     return new Promise((resolve, reject) => {
       if (entries.length === 0) return resolve(0);
       this.#data.exclusive(
@@ -47,22 +47,24 @@ export class MultiKey {
             }, owner);
           }
         },
+        holder,
       );
     });
   }
 
   /** DEL of several keys (and /mdel) as one step: how many were held. */
-  deleteMany(keys: readonly string[]): Promise<number> {
-    return this.#holding(keys, async (send) => {
+  deleteMany(keys: readonly string[], holder?: LockOwner): Promise<number> {
+    return this.#holding(keys, holder, async (send) => {
       const results = await Promise.all(keys.map((key) => send(key, [Op.Delete, key])));
       return results.filter((result) => result.status === Status.Ok).length;
     });
   }
 
   /** MSETNX: writes every entry if none of the keys is held; false (and nothing written) otherwise. */
-  setIfNoneHeld(entries: ReadonlyArray<readonly [key: string, value: string]>): Promise<boolean> {
+  setIfNoneHeld(entries: ReadonlyArray<readonly [key: string, value: string]>, holder?: LockOwner): Promise<boolean> {
     return this.#holding(
       entries.map(([key]) => key),
+      holder,
       async (send) => {
         const held = await Promise.all(entries.map(([key]) => send(key, [Op.Exists, key])));
         if (held.some((result) => result.status === Status.Ok)) return false;
@@ -76,8 +78,8 @@ export class MultiKey {
    * RENAME / RENAMENX: moves `from`'s value and expiry to `to`. 'missing' if `from` is not
    * held, 'exists' if `onlyIfAbsent` and `to` is, else 'moved' (also when both are one key).
    */
-  rename(from: string, to: string, onlyIfAbsent: boolean): Promise<'missing' | 'exists' | 'moved'> {
-    return this.#holding([from, to], async (send) => {
+  rename(from: string, to: string, onlyIfAbsent: boolean, holder?: LockOwner): Promise<'missing' | 'exists' | 'moved'> {
+    return this.#holding([from, to], holder, async (send) => {
       const source = await send(from, [Op.Dump, from]);
       if (source.status !== Status.Ok) return 'missing';
       if (from === to) return onlyIfAbsent ? 'exists' : 'moved';
@@ -90,8 +92,8 @@ export class MultiKey {
   }
 
   /** COPY: `from`'s value and expiry to `to` (over a held `to` only with `replace`); whether it copied. */
-  copy(from: string, to: string, replace: boolean): Promise<boolean> {
-    return this.#holding([from, to], async (send) => {
+  copy(from: string, to: string, replace: boolean, holder?: LockOwner): Promise<boolean> {
+    return this.#holding([from, to], holder, async (send) => {
       const source = await send(from, [Op.Dump, from]);
       if (source.status !== Status.Ok || from === to) return false;
       if (!replace && (await send(to, [Op.Exists, to])).status === Status.Ok) return false;
@@ -100,8 +102,8 @@ export class MultiKey {
     });
   }
 
-  /** Runs `body` holding `keys`; its sends go through as their owner. */
-  #holding<T>(keys: readonly string[], body: (send: (key: string, command: Command) => Promise<Result>) => Promise<T>): Promise<T> {
+  /** Runs `body` holding `keys` (or as `holder`, which holds them); its sends go through as their owner. */
+  #holding<T>(keys: readonly string[], holder: LockOwner | undefined, body: (send: (key: string, command: Command) => Promise<Result>) => Promise<T>): Promise<T> {
     return new Promise((resolve, reject) => {
       this.#data.exclusive(keys, (owner, release) => {
         body((key, command) => this.#send(key, command, owner)).then(
@@ -114,7 +116,7 @@ export class MultiKey {
             reject(error as Error);
           },
         );
-      });
+      }, holder);
     });
   }
 

@@ -1,13 +1,16 @@
 import type { Cluster } from '../cluster/cluster.js';
 import { bytesToKey } from '../bytes.js';
 import { MAX_KEY_BYTES } from '../core/limits.js';
-import { Status, type Result } from '../core/protocol.js';
+import { Status, type Command, type Result } from '../core/protocol.js';
 import { asCacheError } from '../errors.js';
+import type { LockOwner } from '../cluster/key-locks.js';
 import type { ResultCallback } from '../nodes/node-client.js';
 import type { Refusal } from '../core/mutation.js';
 import type { PubSubHub, Subscriber } from '../pubsub/hub.js';
 import type { Notifications } from '../pubsub/notifications.js';
 import { Errors, error, type Encoder } from './reply.js';
+import type { WatchedKeys } from '../cluster/watches.js';
+import type { Queued } from './queued.js';
 
 /**
  * When a command may start relative to the commands before it on its connection (Redis runs a
@@ -80,6 +83,8 @@ export interface ClientState extends Subscriber {
   readonly subscriptions: number;
   /** Sends a reply that answers no command (SUBSCRIBE's confirmations after the first, messages). */
   push(encoded: string): void;
+  /** The keys it WATCHes. */
+  readonly watched: WatchedKeys;
 }
 
 /** One command being run: its arguments (byte strings; `args[0]` is its name) and its one reply. */
@@ -87,6 +92,10 @@ export interface Call {
   readonly args: string[];
   readonly client: ClientState;
   readonly ctx: RespContext;
+  /** Set when run by an EXEC, which holds the keys of its commands: they go through as it. */
+  readonly owner?: LockOwner;
+  /** EXEC's and DISCARD's: the transaction they end (undefined without MULTI). */
+  readonly transaction?: Queued<CommandSpec>;
   /** Sends the command's reply (encoded, src/resp/reply.ts); exactly once. */
   reply(encoded: string): void;
 }
@@ -145,6 +154,11 @@ export function keyArgs(call: Call, from: number, step = 1): string[] | undefine
     keys.push(key);
   }
   return keys;
+}
+
+/** Sends one key's command to the data path, as the EXEC that runs `call` if one does. */
+export function dispatch(call: Call, key: string, command: Command, callback: ResultCallback): void {
+  call.ctx.cluster.data.dispatch(key, command, callback, call.owner);
 }
 
 /** A data-path error as a RESP error (anything else thrown: an internal error, with no detail). */

@@ -5,6 +5,9 @@ import { ProtocolError, RequestParser, type ParserLimits } from './parser.js';
 import type { Message } from '../pubsub/hub.js';
 import { messageReply } from './commands/pubsub.js';
 import { error, Errors, RESP2, type Encoder } from './reply.js';
+import { WatchedKeys } from '../cluster/watches.js';
+import type { Queued } from './queued.js';
+import { MultiState } from './transaction.js';
 
 /** What a RESP2 client subscribed to something may still send (Redis's rule). */
 const SUBSCRIBED_MODE = new Set(['subscribe', 'psubscribe', 'unsubscribe', 'punsubscribe', 'ping', 'quit', 'reset']);
@@ -14,18 +17,31 @@ const OUTPUT_HIGH_WATER = 1024 * 1024;
 /** Commands read and not yet answered past this: stop reading until half of them are. */
 const PIPELINE_HIGH_WATER = 1024;
 
+/** Why a command read is refused before it runs, in Redis's order: its name, its arguments' count, authentication. */
+function refusalOf(client: ClientState, spec: CommandSpec | undefined, args: string[]): string | undefined {
+  if (spec === undefined) return unknownCommand(args);
+  if (!arityOk(spec, args.length)) return error(Errors.arity(spec.name));
+  if (!client.authenticated && spec.noAuth !== true) return error(Errors.noAuth);
+  if (client.subscriptions > 0 && client.resp.version === 2 && !SUBSCRIBED_MODE.has(spec.name)) {
+    return error(`ERR Can't execute '${spec.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
+  }
+  return undefined;
+}
+
 /** A command in a connection's order: its reply's place, and what it is. */
 class Pending implements Call, Ordered {
   readonly args: string[];
   readonly spec: CommandSpec;
   readonly slot: number;
+  readonly transaction: Queued<CommandSpec> | undefined;
   readonly #connection: RespConnection;
 
-  constructor(connection: RespConnection, spec: CommandSpec, args: string[], slot: number) {
+  constructor(connection: RespConnection, spec: CommandSpec, args: string[], slot: number, transaction?: Queued<CommandSpec>) {
     this.#connection = connection;
     this.spec = spec;
     this.args = args;
     this.slot = slot;
+    this.transaction = transaction;
   }
 
   get kind(): Kind {
@@ -72,6 +88,9 @@ export class RespConnection implements ClientState {
   readonly createdAt = Date.now();
   lastCommand = 'NULL';
   readonly ctx: RespContext;
+  readonly watched: WatchedKeys;
+  /** MULTI's queue, as commands are read. */
+  readonly #multi = new MultiState();
   readonly #socket: Socket;
   readonly #parser: RequestParser;
   readonly #commands: CommandTable;
@@ -96,6 +115,7 @@ export class RespConnection implements ClientState {
   constructor(id: number, socket: Socket, ctx: RespContext, commands: CommandTable, limits: ParserLimits, onClose: (connection: RespConnection) => void) {
     this.id = id;
     this.ctx = ctx;
+    this.watched = new WatchedKeys(ctx.cluster.data.watches);
     this.#socket = socket;
     this.#commands = commands;
     this.#onClose = onClose;
@@ -163,16 +183,17 @@ export class RespConnection implements ClientState {
     const name = args[0]!.toLowerCase();
     const spec = this.#commands.get(name);
     const slot = this.#nextSlot++;
-    // Checked in Redis's order: the name, the arguments' count, then authentication.
-    if (spec === undefined) return this.#deliver(slot, unknownCommand(args));
-    if (!arityOk(spec, args.length)) return this.#deliver(slot, error(Errors.arity(spec.name)));
-    if (!this.authenticated && spec.noAuth !== true) return this.#deliver(slot, error(Errors.noAuth));
-    if (this.subscriptions > 0 && this.resp.version === 2 && !SUBSCRIBED_MODE.has(spec.name)) {
-      return this.#deliver(slot, error(`ERR Can't execute '${spec.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`));
+    const refusal = refusalOf(this, spec, args);
+    if (refusal !== undefined) {
+      this.#multi.refused();
+      return this.#deliver(slot, refusal);
     }
-    this.lastCommand = spec.name;
-    this.#order.arrived(new Pending(this, spec, args, slot));
+    this.lastCommand = spec!.name;
+    const step = this.#multi.read(spec!, args, this.ctx.cluster.near !== undefined);
+    if (typeof step === 'string') return this.#deliver(slot, step);
+    this.#order.arrived(new Pending(this, spec!, args, slot, step));
   }
+
 
   /** Runs a command the order let start. */
   run(call: Pending): void {
@@ -243,6 +264,7 @@ export class RespConnection implements ClientState {
     if (this.#closed) return;
     this.#closed = true;
     this.ctx.pubsub.forget(this);
+    this.watched.clear();
     this.#order.clear();
     this.#early.clear();
     this.#onClose(this);

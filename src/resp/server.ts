@@ -14,12 +14,13 @@ import { KEYSPACE_COMMANDS } from './commands/keyspace.js';
 import { PUBSUB_COMMANDS } from './commands/pubsub.js';
 import { SERVER_COMMANDS } from './commands/server.js';
 import { STRING_COMMANDS } from './commands/strings.js';
+import { TRANSACTION_COMMANDS } from './commands/transactions.js';
 import { RespConnection } from './connection.js';
 import { INLINE_MAX_BYTES } from './parser.js';
 import { error } from './reply.js';
 
 /** Every RESP command, by name. */
-export const COMMANDS: CommandTable = table(CONNECTION_COMMANDS, SERVER_COMMANDS, INTROSPECTION_COMMANDS, STRING_COMMANDS, BIT_COMMANDS, KEY_COMMANDS, KEYSPACE_COMMANDS, PUBSUB_COMMANDS);
+export const COMMANDS: CommandTable = table(CONNECTION_COMMANDS, SERVER_COMMANDS, INTROSPECTION_COMMANDS, STRING_COMMANDS, BIT_COMMANDS, KEY_COMMANDS, KEYSPACE_COMMANDS, PUBSUB_COMMANDS, TRANSACTION_COMMANDS);
 
 /**
  * Most bytes of arguments one command may bring (Redis's client-query-buffer-limit is 1 GiB): an

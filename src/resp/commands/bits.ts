@@ -1,5 +1,5 @@
 import { Op, Status } from '../../core/protocol.js';
-import { answer, keyArg, Kind, type Call, type CommandSpec } from '../command.js';
+import { answer, dispatch, keyArg, Kind, type Call, type CommandSpec } from '../command.js';
 import { valueOf } from './strings.js';
 import { array, bulk, error, Errors, integer } from '../reply.js';
 import { ArgError, safeInt } from './args.js';
@@ -31,7 +31,7 @@ function setbit(call: Call): void {
   const key = keyArg(call, 1);
   if (key === undefined) return;
   const mutation = ['setbit', offset, bit === '1' ? 1 : 0, call.ctx.maxValue] as const;
-  call.ctx.cluster.data.dispatch(key, [Op.Update, key, mutation], answer(call, (result) => integer(result.status === Status.Ok ? result.count! : 0)));
+  dispatch(call, key, [Op.Update, key, mutation], answer(call, (result) => integer(result.status === Status.Ok ? result.count! : 0)));
 }
 
 function getbit(call: Call): void {

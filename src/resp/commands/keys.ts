@@ -1,7 +1,7 @@
 import { ExpireIf, expireCondition } from '../../core/mutation.js';
 import { Op, Status, type Command } from '../../core/protocol.js';
 import { sharedClock } from '../../core/shared-layout.js';
-import { answer, clusterError, keyArg, keyArgs, Kind, settle, type Call, type CommandSpec } from '../command.js';
+import { answer, clusterError, dispatch, keyArg, keyArgs, Kind, settle, type Call, type CommandSpec } from '../command.js';
 import { error, integer, simple } from '../reply.js';
 import { ArgError, expireAt } from './args.js';
 
@@ -31,7 +31,7 @@ export const KEY_COMMANDS: readonly CommandSpec[] = [
     ...WRITE,
     run(call) {
       const key = keyArg(call, 1);
-      if (key !== undefined) call.ctx.cluster.data.dispatch(key, [Op.Update, key, ['expire', 0, ExpireIf.Always]], answer(call, (result) => integer(result.status === Status.Ok ? (result.count ?? 0) : 0)));
+      if (key !== undefined) dispatch(call, key, [Op.Update, key, ['expire', 0, ExpireIf.Always]], answer(call, (result) => integer(result.status === Status.Ok ? (result.count ?? 0) : 0)));
     },
   },
 ];
@@ -40,7 +40,7 @@ export const KEY_COMMANDS: readonly CommandSpec[] = [
 function deleteKeys(call: Call): void {
   const keys = keyArgs(call, 1);
   if (keys === undefined) return;
-  settle(call, call.ctx.cluster.multi.deleteMany(keys), integer);
+  settle(call, call.ctx.cluster.multi.deleteMany(keys, call.owner), integer);
 }
 
 /** How many of the keys' commands found their key (EXISTS, TOUCH: a key named twice counts twice). */
@@ -51,7 +51,7 @@ function count(call: Call, command: (key: string) => Command): void {
   let pending = keys.length;
   let failed = false;
   for (const key of keys) {
-    call.ctx.cluster.data.dispatch(key, command(key), (cause, result) => {
+    dispatch(call, key, command(key), (cause, result) => {
       if (failed) return;
       if (cause !== null) {
         failed = true;
@@ -67,7 +67,7 @@ function count(call: Call, command: (key: string) => Command): void {
 function probe(call: Call, op: typeof Op.Exists | typeof Op.Ttl, encode: (held: boolean, ttlMs: number | null) => string): void {
   const key = keyArg(call, 1);
   if (key === undefined) return;
-  call.ctx.cluster.data.dispatch(key, [op, key], answer(call, (result) => (result.status === Status.Ok ? encode(true, result.ttl ?? null) : encode(false, null))));
+  dispatch(call, key, [op, key], answer(call, (result) => (result.status === Status.Ok ? encode(true, result.ttl ?? null) : encode(false, null))));
 }
 
 /** TTL and its kin: -2 for no key, -1 for no expiry, else `convert` of the milliseconds left. */
@@ -91,5 +91,5 @@ function expire(call: Call, seconds: boolean, relative: boolean): void {
   if (at instanceof ArgError) return call.reply(error(at.message));
   const key = keyArg(call, 1);
   if (key === undefined) return;
-  call.ctx.cluster.data.dispatch(key, [Op.Update, key, ['expire', at, condition]], answer(call, (result) => integer(result.status === Status.Ok ? (result.count ?? 0) : 0)));
+  dispatch(call, key, [Op.Update, key, ['expire', at, condition]], answer(call, (result) => integer(result.status === Status.Ok ? (result.count ?? 0) : 0)));
 }

@@ -51,7 +51,7 @@ function msetnx(call: Call): void {
   if (keys === undefined) return;
   const entries = keys.map((key, i) => [key, args[2 + 2 * i]!] as const);
   if (entries.some(([, value]) => value.length > call.ctx.maxValue)) return call.reply(error(Errors.tooLong));
-  settle(call, call.ctx.cluster.multi.setIfNoneHeld(entries), (written) => (written ? ONE : ZERO));
+  settle(call, call.ctx.cluster.multi.setIfNoneHeld(entries, call.owner), (written) => (written ? ONE : ZERO));
 }
 
 function rename(call: Call, onlyIfAbsent: boolean): void {
@@ -59,7 +59,7 @@ function rename(call: Call, onlyIfAbsent: boolean): void {
   if (from === undefined) return;
   const to = keyArg(call, 2);
   if (to === undefined) return;
-  settle(call, call.ctx.cluster.multi.rename(from, to, onlyIfAbsent), (outcome) => {
+  settle(call, call.ctx.cluster.multi.rename(from, to, onlyIfAbsent, call.owner), (outcome) => {
     if (outcome === 'missing') return error('ERR no such key');
     if (!onlyIfAbsent) return OK;
     return outcome === 'moved' ? ONE : ZERO;
@@ -83,5 +83,5 @@ function copy(call: Call): void {
   if (from === undefined) return;
   const to = keyArg(call, 2);
   if (to === undefined) return;
-  settle(call, call.ctx.cluster.multi.copy(from, to, replace), (copied) => integer(copied ? 1 : 0));
+  settle(call, call.ctx.cluster.multi.copy(from, to, replace, call.owner), (copied) => integer(copied ? 1 : 0));
 }

@@ -2,7 +2,7 @@ import { INT64_MIN, KEEP_EXPIRY, parseFloat64, SetIf, type Mutation } from '../.
 import { sharedClock } from '../../core/shared-layout.js';
 import { Op, Status, type Result } from '../../core/protocol.js';
 import { Want } from '../../nodes/shared-reader.js';
-import { answer, clusterError, keyArg, keyArgs, Kind, settle, type Call, type CommandSpec } from '../command.js';
+import { answer, clusterError, dispatch, keyArg, keyArgs, Kind, settle, type Call, type CommandSpec } from '../command.js';
 import { bulk, error, Errors, integer, OK } from '../reply.js';
 import { ArgError, expiryAt, int64, safeInt, type ExpiryUnit } from './args.js';
 
@@ -45,11 +45,10 @@ function readValue(call: Call, encode: (value: string | null) => string): void {
 export function valueOf(call: Call, index: number, then: (value: string | null) => void): void {
   const key = keyArg(call, index);
   if (key === undefined) return;
-  const data = call.ctx.cluster.data;
-  const reader = data.local.read(key, Want.Bytes);
+  const reader = call.ctx.cluster.data.local.read(key, Want.Bytes);
   if (reader === null) return then(null);
   if (reader !== undefined) return then(reader.value);
-  data.dispatch(key, [Op.Get, key], (failure, result) => {
+  dispatch(call, key, [Op.Get, key], (failure, result) => {
     if (failure !== null) return call.reply(clusterError(failure));
     then(result!.status === Status.Ok ? (result!.value ?? '') : null);
   });
@@ -59,7 +58,7 @@ export function valueOf(call: Call, index: number, then: (value: string | null) 
 function update(call: Call, mutation: Mutation, encode: (result: Result & { status: typeof Status.Ok }) => string): void {
   const key = keyArg(call, 1);
   if (key === undefined) return;
-  call.ctx.cluster.data.dispatch(key, [Op.Update, key, mutation], answer(call, (result) => (result.status === Status.Ok ? encode(result) : call.client.resp.nil)));
+  dispatch(call, key, [Op.Update, key, mutation], answer(call, (result) => (result.status === Status.Ok ? encode(result) : call.client.resp.nil)));
 }
 
 /** Whether the value fits --max-value; replies the error if not. */
@@ -114,7 +113,7 @@ function set(call: Call): void {
     const key = keyArg(call, 1);
     if (key === undefined) return;
     const ttlMs = unit === undefined ? 0 : Math.max(1, expiresAt - Math.floor(sharedClock()));
-    return call.ctx.cluster.data.dispatch(key, [Op.Set, key, args[2]!, ttlMs], answer(call, () => OK));
+    return dispatch(call, key, [Op.Set, key, args[2]!, ttlMs], answer(call, () => OK));
   }
   setWith(call, 2, expiresAt, condition, (result) => (get ? call.client.resp.bulk(result.value) : result.count === 1 ? OK : call.client.resp.nil));
 }
@@ -155,7 +154,7 @@ function mget(call: Call): void {
     else values[i] = reader === null ? null : reader.value;
   }
   if (unknown.length === 0) return call.reply(call.client.resp.bulks(values));
-  settle(call, data.getMany(unknown.map((i) => keys[i]!)), (found) => {
+  settle(call, data.getMany(unknown.map((i) => keys[i]!), call.owner), (found) => {
     unknown.forEach((i, j) => (values[i] = found[j] ?? null));
     return call.client.resp.bulks(values);
   });
@@ -168,7 +167,7 @@ function mset(call: Call): void {
   if (keys === undefined) return;
   const entries = keys.map((key, i) => [key, args[2 + 2 * i]!] as const);
   if (!entries.every(([, value]) => valueFits(call, value))) return;
-  settle(call, call.ctx.cluster.multi.setMany(entries, 0), () => OK);
+  settle(call, call.ctx.cluster.multi.setMany(entries, 0, call.owner), () => OK);
 }
 
 function incrBy(call: Call, by: bigint): void {
@@ -192,7 +191,7 @@ function incrByFloat(call: Call): void {
 function strlen(call: Call): void {
   const key = keyArg(call, 1);
   if (key === undefined) return;
-  call.ctx.cluster.data.dispatch(key, [Op.Exists, key], answer(call, (result) => integer(result.status === Status.Ok ? result.valueBytes! : 0)));
+  dispatch(call, key, [Op.Exists, key], answer(call, (result) => integer(result.status === Status.Ok ? result.valueBytes! : 0)));
 }
 
 /** GETRANGE key start end, with Redis's rules for negative and out-of-range ends. */

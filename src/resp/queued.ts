@@ -1,0 +1,28 @@
+import { bytesToKey } from '../bytes.js';
+
+/** What the transaction needs of a command's spec: where its keys are (as COMMAND INFO says). */
+interface Keyed {
+  readonly keys?: readonly [first: number, last: number, step: number];
+}
+
+/** The commands a client queued between MULTI and EXEC, as Redis's multiState. */
+export class Queued<Spec extends Keyed> {
+  readonly commands: Array<{ readonly spec: Spec; readonly args: string[] }> = [];
+  /** A command was refused while queuing: EXEC answers EXECABORT (Redis's CLIENT_DIRTY_EXEC). */
+  aborted = false;
+
+  /** Every key the queued commands name (by their specs' key positions), each once. */
+  keys(): string[] {
+    const keys = new Set<string>();
+    for (const { spec, args } of this.commands) {
+      if (spec.keys === undefined) continue;
+      const [first, last, step] = spec.keys;
+      const end = last < 0 ? args.length + last : last;
+      for (let i = first; i <= end && i < args.length; i += step) {
+        const key = bytesToKey(args[i]!);
+        if (key !== undefined) keys.add(key);
+      }
+    }
+    return [...keys];
+  }
+}
