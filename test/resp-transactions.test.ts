@@ -3,6 +3,10 @@ import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { rawExchange } from './fixtures/resp.js';
 import { request, startTestServer } from './fixtures/server.js';
+import type { CommandSpec } from '../src/resp/command.js';
+import { Queued } from '../src/resp/queued.js';
+import { COMMANDS } from '../src/resp/server.js';
+import { MultiState } from '../src/resp/transaction.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -178,6 +182,15 @@ t.test('transactions', async (t) => {
     t.same(await redis.mget(keys), ['200', '200', '200', '200']);
   });
 
+  t.test('a long transaction: 3,000 commands, every reply in its place', async (t) => {
+    const transaction = redis.multi();
+    for (let i = 0; i < 1_000; i++) transaction.set(`long:${i % 10}`, String(i)).incr(`long:${i % 10}`).get(`long:${i % 10}`);
+    const results = (await transaction.exec())!;
+    t.equal(results.length, 3_000);
+    const wrong = results.filter(([failure, reply], i) => failure !== null || String(reply) !== (i % 3 === 0 ? 'OK' : String(Math.floor(i / 3) + 1))).length;
+    t.equal(wrong, 0);
+  });
+
   t.test('a connection gone mid-transaction leaves no watch behind', async (t) => {
     const gone = connect();
     await gone.watch('w:left', 'w:left2');
@@ -187,4 +200,19 @@ t.test('transactions', async (t) => {
     await sleep(100);
     t.equal(server.cluster.data.watches.size, 0);
   });
+});
+
+// The queue's own rules, on the real command table: what is queued, what aborts, the byte bound.
+t.test('MULTI as commands are read: queued, refused, bounded', async (t) => {
+  const spec = (name: string): CommandSpec => COMMANDS.get(name)!;
+  const multi = new MultiState(1_000, false);
+  t.equal(multi.read(spec('get'), ['GET', 'k']), undefined, 'outside MULTI a command goes in order');
+  t.equal(multi.read(spec('multi'), ['MULTI']), undefined, "MULTI goes in order too (its reply is MULTI's own)");
+  t.equal(multi.read(spec('set'), ['SET', 'k', 'v']), '+QUEUED\r\n');
+  t.equal(multi.read(spec('set'), ['SET', 'k', 'v'.repeat(1_000)]), '-ERR the commands queued since MULTI pass 1000 bytes\r\n');
+  t.equal(multi.read(spec('set'), ['SET', 'k', 'v']), '+QUEUED\r\n', 'then QUEUED as Redis, keeping nothing');
+  const ended = multi.read(spec('exec'), ['EXEC']);
+  t.ok(ended instanceof Queued && ended.aborted && ended.commands.length === 0, 'EXEC gets an aborted, empty transaction');
+  t.equal(multi.read(spec('exec'), ['EXEC']), undefined, 'the next EXEC has none');
+  t.equal(new MultiState(1_000, true).read(spec('multi'), ['MULTI']), '-ERR MULTI and WATCH are not supported with --backend\r\n');
 });

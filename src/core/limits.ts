@@ -6,6 +6,12 @@
 /** Most nodes at once, as --nodes and joins allow. */
 export const MAX_NODES = 64;
 
+/**
+ * Most bytes one batch of commands may carry: an /mget or /mset body, the commands a RESP client
+ * queues after MULTI. Room for 10,000 keys with their values, or two values of --max-value.
+ */
+export const maxBatchBody = (maxValue: number): number => Math.max(64 * 1024 * 1024, 2 * maxValue);
+
 /** Longest key accepted, in UTF-8 bytes. */
 export const MAX_KEY_BYTES = 1024;
 

@@ -5,8 +5,6 @@ import { checkKeyLength, parseTtl } from './query.js';
 /** Most keys one /mget or /mset may name. */
 export const MAX_BATCH_KEYS = 10_000;
 
-/** Largest /mget or /mset body: room for MAX_BATCH_KEYS keys, or two values of --max-value. */
-export const maxBatchBody = (maxValue: number): number => Math.max(64 * 1024 * 1024, 2 * maxValue);
 
 /** A request body that must be a JSON object; anything else is a 400 that says what is wrong. */
 export function parseJsonObject(text: string): Record<string, unknown> {

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { batchKeys, checkFields, encodeValue, encodingOf, maxBatchBody, parseJsonObject, parseMset } from './batch-body.js';
+import { maxBatchBody } from '../core/limits.js';
+import { batchKeys, checkFields, encodeValue, encodingOf, parseJsonObject, parseMset } from './batch-body.js';
 import { batchTooLarge } from '../errors.js';
 import { Want } from '../nodes/shared-reader.js';
 import { RawRoutes, readBody, type RawHandler } from './respond.js';

@@ -6,7 +6,7 @@ import type { Options } from '../options.js';
 import type { PubSubHub } from '../pubsub/hub.js';
 import { createApi, type ApiInfo } from './admin.js';
 import { bearerCheck } from './auth.js';
-import { maxBatchBody } from './batch-body.js';
+import { maxBatchBody } from '../core/limits.js';
 import { BatchRoutes } from './batch-routes.js';
 import { KeyRoutes } from './key-routes.js';
 import { OpRoutes } from './op-routes.js';

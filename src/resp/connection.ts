@@ -6,6 +6,7 @@ import type { Message } from '../pubsub/hub.js';
 import { messageReply } from './commands/pubsub.js';
 import { error, Errors, RESP2, type Encoder } from './reply.js';
 import { WatchedKeys } from '../cluster/watches.js';
+import { maxBatchBody } from '../core/limits.js';
 import type { Queued } from './queued.js';
 import { MultiState } from './transaction.js';
 
@@ -90,7 +91,7 @@ export class RespConnection implements ClientState {
   readonly ctx: RespContext;
   readonly watched: WatchedKeys;
   /** MULTI's queue, as commands are read. */
-  readonly #multi = new MultiState();
+  readonly #multi: MultiState;
   readonly #socket: Socket;
   readonly #parser: RequestParser;
   readonly #commands: CommandTable;
@@ -116,6 +117,7 @@ export class RespConnection implements ClientState {
     this.id = id;
     this.ctx = ctx;
     this.watched = new WatchedKeys(ctx.cluster.data.watches);
+    this.#multi = new MultiState(maxBatchBody(ctx.maxValue), ctx.cluster.near !== undefined);
     this.#socket = socket;
     this.#commands = commands;
     this.#onClose = onClose;
@@ -189,7 +191,7 @@ export class RespConnection implements ClientState {
       return this.#deliver(slot, refusal);
     }
     this.lastCommand = spec!.name;
-    const step = this.#multi.read(spec!, args, this.ctx.cluster.near !== undefined);
+    const step = this.#multi.read(spec!, args);
     if (typeof step === 'string') return this.#deliver(slot, step);
     this.#order.arrived(new Pending(this, spec!, args, slot, step));
   }

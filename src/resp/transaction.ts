@@ -47,6 +47,10 @@ async function run(call: Call, queued: Queued<CommandSpec>, owner: LockOwner): P
   watched.clear();
   if (!stands) return call.client.resp.version === 3 ? '_\r\n' : '*-1\r\n';
   let out = `*${queued.commands.length}\r\n`;
+  // One after another, as Redis runs them, not pipelined as a connection's commands are: a write
+  // sent while an update of its key is with the key's node would reach the key's other copy
+  // before the update's copy does. A connection's pipeline is kept from that by the key's lock,
+  // which here the EXEC itself holds.
   for (const { spec, args } of queued.commands) out += await runOne(call, spec, args, owner);
   return out;
 }
@@ -85,22 +89,31 @@ const QUEUED = '+QUEUED\r\n';
  */
 export class MultiState {
   #queued: Queued<CommandSpec> | undefined;
+  /** Most bytes of commands one transaction may queue (the server's batch limit): past it, the transaction is aborted. */
+  readonly #limit: number;
+  /** With --backend there are no transactions. */
+  readonly #backend: boolean;
+
+  constructor(limit: number, backend: boolean) {
+    this.#limit = limit;
+    this.#backend = backend;
+  }
 
   /** A command was refused as it was read (unknown, wrong arity, NOAUTH): a transaction being queued is aborted. */
   refused(): void {
-    if (this.#queued !== undefined) this.#queued.aborted = true;
+    this.#queued?.abort();
   }
 
   /**
    * A command read: its reply now (MULTI's, QUEUED, an error), the transaction it ends (EXEC,
    * DISCARD, which then go in order), or undefined to go in order as any other.
    */
-  read(spec: CommandSpec, args: string[], backend: boolean): string | Queued<CommandSpec> | undefined {
+  read(spec: CommandSpec, args: string[]): string | Queued<CommandSpec> | undefined {
     const queued = this.#queued;
     switch (spec.name) {
       case 'multi':
         if (queued !== undefined) return error('ERR MULTI calls can not be nested');
-        if (backend) return error(NO_TRANSACTIONS);
+        if (this.#backend) return error(NO_TRANSACTIONS);
         this.#queued = new Queued<CommandSpec>();
         return undefined;
       case 'exec':
@@ -117,11 +130,14 @@ export class MultiState {
     }
     if (queued === undefined) return undefined;
     if (NOT_QUEUED.has(spec.name)) {
-      queued.aborted = true;
+      queued.abort();
       return error('ERR Command not allowed inside a transaction');
     }
-    queued.commands.push({ spec, args });
-    return QUEUED;
+    queued.push(spec, args);
+    if (queued.bytes <= this.#limit) return QUEUED;
+    // A client queuing without end would hold the server's memory: the transaction ends here.
+    queued.abort();
+    return error(`ERR the commands queued since MULTI pass ${this.#limit} bytes`);
   }
 }
 
