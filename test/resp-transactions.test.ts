@@ -191,6 +191,27 @@ t.test('transactions', async (t) => {
     t.equal(wrong, 0);
   });
 
+  t.test("CLIENT LIST shows a transaction being queued and a subscriber's subscriptions, as Redis", async (t) => {
+    const queuing = connect();
+    const subscriber = connect();
+    t.teardown(() => {
+      queuing.disconnect();
+      subscriber.disconnect();
+    });
+    await queuing.client('SETNAME', 'queuing');
+    await queuing.call('MULTI');
+    await queuing.call('SET', 'list:a', '1');
+    await queuing.call('GET', 'list:a');
+    await subscriber.client('SETNAME', 'subscriber');
+    await subscriber.subscribe('c1', 'c2');
+    await subscriber.psubscribe('p*');
+    const lines = String(await redis.client('LIST')).split('\n');
+    t.match(lines.find((line) => line.includes('name=queuing ')), / flags=x .* multi=2 /);
+    t.match(lines.find((line) => line.includes('name=subscriber ')), / flags=P .* sub=2 psub=1 multi=-1 /);
+    t.match(lines.find((line) => line.includes('cmd=client')), / flags=N .* sub=0 psub=0 multi=-1 /);
+    t.same(await queuing.call('EXEC'), ['OK', '1']);
+  });
+
   t.test('a connection gone mid-transaction leaves no watch behind', async (t) => {
     const gone = connect();
     await gone.watch('w:left', 'w:left2');

@@ -85,6 +85,8 @@ export interface ClientState extends Subscriber {
   push(encoded: string): void;
   /** The keys it WATCHes. */
   readonly watched: WatchedKeys;
+  /** Commands queued since MULTI, or -1 outside one (CLIENT LIST's multi=). */
+  readonly queued: number;
 }
 
 /** One command being run: its arguments (byte strings; `args[0]` is its name) and its one reply. */

@@ -92,6 +92,9 @@ export class RespConnection implements ClientState {
   readonly watched: WatchedKeys;
   /** MULTI's queue, as commands are read. */
   readonly #multi: MultiState;
+  get queued(): number {
+    return this.#multi.queued;
+  }
   readonly #socket: Socket;
   readonly #parser: RequestParser;
   readonly #commands: CommandTable;

@@ -99,6 +99,11 @@ export class MultiState {
     this.#backend = backend;
   }
 
+  /** Commands queued since MULTI, or -1 outside one. */
+  get queued(): number {
+    return this.#queued === undefined ? -1 : this.#queued.commands.length;
+  }
+
   /** A command was refused as it was read (unknown, wrong arity, NOAUTH): a transaction being queued is aborted. */
   refused(): void {
     this.#queued?.abort();

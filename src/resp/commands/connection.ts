@@ -1,4 +1,5 @@
 import { Kind, type Call, type ClientState, type CommandSpec } from '../command.js';
+import type { PubSubHub } from '../../pubsub/hub.js';
 import { array, bulk, bulkText, EMPTY_ARRAY, error, Errors, integer, OK, PONG, RESP2, RESP3, simple } from '../reply.js';
 
 /** The commands about the connection itself: they run on arrival, in the connection's order. */
@@ -197,14 +198,14 @@ function client(call: Call): void {
       return call.reply(OK);
     }
     case 'info':
-      if (arity(2)) call.reply(bulk(clientLine(me)));
+      if (arity(2)) call.reply(bulk(clientLine(me, call.ctx.pubsub)));
       return;
     case 'list': {
       if (args.length !== 2 && !(args.length === 4 && args[2]!.toLowerCase() === 'type' && args[3]!.toLowerCase() === 'normal')) {
         return call.reply(error(Errors.syntax));
       }
       let lines = '';
-      for (const other of call.ctx.clients) lines += clientLine(other);
+      for (const other of call.ctx.clients) lines += clientLine(other, call.ctx.pubsub);
       return call.reply(bulk(lines));
     }
     case 'kill':
@@ -217,10 +218,12 @@ function client(call: Call): void {
 }
 
 /** One line of CLIENT LIST, with the fields Redis's clients and tools read. */
-function clientLine(client: ClientState): string {
+function clientLine(client: ClientState, pubsub: PubSubHub): string {
   const age = Math.floor((Date.now() - client.createdAt) / 1000);
+  const { channels, patterns } = pubsub.channelsOf(client);
+  const flags = `${channels.length + patterns.length > 0 ? 'P' : ''}${client.queued >= 0 ? 'x' : ''}` || 'N';
   return (
-    `id=${client.id} addr=${client.address} name=${client.name} age=${age} idle=0 flags=N db=0 sub=0 psub=0 ` +
-    `multi=-1 cmd=${client.lastCommand} user=default lib-name=${client.libName} lib-ver=${client.libVersion} resp=${client.resp.version}\n`
+    `id=${client.id} addr=${client.address} name=${client.name} age=${age} idle=0 flags=${flags} db=0 sub=${channels.length} psub=${patterns.length} ` +
+    `multi=${client.queued} cmd=${client.lastCommand} user=default lib-name=${client.libName} lib-ver=${client.libVersion} resp=${client.resp.version}\n`
   );
 }
