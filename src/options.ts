@@ -124,7 +124,7 @@ export const OPTIONS = {
     type: 'size',
     default: 8 * MIB,
     min: 1024,
-    help: 'Most bytes of messages a pub/sub subscriber (RESP or SSE) may leave unread; past it the subscriber is disconnected and counted as dropped, so a slow one never holds up the rest (Redis: client-output-buffer-limit pubsub).',
+    help: 'Most bytes of messages a pub/sub subscriber (RESP or SSE), or a RESP client in MONITOR mode, may leave unread; past it the client is disconnected (a subscriber counted as dropped), so a slow one never holds up the rest (Redis: client-output-buffer-limit pubsub).',
   },
   nodeTransport: {
     type: 'choice',

@@ -3,12 +3,11 @@ import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { rawExchange } from './fixtures/resp.js';
 import { request, startTestServer } from './fixtures/server.js';
+import { sleep } from './fixtures/wait.js';
 import type { CommandSpec } from '../src/resp/command.js';
 import { Queued } from '../src/resp/queued.js';
 import { COMMANDS } from '../src/resp/server.js';
 import { MultiState } from '../src/resp/transaction.js';
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 // MULTI / EXEC / DISCARD / WATCH / UNWATCH with Redis's replies, and what they promise: the
 // queued commands run as one step, and a watched key changed by anyone aborts the EXEC.

@@ -10,6 +10,7 @@ import type { PubSubHub, Subscriber } from '../pubsub/hub.js';
 import type { Notifications } from '../pubsub/notifications.js';
 import { Errors, error, type Encoder } from './reply.js';
 import type { WatchedKeys } from '../cluster/watches.js';
+import type { Monitored, Monitors } from './monitors.js';
 import type { Queued } from './queued.js';
 
 /**
@@ -50,8 +51,10 @@ export interface RespContext {
   pubsub: PubSubHub;
   /** Keyspace notifications (CONFIG GET / SET notify-keyspace-events). */
   notifications: Notifications;
-  /** --subscriber-buffer: replies a subscriber may leave unread before it is dropped. */
+  /** --subscriber-buffer: replies a subscriber (or a monitor) may leave unread before it is dropped. */
   subscriberBuffer: number;
+  /** The clients in MONITOR mode. */
+  monitors: Monitors;
 }
 
 /** The port's own counters (INFO stats). */
@@ -63,7 +66,7 @@ export interface RespStats {
 }
 
 /** What a connection lets its commands see and change about it. */
-export interface ClientState extends Subscriber {
+export interface ClientState extends Subscriber, Monitored {
   readonly id: number;
   name: string;
   libName: string;
@@ -77,16 +80,14 @@ export interface ClientState extends Subscriber {
   lastCommand: string;
   /** Closes the connection once the replies so far are out (QUIT). */
   closeAfterReply(): void;
-  /** Cuts the connection now (CLIENT KILL). */
-  destroy(): void;
   /** Channels and patterns it is subscribed to (the hub's count). */
   readonly subscriptions: number;
   /** Sends a reply that answers no command (SUBSCRIBE's confirmations after the first, messages). */
   push(encoded: string): void;
   /** The keys it WATCHes. */
   readonly watched: WatchedKeys;
-  /** Commands queued since MULTI, or -1 outside one (CLIENT LIST's multi=). */
-  readonly queued: number;
+  /** Its MULTI: the commands queued since, or -1 outside one (CLIENT LIST's multi=). */
+  readonly multi: { readonly queued: number };
 }
 
 /** One command being run: its arguments (byte strings; `args[0]` is its name) and its one reply. */

@@ -91,10 +91,7 @@ export class RespConnection implements ClientState {
   readonly ctx: RespContext;
   readonly watched: WatchedKeys;
   /** MULTI's queue, as commands are read. */
-  readonly #multi: MultiState;
-  get queued(): number {
-    return this.#multi.queued;
-  }
+  readonly multi: MultiState;
   readonly #socket: Socket;
   readonly #parser: RequestParser;
   readonly #commands: CommandTable;
@@ -120,7 +117,7 @@ export class RespConnection implements ClientState {
     this.id = id;
     this.ctx = ctx;
     this.watched = new WatchedKeys(ctx.cluster.data.watches);
-    this.#multi = new MultiState(maxBatchBody(ctx.maxValue), ctx.cluster.near !== undefined);
+    this.multi = new MultiState(maxBatchBody(ctx.maxValue), ctx.cluster.near !== undefined);
     this.#socket = socket;
     this.#commands = commands;
     this.#onClose = onClose;
@@ -149,17 +146,18 @@ export class RespConnection implements ClientState {
     this.#schedule();
   }
 
-  destroy(): void {
-    this.#socket.destroy();
-  }
-
   /** A pub/sub message: queued unless the replies waiting pass --subscriber-buffer (the hub then drops this client). */
   deliver(message: Message, pattern: string | null): boolean {
+    return this.feed(messageReply(this.resp, message, pattern));
+  }
+
+  feed(encoded: string): boolean {
     if (this.#closed || this.#socket.writableLength + this.#out.length > this.ctx.subscriberBuffer) return false;
-    this.push(messageReply(this.resp, message, pattern));
+    this.push(encoded);
     return true;
   }
 
+  /** Cuts the connection now (the hub or the monitors give up on it, CLIENT KILL). */
   drop(): void {
     this.#socket.destroy();
   }
@@ -190,11 +188,11 @@ export class RespConnection implements ClientState {
     const slot = this.#nextSlot++;
     const refusal = refusalOf(this, spec, args);
     if (refusal !== undefined) {
-      this.#multi.refused();
+      this.multi.refused();
       return this.#deliver(slot, refusal);
     }
     this.lastCommand = spec!.name;
-    const step = this.#multi.read(spec!, args);
+    const step = this.multi.read(spec!, args);
     if (typeof step === 'string') return this.#deliver(slot, step);
     this.#order.arrived(new Pending(this, spec!, args, slot, step));
   }
@@ -209,6 +207,8 @@ export class RespConnection implements ClientState {
       // A fault in a command is that command's error, not the server's end.
       call.reply(error('ERR internal error'));
     }
+    // Once it has run, as Redis (RESET is not shown to the monitor it ends); EXEC once its commands have.
+    if (this.ctx.monitors.size > 0 && call.spec.name !== 'exec') this.ctx.monitors.feed(this, call.spec.name, call.args);
     this.#parser.authenticated = this.authenticated;
   }
 
@@ -269,6 +269,7 @@ export class RespConnection implements ClientState {
     if (this.#closed) return;
     this.#closed = true;
     this.ctx.pubsub.forget(this);
+    this.ctx.monitors.remove(this);
     this.watched.clear();
     this.#order.clear();
     this.#early.clear();

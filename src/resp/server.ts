@@ -15,6 +15,7 @@ import { PUBSUB_COMMANDS } from './commands/pubsub.js';
 import { SERVER_COMMANDS } from './commands/server.js';
 import { STRING_COMMANDS } from './commands/strings.js';
 import { TRANSACTION_COMMANDS } from './commands/transactions.js';
+import { Monitors } from './monitors.js';
 import { RespConnection } from './connection.js';
 import { INLINE_MAX_BYTES } from './parser.js';
 import { error } from './reply.js';
@@ -69,6 +70,7 @@ export class RespServer {
       pubsub: info.pubsub,
       notifications: info.notifications,
       subscriberBuffer: options.subscriberBuffer,
+      monitors: new Monitors(),
     };
     // Half-open: a client that shuts down its sending side after its last command still gets
     // every reply (Redis drops them), then the connection closes.
@@ -85,6 +87,11 @@ export class RespServer {
     });
     ctx.port = (net.address() as AddressInfo).port;
     return resp;
+  }
+
+  /** Clients in MONITOR mode. */
+  get monitors(): number {
+    return this.#ctx.monitors.size;
   }
 
   get port(): number {
@@ -112,7 +119,7 @@ export class RespServer {
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     for (const connection of this.#connections) connection.drain();
     const deadline = setTimeout(() => {
-      for (const connection of this.#connections) connection.destroy();
+      for (const connection of this.#connections) connection.drop();
     }, timeoutMs);
     await closed;
     clearTimeout(deadline);

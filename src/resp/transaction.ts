@@ -31,6 +31,7 @@ export function exec(call: Call): void {
     run(call, queued, owner).then(
       (reply) => {
         release();
+        if (call.ctx.monitors.size > 0) call.ctx.monitors.feed(call.client, 'exec', call.args);
         call.reply(reply);
       },
       () => {
@@ -76,6 +77,7 @@ function runOne(exec: Call, spec: CommandSpec, args: string[], owner: LockOwner)
     } catch {
       call.reply(error('ERR internal error'));
     }
+    if (exec.ctx.monitors.size > 0) exec.ctx.monitors.feed(exec.client, spec.name, args);
   });
 }
 

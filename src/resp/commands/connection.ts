@@ -1,5 +1,4 @@
-import { Kind, type Call, type ClientState, type CommandSpec } from '../command.js';
-import type { PubSubHub } from '../../pubsub/hub.js';
+import { Kind, type Call, type ClientState, type CommandSpec, type RespContext } from '../command.js';
 import { array, bulk, bulkText, EMPTY_ARRAY, error, Errors, integer, OK, PONG, RESP2, RESP3, simple } from '../reply.js';
 
 /** The commands about the connection itself: they run on arrival, in the connection's order. */
@@ -58,6 +57,18 @@ export const CONNECTION_COMMANDS: readonly CommandSpec[] = [
   },
   { name: 'hello', arity: -1, kind: Kind.Local, flags: ['fast', 'no-auth'], noAuth: true, run: hello },
   { name: 'client', arity: -2, kind: Kind.Local, flags: [], run: client },
+  {
+    name: 'monitor',
+    arity: 1,
+    kind: Kind.Local,
+    flags: ['admin', 'noscript', 'loading', 'stale'],
+    run(call) {
+      // Inside EXEC, as Redis: its reply would be one of the array's, the stream after it.
+      if (call.owner !== undefined) return call.reply(error("ERR MONITOR isn't allowed for DENY BLOCKING client"));
+      call.ctx.monitors.add(call.client);
+      call.reply(OK);
+    },
+  },
 ];
 
 /** AUTH's rule: one user, `default`, whose password is --auth-token (any password without one). */
@@ -149,7 +160,7 @@ function kill(call: Call): void {
   if (args.length === 3) {
     const victim = clients.find((other) => other.address === args[2]);
     if (victim === undefined) return call.reply(error('ERR No such client'));
-    victim.destroy();
+    victim.drop();
     return call.reply(OK);
   }
   if (args.length < 4 || args.length % 2 !== 0) return call.reply(error(Errors.syntax));
@@ -163,7 +174,7 @@ function kill(call: Call): void {
   }
   // As Redis by default (SKIPME yes): the new form never kills the caller.
   const victims = clients.filter((other) => other !== call.client && (ids.size === 0 || ids.has(other.id)) && (addresses.size === 0 || addresses.has(other.address)));
-  for (const victim of victims) victim.destroy();
+  for (const victim of victims) victim.drop();
   call.reply(integer(victims.length));
 }
 
@@ -198,14 +209,14 @@ function client(call: Call): void {
       return call.reply(OK);
     }
     case 'info':
-      if (arity(2)) call.reply(bulk(clientLine(me, call.ctx.pubsub)));
+      if (arity(2)) call.reply(bulk(clientLine(me, call.ctx)));
       return;
     case 'list': {
       if (args.length !== 2 && !(args.length === 4 && args[2]!.toLowerCase() === 'type' && args[3]!.toLowerCase() === 'normal')) {
         return call.reply(error(Errors.syntax));
       }
       let lines = '';
-      for (const other of call.ctx.clients) lines += clientLine(other, call.ctx.pubsub);
+      for (const other of call.ctx.clients) lines += clientLine(other, call.ctx);
       return call.reply(bulk(lines));
     }
     case 'kill':
@@ -218,12 +229,12 @@ function client(call: Call): void {
 }
 
 /** One line of CLIENT LIST, with the fields Redis's clients and tools read. */
-function clientLine(client: ClientState, pubsub: PubSubHub): string {
+function clientLine(client: ClientState, { pubsub, monitors }: RespContext): string {
   const age = Math.floor((Date.now() - client.createdAt) / 1000);
   const { channels, patterns } = pubsub.channelsOf(client);
-  const flags = `${channels.length + patterns.length > 0 ? 'P' : ''}${client.queued >= 0 ? 'x' : ''}` || 'N';
+  const flags = `${monitors.has(client) ? 'O' : ''}${channels.length + patterns.length > 0 ? 'P' : ''}${client.multi.queued >= 0 ? 'x' : ''}` || 'N';
   return (
     `id=${client.id} addr=${client.address} name=${client.name} age=${age} idle=0 flags=${flags} db=0 sub=${channels.length} psub=${patterns.length} ` +
-    `multi=${client.queued} cmd=${client.lastCommand} user=default lib-name=${client.libName} lib-ver=${client.libVersion} resp=${client.resp.version}\n`
+    `multi=${client.multi.queued} cmd=${client.lastCommand} user=default lib-name=${client.libName} lib-ver=${client.libVersion} resp=${client.resp.version}\n`
   );
 }

@@ -30,6 +30,7 @@ export const PUBSUB_COMMANDS: readonly CommandSpec[] = [
     run(call) {
       const client = call.client;
       call.ctx.pubsub.forget(client);
+      call.ctx.monitors.remove(client);
       client.watched.clear();
       client.name = '';
       call.reply('+RESET\r\n');
