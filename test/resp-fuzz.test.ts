@@ -1,19 +1,9 @@
 import t from 'tap';
 import { connected } from './fixtures/raw.js';
 import { decodeAll, encodeCommand } from './fixtures/resp.js';
+import { prng } from './fixtures/prng.js';
 import { startTestServer } from './fixtures/server.js';
 import { COMMANDS } from '../src/resp/server.js';
-
-/** A seeded generator (mulberry32), so that a failure can be replayed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(state ^ (state >>> 15), 1 | state);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // CLIENT KILL would cut the other fuzzing connections: everything else is fair game.
 const NAMES = [...COMMANDS.keys()].filter((name) => name !== 'client');
@@ -62,7 +52,7 @@ t.test('10,000 fuzzed RESP frames: every reply is valid RESP, nothing crashes', 
   const server = await startTestServer({ respPort: 0, maxValue: 64 * 1024 });
   t.teardown(() => server.close());
   const port = server.resp!.port;
-  const next = random(20261201);
+  const next = prng(20261201);
   const connections: Buffer[][] = [];
   for (let sent = 0; sent < 10_000; ) {
     const frames = Array.from({ length: 1 + Math.floor(next() * 5) }, () => frame(next));

@@ -36,11 +36,24 @@ export class KeyLocks {
     return true;
   }
 
-  /** Takes every one of `keys` for `owner` once none is held, then runs `run` (at once if none is). */
+  /**
+   * Takes every one of `keys` for `owner`, then runs `run` (at once if none is held). The free
+   * ones are taken at once and the held ones as they are released, so that a command that comes
+   * after the operation on any of its keys waits behind it (a connection's next write of one of
+   * them must not overtake it while it waits for another). An operation queues for all its keys
+   * in one step, so every key's queue is in the order the operations came, and none waits for one
+   * that came after it: no two wait for each other.
+   */
   acquire(keys: readonly string[], owner: LockOwner, run: () => void): void {
-    for (const key of keys) if (this.wait(key, () => this.acquire(keys, owner, run))) return;
-    this.hold(keys, owner);
-    run();
+    const wanted = new Set(keys);
+    if (wanted.size === 0) return run();
+    let missing = wanted.size;
+    const take = (key: string): void => {
+      if (this.wait(key, () => take(key), owner)) return;
+      if (!this.#held.has(key)) this.#held.set(key, { owner, waiting: [] });
+      if (--missing === 0) run();
+    };
+    for (const key of wanted) take(key);
   }
 
   /** Takes `keys` for `owner` now: for a caller that has just seen them free. */

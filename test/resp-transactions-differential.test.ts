@@ -1,0 +1,65 @@
+import t from 'tap';
+import { RedisProcess, redisMissing } from './fixtures/redis.js';
+import { encodeCommand, rawExchange, type Reply } from './fixtures/resp.js';
+import { prng } from './fixtures/prng.js';
+import { startTestServer } from './fixtures/server.js';
+
+const KEYS = ['d:a', 'd:b', 'd:c'];
+/** DIFF_SEEDS=N runs seeds 1..N (5 by default). */
+const SEEDS = Array.from({ length: Number(process.env.DIFF_SEEDS ?? 5) }, (_, i) => i + 1);
+
+/** One random command of a transaction's life: MULTI and its kin, writes, reads, and errors of both kinds. */
+function command(next: () => number): string[] {
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
+  const key = (): string => pick(KEYS);
+  const value = (): string => pick(['1', '41', 'x', '-7', '9223372036854775807', '']);
+  const choices: Array<() => string[]> = [
+    () => ['MULTI'],
+    () => ['MULTI'],
+    () => ['EXEC'],
+    () => ['EXEC'],
+    () => ['DISCARD'],
+    () => ['WATCH', key(), key()],
+    () => ['UNWATCH'],
+    () => ['SET', key(), value()],
+    () => ['SET', key(), value(), 'NX'],
+    () => ['SET', key(), value(), 'EX', pick(['100', '0', 'abc'])],
+    () => ['GET', key()],
+    () => ['INCR', key()],
+    () => ['INCRBY', key(), value()],
+    () => ['APPEND', key(), value()],
+    () => ['DEL', key(), key()],
+    () => ['EXISTS', key(), key()],
+    () => ['MSET', key(), value(), key(), value()],
+    () => ['MGET', key(), key(), key()],
+    () => ['RENAME', key(), key()],
+    () => ['GETDEL', key()],
+    () => ['PING'],
+    () => ['NOSUCHCOMMAND', key()],
+    () => ['GET'],
+    () => ['SET', key()],
+  ];
+  return pick(choices)();
+}
+
+// The same random sequences of transactions, pipelined on one connection, to this server and to a
+// real redis-server: every reply must be the same (a transaction of one client is deterministic:
+// only its own writes can spoil its WATCH).
+t.test('MULTI / EXEC / WATCH answer as redis-server does, reply for reply', { skip: redisMissing() }, async (t) => {
+  const redis = await RedisProcess.start();
+  const server = await startTestServer({ respPort: 0 });
+  t.teardown(async () => {
+    await server.close();
+    await redis.close();
+  });
+  for (const seed of SEEDS) {
+    const next = prng(seed);
+    const commands = Array.from({ length: 400 }, () => command(next));
+    const wire = Buffer.concat([encodeCommand('FLUSHALL'), ...commands.map((args) => encodeCommand(...args))]);
+    const [ours, theirs] = await Promise.all([rawExchange(server.resp!.port, wire, commands.length + 1), rawExchange(redis.port, wire, commands.length + 1)]);
+    const text = (reply: Reply | undefined): string => JSON.stringify(reply, (_key, item: unknown) => (typeof item === 'bigint' ? `${item}n` : item));
+    const first = ours.replies.findIndex((reply, i) => text(reply) !== text(theirs.replies[i]));
+    const context = (replies: Reply[]): string => replies.slice(Math.max(0, first - 3), first + 1).map(text).join(', ');
+    t.equal(first, -1, first < 0 ? `seed ${seed}: ${commands.length} commands, the same replies` : `seed ${seed}: command ${first} ${JSON.stringify(commands[first - 1])}: ours ${context(ours.replies)}, redis ${context(theirs.replies)}`);
+  }
+});
