@@ -24,8 +24,10 @@ import type { Queued } from './queued.js';
  *   each other's acknowledgment (that is what makes a pipeline fast).
  * - `Barrier` (FLUSHALL, DBSIZE, INFO) waits for everything before it to finish, and holds back
  *   everything after it.
+ * - `ReadWrite` (MSETNX, RENAME, COPY: they read their keys, then write them) starts as a read
+ *   does and counts as a write for what follows: reads after it wait for it.
  */
-export const Kind = { Local: 0, Read: 1, Write: 2, Barrier: 3 } as const;
+export const Kind = { Local: 0, Read: 1, Write: 2, Barrier: 3, ReadWrite: 4 } as const;
 export type Kind = (typeof Kind)[keyof typeof Kind];
 
 /** What the commands of every connection share. */

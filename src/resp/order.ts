@@ -33,7 +33,7 @@ export class CommandOrder {
   finished(command: Ordered): void {
     const kind = command.kind;
     if (kind === Kind.Read) this.#reads--;
-    else if (kind === Kind.Write) this.#writes--;
+    else if (kind === Kind.Write || kind === Kind.ReadWrite) this.#writes--;
     else if (kind === Kind.Barrier) this.#barriers--;
     // One loop starts what was held: a held command that answers at once comes back here, and
     // must not start the next itself (a deep pipeline would recurse once per command).
@@ -55,7 +55,7 @@ export class CommandOrder {
 
   #mayStart(kind: Kind): boolean {
     if (this.#barriers > 0) return false;
-    if (kind === Kind.Read) return this.#writes === 0;
+    if (kind === Kind.Read || kind === Kind.ReadWrite) return this.#writes === 0;
     if (kind === Kind.Barrier) return this.#writes === 0 && this.#reads === 0;
     return true;
   }
@@ -63,7 +63,7 @@ export class CommandOrder {
   #start(command: Ordered): void {
     const kind = command.kind;
     if (kind === Kind.Read) this.#reads++;
-    else if (kind === Kind.Write) this.#writes++;
+    else if (kind === Kind.Write || kind === Kind.ReadWrite) this.#writes++;
     else if (kind === Kind.Barrier) this.#barriers++;
     command.start();
   }

@@ -12,10 +12,13 @@ export const KEYSPACE_COMMANDS: readonly CommandSpec[] = [
   { name: 'keys', arity: 2, kind: Kind.Read, flags: ['readonly'], run: (call) => settle(call, call.ctx.cluster.keyspace.keys(call.args[1]!), texts) },
   { name: 'scan', arity: -2, kind: Kind.Read, flags: ['readonly'], run: scan },
   { name: 'randomkey', arity: 1, kind: Kind.Read, flags: ['readonly'], run: (call) => settle(call, call.ctx.cluster.keyspace.randomKey(), (key) => (key === null ? call.client.resp.nil : bulkText(key))) },
-  { name: 'msetnx', arity: -3, kind: Kind.Write, flags: ['write', 'denyoom'], keys: [1, -1, 2], run: msetnx },
-  { name: 'rename', arity: 3, kind: Kind.Write, flags: ['write'], keys: [1, 2, 1], run: (call) => rename(call, false) },
-  { name: 'renamenx', arity: 3, kind: Kind.Write, flags: ['write', 'fast'], keys: [1, 2, 1], run: (call) => rename(call, true) },
-  { name: 'copy', arity: -3, kind: Kind.Write, flags: ['write', 'denyoom'], keys: [1, 2, 1], run: copy },
+  // These read their keys before they write them: they start once the writes before them on
+  // their connection are acknowledged (a read from shared memory would not see one still in
+  // flight), and the reads after them wait for them; their keys' locks keep later writes behind.
+  { name: 'msetnx', arity: -3, kind: Kind.ReadWrite, flags: ['write', 'denyoom'], keys: [1, -1, 2], run: msetnx },
+  { name: 'rename', arity: 3, kind: Kind.ReadWrite, flags: ['write'], keys: [1, 2, 1], run: (call) => rename(call, false) },
+  { name: 'renamenx', arity: 3, kind: Kind.ReadWrite, flags: ['write', 'fast'], keys: [1, 2, 1], run: (call) => rename(call, true) },
+  { name: 'copy', arity: -3, kind: Kind.ReadWrite, flags: ['write', 'denyoom'], keys: [1, 2, 1], run: copy },
 ];
 
 /** SCAN cursor [MATCH pattern] [COUNT n] [TYPE type]: [next cursor, keys]. */
@@ -83,5 +86,6 @@ function copy(call: Call): void {
   if (from === undefined) return;
   const to = keyArg(call, 2);
   if (to === undefined) return;
+  if (from === to) return call.reply(error('ERR source and destination objects are the same'));
   settle(call, call.ctx.cluster.multi.copy(from, to, replace, call.owner), (copied) => integer(copied ? 1 : 0));
 }

@@ -134,7 +134,9 @@ function getex(call: Call): void {
     if (option === 'persist' && args.length === 3) expiresAt = 0;
     else if ((option === 'ex' || option === 'px' || option === 'exat' || option === 'pxat') && args.length === 4) {
       const at = expiryAt(args[3]!, option, 'getex');
-      if (at instanceof ArgError) return call.reply(error(at.message));
+      // Redis reads the time only once it has found the key: a missing key answers nil. Asked of
+      // the key's node with an update that changes nothing, so it comes after the writes before it.
+      if (at instanceof ArgError) return update(call, ['getex', KEEP_EXPIRY], (result) => (result.value == null ? call.client.resp.nil : error(at.message)));
       expiresAt = at;
     } else return call.reply(error(Errors.syntax));
   }
