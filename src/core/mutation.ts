@@ -121,7 +121,9 @@ export function mutate(held: Held | undefined, mutation: Mutation, now: number):
       const mask = 0x80 >> (offset % 8);
       const byte = current.charCodeAt(index);
       const value = current.slice(0, index) + String.fromCharCode(bit === 1 ? byte | mask : byte & ~mask) + current.slice(index + 1);
-      return { count: (byte & mask) === 0 ? 0 : 1, next: { value, expiresAt: held?.expiresAt ?? 0 } };
+      const count = (byte & mask) === 0 ? 0 : 1;
+      // A bit set to what it was on a string long enough is no change (Redis signals none, and no copy goes out).
+      return held !== undefined && value === held.value ? { count } : { count, next: { value, expiresAt: held?.expiresAt ?? 0 } };
     }
     case 'getdel':
       return held === undefined ? { value: null } : { value: held.value, next: null };
