@@ -7,7 +7,7 @@ import { startTestServer } from './fixtures/server.js';
 // Not DBSIZE: redis-server counts a key set with a time already past until it is looked at (its
 // lazy expiry), this server does not.
 const KEYS = ['d:a', 'd:b', 'd:c'];
-/** DIFF_SEEDS=N runs seeds 1..N (20 by default). */
+/** DIFF_SEEDS=N runs seeds 1..N (20 by default), DIFF_LENGTH=M sequences of M commands (400). */
 const SEEDS = Array.from({ length: Number(process.env.DIFF_SEEDS ?? 20) }, (_, i) => i + 1);
 
 /** One random command of a transaction's life: MULTI and its kin, writes, reads, and errors of both kinds. */
@@ -85,7 +85,7 @@ t.test('MULTI / EXEC / WATCH answer as redis-server does, reply for reply', { sk
   });
   for (const seed of SEEDS) {
     const next = prng(seed);
-    const commands = Array.from({ length: 400 }, () => command(next));
+    const commands = Array.from({ length: Number(process.env.DIFF_LENGTH ?? 400) }, () => command(next));
     const wire = Buffer.concat([encodeCommand('FLUSHALL'), ...commands.map((args) => encodeCommand(...args))]);
     const [ours, theirs] = await Promise.all([rawExchange(server.resp!.port, wire, commands.length + 1), rawExchange(redis.port, wire, commands.length + 1)]);
     const text = (reply: Reply | undefined): string => JSON.stringify(reply, (_key, item: unknown) => (typeof item === 'bigint' ? `${item}n` : item));
