@@ -55,9 +55,10 @@ t.test(`${CONNECTIONS} connections sending 1 MiB request lines slowly cannot pus
   // measured 145-316 MB in runs of the same build). Without the budget the server holds most of
   // it (measured: +271 MB for 256 KiB lines). With it, what it holds at once stays near
   // --header-memory; the rest of the growth is the allocator keeping what it freed (a second
-  // round adds about 9 MB): +60-177 MB (+140-233 MB with the server under tap's coverage), and
-  // +147-161 MB through node:http alone.
-  t.ok(growth < 256 * MIB, `RSS grew ${(growth / MIB).toFixed(1)} MB while ${CONNECTIONS} connections sent ${CONNECTIONS} MiB of heads (bound: 256 MB)`);
+  // round adds about 9 MB): +60-177 MB (+140-288 MB with the server under tap's coverage, in CI
+  // runs too), and +147-161 MB through node:http alone. With a budget too large to act
+  // (--header-memory 4gb): +675 and +1,224 MB. The bound sits between the two.
+  t.ok(growth < 400 * MIB, `RSS grew ${(growth / MIB).toFixed(1)} MB while ${CONNECTIONS} connections sent ${CONNECTIONS} MiB of heads (bound: 400 MB)`);
   t.ok(refused >= CONNECTIONS * 0.9, `${refused} of ${CONNECTIONS} answered 431 with a JSON error and closed`);
   t.equal((await fetch(`${server.url}/get?key=k`)).status, 404, 'ordinary requests are served meanwhile and after');
   for (const client of clients) client.close();
