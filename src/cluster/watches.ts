@@ -3,7 +3,7 @@ import type { ResultCallback } from '../nodes/node-client.js';
 import type { LockOwner } from './key-locks.js';
 
 /** One client's WATCH: spoiled once a key it watches has been changed. */
-export class Watch {
+class Watch {
   spoiled = false;
 }
 

@@ -5,7 +5,6 @@ import { checkKeyLength, parseTtl } from './query.js';
 /** Most keys one /mget or /mset may name. */
 export const MAX_BATCH_KEYS = 10_000;
 
-
 /** A request body that must be a JSON object; anything else is a 400 that says what is wrong. */
 export function parseJsonObject(text: string): Record<string, unknown> {
   let body: unknown;

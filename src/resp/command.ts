@@ -11,6 +11,7 @@ import type { Notifications } from '../pubsub/notifications.js';
 import { Errors, error, type Encoder } from './reply.js';
 import type { WatchedKeys } from '../cluster/watches.js';
 import type { Monitored, Monitors } from './monitors.js';
+import type { KeyPositions } from './key-positions.js';
 import type { Queued } from './queued.js';
 
 /**
@@ -113,8 +114,8 @@ export interface CommandSpec {
   kind: Kind;
   /** Flags COMMAND INFO shows (Redis's: readonly, write, fast, ...). */
   flags: readonly string[];
-  /** Positions of its keys for COMMAND INFO: first, last (-1 = the end), step. */
-  keys?: readonly [first: number, last: number, step: number];
+  /** Positions of its keys (COMMAND INFO, COMMAND GETKEYS, the keys an EXEC locks). */
+  keys?: KeyPositions;
   /** Allowed before AUTH (AUTH, HELLO, QUIT). */
   noAuth?: boolean;
   run(call: Call): void;
@@ -159,6 +160,22 @@ export function keyArgs(call: Call, from: number, step = 1): string[] | undefine
     keys.push(key);
   }
   return keys;
+}
+
+/**
+ * Runs `spec` for `call`, as a connection runs a command and an EXEC each of its own: counted, a
+ * fault in it its error (not the server's end), then shown to the monitors once it has run, as
+ * Redis shows it (RESET is not shown to the monitor it ends; EXEC shows itself after its commands).
+ */
+export function execute(spec: CommandSpec, call: Call): void {
+  const ctx = call.ctx;
+  ctx.stats.commandsProcessed++;
+  try {
+    spec.run(call);
+  } catch {
+    call.reply(error('ERR internal error'));
+  }
+  if (ctx.monitors.size > 0 && spec.name !== 'exec') ctx.monitors.feed(call.client, spec.name, call.args);
 }
 
 /** Sends one key's command to the data path, as the EXEC that runs `call` if one does. */

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { arityOk, Kind, unknownCommand, type Call, type ClientState, type CommandSpec, type CommandTable, type RespContext } from './command.js';
+import { arityOk, execute, Kind, unknownCommand, type Call, type ClientState, type CommandSpec, type CommandTable, type RespContext } from './command.js';
 import { CommandOrder, type Ordered } from './order.js';
 import { ProtocolError, RequestParser, type ParserLimits } from './parser.js';
 import type { Message } from '../pubsub/hub.js';
@@ -197,18 +197,9 @@ export class RespConnection implements ClientState {
     this.#order.arrived(new Pending(this, spec!, args, slot, step));
   }
 
-
   /** Runs a command the order let start. */
   run(call: Pending): void {
-    this.ctx.stats.commandsProcessed++;
-    try {
-      call.spec.run(call);
-    } catch {
-      // A fault in a command is that command's error, not the server's end.
-      call.reply(error('ERR internal error'));
-    }
-    // Once it has run, as Redis (RESET is not shown to the monitor it ends); EXEC once its commands have.
-    if (this.ctx.monitors.size > 0 && call.spec.name !== 'exec') this.ctx.monitors.feed(this, call.spec.name, call.args);
+    execute(call.spec, call);
     this.#parser.authenticated = this.authenticated;
   }
 

@@ -1,8 +1,9 @@
 import { bytesToKey } from '../bytes.js';
+import { keyIndexes, type KeyPositions } from './key-positions.js';
 
-/** What the transaction needs of a command's spec: where its keys are (as COMMAND INFO says). */
+/** What the transaction needs of a command's spec: where its keys are. */
 interface Keyed {
-  readonly keys?: readonly [first: number, last: number, step: number];
+  readonly keys?: KeyPositions;
 }
 
 /** The commands a client queued between MULTI and EXEC, as Redis's multiState. */
@@ -32,9 +33,7 @@ export class Queued<Spec extends Keyed> {
     const keys = new Set<string>();
     for (const { spec, args } of this.commands) {
       if (spec.keys === undefined) continue;
-      const [first, last, step] = spec.keys;
-      const end = last < 0 ? args.length + last : last;
-      for (let i = first; i <= end && i < args.length; i += step) {
+      for (const i of keyIndexes(spec.keys, args.length)) {
         const key = bytesToKey(args[i]!);
         if (key !== undefined) keys.add(key);
       }

@@ -1,6 +1,6 @@
 import type { LockOwner } from '../cluster/key-locks.js';
 import { Op, Status } from '../core/protocol.js';
-import type { Call, CommandSpec } from './command.js';
+import { execute, type Call, type CommandSpec } from './command.js';
 import { Queued } from './queued.js';
 import { error } from './reply.js';
 
@@ -71,13 +71,7 @@ function runOne(exec: Call, spec: CommandSpec, args: string[], owner: LockOwner)
         resolve(encoded);
       },
     };
-    exec.ctx.stats.commandsProcessed++;
-    try {
-      spec.run(call);
-    } catch {
-      call.reply(error('ERR internal error'));
-    }
-    if (exec.ctx.monitors.size > 0) exec.ctx.monitors.feed(exec.client, spec.name, args);
+    execute(spec, call);
   });
 }
 
@@ -112,7 +106,7 @@ export class MultiState {
   }
 
   /**
-   * A command read: its reply now (MULTI's, QUEUED, an error), the transaction it ends (EXEC,
+   * A command read: its reply now (QUEUED, or an error), the transaction it ends (EXEC,
    * DISCARD, which then go in order), or undefined to go in order as any other.
    */
   read(spec: CommandSpec, args: string[]): string | Queued<CommandSpec> | undefined {
@@ -128,7 +122,8 @@ export class MultiState {
         this.#queued = undefined;
         return queued;
       case 'watch':
-        return queued !== undefined ? error('ERR WATCH inside MULTI is not allowed') : undefined;
+        if (queued !== undefined) return error('ERR WATCH inside MULTI is not allowed');
+        return this.#backend ? error(NO_TRANSACTIONS) : undefined;
       case 'quit':
         return undefined;
       case 'reset':
@@ -148,4 +143,4 @@ export class MultiState {
   }
 }
 
-export const NO_TRANSACTIONS = 'ERR MULTI and WATCH are not supported with --backend';
+const NO_TRANSACTIONS = 'ERR MULTI and WATCH are not supported with --backend';

@@ -57,7 +57,6 @@ export class FastListener {
     for (const connection of this.#connections) connection.socket.destroy();
   }
 
-
   #accept(socket: Socket): void {
     const connection = new FastConnection(socket, this.#site);
     this.#connections.add(connection);

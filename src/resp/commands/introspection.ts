@@ -1,4 +1,5 @@
 import { keyArg, Kind, type Call, type CommandSpec } from '../command.js';
+import { keyIndexes } from '../key-positions.js';
 import { array, bulkText, EMPTY_ARRAY, error, integer, simple } from '../reply.js';
 
 /**
@@ -49,10 +50,8 @@ function getKeys(call: Call): void {
   const spec = inner.length > 0 ? call.ctx.commands.get(inner[0]!.toLowerCase()) : undefined;
   if (spec === undefined) return call.reply(error('ERR Invalid command specified'));
   if (spec.keys === undefined) return call.reply(error('ERR The command has no key arguments'));
-  const [first, last, step] = spec.keys;
-  const end = last < 0 ? inner.length + last : last;
   const keys: string[] = [];
-  for (let i = first; i <= end && i < inner.length; i += step) {
+  for (const i of keyIndexes(spec.keys, inner.length)) {
     const key = keyArg(call, i + 2);
     if (key === undefined) return;
     keys.push(bulkText(key));

@@ -1,6 +1,6 @@
 import { keyArgs, Kind, type CommandSpec } from '../command.js';
 import { error, OK } from '../reply.js';
-import { exec, heldNow, NO_TRANSACTIONS } from '../transaction.js';
+import { exec, heldNow } from '../transaction.js';
 
 /**
  * MULTI, EXEC, DISCARD, WATCH, UNWATCH (Redis's multi.c). MULTI starts queuing as it is read,
@@ -9,7 +9,7 @@ import { exec, heldNow, NO_TRANSACTIONS } from '../transaction.js';
  * Not with --backend: the backend's own clients could change the keys between the commands.
  */
 export const TRANSACTION_COMMANDS: readonly CommandSpec[] = [
-  // Answered by the connection as it reads it (MULTI's reply, or that it cannot be nested).
+  // Queuing starts as it is read (MultiState, which also refuses a nested one); its OK comes in its place.
   { name: 'multi', arity: 1, kind: Kind.Local, flags: ['noscript', 'loading', 'stale', 'fast', 'allow_busy'], run: (call) => call.reply(OK) },
   { name: 'exec', arity: 1, kind: Kind.Barrier, flags: ['noscript', 'loading', 'stale', 'skip_slowlog'], run: exec },
   {
@@ -30,7 +30,6 @@ export const TRANSACTION_COMMANDS: readonly CommandSpec[] = [
     flags: ['noscript', 'loading', 'stale', 'fast', 'allow_busy'],
     keys: [1, -1, 1],
     run(call) {
-      if (call.ctx.cluster.near !== undefined) return call.reply(error(NO_TRANSACTIONS));
       const keys = keyArgs(call, 1);
       if (keys === undefined) return;
       const watched = call.client.watched;
@@ -52,5 +51,3 @@ export const TRANSACTION_COMMANDS: readonly CommandSpec[] = [
     },
   },
 ];
-
-
