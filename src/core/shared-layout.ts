@@ -57,12 +57,15 @@ export const ITEM_HEADER_BYTES = 2;
  */
 export const PRIVATE_PAGE_BASE = 1 << 30;
 
+/** This thread's origin, read once: `performance.timeOrigin` is a getter that costs a call per read. */
+const TIME_ORIGIN = performance.timeOrigin;
+
 /**
  * Milliseconds on a clock both threads share: each thread's performance.now() starts at its own
  * origin, so it is taken from the same wall-clock instant (timeOrigin) and runs monotonically.
  */
 export function sharedClock(): number {
-  return performance.timeOrigin + performance.now();
+  return TIME_ORIGIN + performance.now();
 }
 
 /** A time as a recency tick: milliseconds modulo 2^32, compared by age (49 days wrap). */

@@ -5,7 +5,7 @@ import { SetIf } from '../core/mutation.js';
 import { Op, Status, type Command } from '../core/protocol.js';
 import { sharedClock } from '../core/shared-layout.js';
 import { checkKeyLength, decodeSegment, parseFlag, parseQuery, parseTtl } from './query.js';
-import { RawRoutes, readBody, send, sendEmpty, type FastHandler, type Found, type FramedRequest, type Reply } from './respond.js';
+import { jsonString, RawRoutes, readBody, send, sendEmpty, type FastHandler, type Found, type FramedRequest, type Reply } from './respond.js';
 
 const OCTETS = 'application/octet-stream';
 
@@ -70,7 +70,7 @@ export class KeyRoutes extends RawRoutes {
         condition === SetIf.Always ? [Op.Set, key, value, ttlMs] : [Op.Update, key, ['set', value, ttlMs === 0 ? 0 : sharedClock() + ttlMs, condition]];
       this.data.dispatch(key, command, this.whenOk(res, (result, node) => {
         if (result.count === 0) return this.fail(res, condition === SetIf.Absent ? new CacheError(ErrorCode.KeyExists, 'Key already exists') : statusError(Status.NotFound));
-        this.json(res, 201, `{"message":"Value set successfully","key":${JSON.stringify(key)},"node":"${node}"}`);
+        this.json(res, 201, `{"message":"Value set successfully","key":${jsonString(key)},"node":"${node}"}`);
       }));
     });
   }

@@ -3,7 +3,7 @@ import { CacheError, checkValueSize, ErrorCode } from '../errors.js';
 import { Op } from '../core/protocol.js';
 import { Want } from '../nodes/shared-reader.js';
 import { checkKeyLength, parseQuery, parseTtl } from './query.js';
-import { RawRoutes, type FastHandler, type Found, type Reply, type RouteContext } from './respond.js';
+import { jsonString, RawRoutes, type FastHandler, type Found, type Reply, type RouteContext } from './respond.js';
 
 /**
  * The seed's three routes, `/get`, `/set` and `/del` (src/http/routes.ts), answered straight from
@@ -32,7 +32,7 @@ export class SeedRoutes extends RawRoutes {
   }
 
   readonly #found: Found = (res, key, text, _valueBytes, node) => {
-    this.json(res, 200, `{"key":${JSON.stringify(key)},"value":${JSON.stringify(text)},"node":"${node}"}`);
+    this.json(res, 200, `{"key":${jsonString(key)},"value":${jsonString(text)},"node":"${node}"}`);
   };
 
   #set(res: Reply, key: string, value: string, ttl: string | undefined): void {
@@ -44,7 +44,7 @@ export class SeedRoutes extends RawRoutes {
     checkValueSize(bytes.length, this.maxValue);
     const command = [Op.Set, key, bytes, parseTtl(ttl)] as const;
     this.data.dispatch(key, command, this.whenOk(res, (_result, node) => {
-      this.json(res, 201, `{"message":"Value set successfully","key":${JSON.stringify(key)},"node":"${node}"}`);
+      this.json(res, 201, `{"message":"Value set successfully","key":${jsonString(key)},"node":"${node}"}`);
     }));
   }
 
@@ -53,7 +53,7 @@ export class SeedRoutes extends RawRoutes {
     checkKeyLength(key);
     // The seed answers 201 whether or not the key existed.
     this.data.dispatch(key, [Op.Delete, key], this.whenOkOrMissing(res, (_result, node) => {
-      this.json(res, 201, `{"message":"Value deleted successfully","key":${JSON.stringify(key)},"node":"${node}"}`);
+      this.json(res, 201, `{"message":"Value deleted successfully","key":${jsonString(key)},"node":"${node}"}`);
     }));
   }
 }
