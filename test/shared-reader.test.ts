@@ -147,3 +147,27 @@ t.test("a replaced table's memory becomes pages once the reader has a newer tabl
   for (let i = 0; i < next; i++) if (reader.read(`k${i}`, Want.Bytes) !== Lookup.Found || reader.value !== value(i)) wrong.push(i);
   t.same(wrong, [], 'every key reads back from shared memory, on pages cut from old tables too');
 });
+
+t.test('keys and values of every byte, short and long, read back the same through the store and the reader', async (t) => {
+  const { store, sync, read } = pair();
+  // Short byte strings are copied byte by byte, longer ones by buffer.write, ASCII keys compared
+  // as they are and others by their UTF-8 bytes: each way must keep every byte.
+  const keys = ['k', 'plain-key', 'a'.repeat(200), 'clé', 'ключ', '🔑', 'mixed-é-' + 'x'.repeat(70), '\u0000\u007f'];
+  const lengths = [0, 1, 63, 64, 65, 300];
+  const wrong: string[] = [];
+  for (const key of keys) {
+    for (const length of lengths) {
+      const value = Buffer.from(Array.from({ length }, (_, i) => (i * 37 + length) & 0xff)).toString('latin1');
+      store.set(key, value);
+      sync();
+      if (read(key) !== value || store.get(key) !== value) wrong.push(`${key.slice(0, 12)} / ${length}`);
+    }
+  }
+  t.same(wrong, [], 'every value read back as written, by the reader and by the store');
+  // The same characters spelled in one byte each and in UTF-8 are two keys.
+  store.set('Ã©', 'latin1 spelling');
+  store.set('é', 'utf-8');
+  sync();
+  t.equal(read('Ã©'), 'latin1 spelling');
+  t.equal(read('é'), 'utf-8');
+});

@@ -14,6 +14,7 @@
  * whose slots are all free is kept for any size class. A page may also be cut from memory handed
  * over by {@link reuse} (a replaced index table) rather than made. Pure (no threads, no I/O).
  */
+import { sameBytes, writeBytes } from '../src/bytes.js';
 import { SLOT_GROWTH, SMALLEST_SLOT_BYTES } from '../src/core/limits.js';
 import { ITEM_HEADER_BYTES, PRIVATE_PAGE_BASE, type SharedPage, type SharedUpdate } from '../src/core/shared-layout.js';
 
@@ -105,8 +106,9 @@ export class Arena {
     const offset = slot * page.slotBytes;
     const buffer = page.buffer;
     buffer.writeUInt16LE(keyBytes, offset);
-    buffer.write(key, offset + ITEM_HEADER_BYTES, keyBytes, 'utf8');
-    buffer.write(value, offset + ITEM_HEADER_BYTES + keyBytes, value.length, 'latin1');
+    if (keyBytes === key.length) writeBytes(buffer, key, offset + ITEM_HEADER_BYTES);
+    else buffer.write(key, offset + ITEM_HEADER_BYTES, keyBytes, 'utf8');
+    writeBytes(buffer, value, offset + ITEM_HEADER_BYTES + keyBytes);
     return page.id * OFFSET_SPAN + offset;
   }
 
@@ -143,6 +145,13 @@ export class Arena {
     const start = offset + ITEM_HEADER_BYTES;
     for (let i = 0; i < length; i++) if (buffer[start + i] !== key[i]) return false;
     return true;
+  }
+
+  /** Whether the item's key is `key`, an ASCII string. */
+  keyIsAscii(handle: number, key: string): boolean {
+    const buffer = this.#pageOf(handle).buffer;
+    const offset = offsetOf(handle);
+    return buffer.readUInt16LE(offset) === key.length && sameBytes(buffer, offset + ITEM_HEADER_BYTES, key);
   }
 
   free(handle: number): void {

@@ -81,14 +81,16 @@ export class Store {
    * whole share. Conditional writes are {@link update}s.
    */
   set(key: string, value: string, ttlMs = 0): boolean {
-    if (!this.#budget.store(key, value, expiryIn(this.#now(), ttlMs), this.#now())) return false;
+    const now = this.#now();
+    if (!this.#budget.store(key, value, expiryIn(now, ttlMs), now)) return false;
     this.#counts.sets++;
     return true;
   }
 
   /** Stores a copy handed over from another node: like an unconditional set, but not counted as a client's. */
   restore(key: string, value: string, ttlMs: number): boolean {
-    return this.#budget.store(key, value, expiryIn(this.#now(), ttlMs), this.#now());
+    const now = this.#now();
+    return this.#budget.store(key, value, expiryIn(now, ttlMs), now);
   }
 
   /**
