@@ -14,7 +14,7 @@
  * whose slots are all free is kept for any size class. A page may also be cut from memory handed
  * over by {@link reuse} (a replaced index table) rather than made. Pure (no threads, no I/O).
  */
-import { sameBytes, writeBytes } from '../src/bytes.js';
+import { sameBytes, writeBytes } from '../src/core/byte-strings.js';
 import { SLOT_GROWTH, SMALLEST_SLOT_BYTES } from '../src/core/limits.js';
 import { ITEM_HEADER_BYTES, PRIVATE_PAGE_BASE, type SharedPage, type SharedUpdate } from '../src/core/shared-layout.js';
 
@@ -137,21 +137,14 @@ export class Arena {
     return this.#pageOf(handle).buffer.readUInt16LE(offsetOf(handle));
   }
 
-  /** Whether the item's key is the first `length` bytes of `key`. */
-  keyIs(handle: number, key: Buffer, length: number): boolean {
+  /** Whether the item's key, `length` bytes, is `encoded` (UTF-8), or ASCII `key` itself if that is undefined. */
+  keyIs(handle: number, key: string, encoded: Buffer | undefined, length: number): boolean {
     const buffer = this.#pageOf(handle).buffer;
-    const offset = offsetOf(handle);
-    if (buffer.readUInt16LE(offset) !== length) return false;
-    const start = offset + ITEM_HEADER_BYTES;
-    for (let i = 0; i < length; i++) if (buffer[start + i] !== key[i]) return false;
+    const start = offsetOf(handle) + ITEM_HEADER_BYTES;
+    if (buffer.readUInt16LE(start - ITEM_HEADER_BYTES) !== length) return false;
+    if (encoded === undefined) return sameBytes(buffer, start, key);
+    for (let i = 0; i < length; i++) if (buffer[start + i] !== encoded[i]) return false;
     return true;
-  }
-
-  /** Whether the item's key is `key`, an ASCII string. */
-  keyIsAscii(handle: number, key: string): boolean {
-    const buffer = this.#pageOf(handle).buffer;
-    const offset = offsetOf(handle);
-    return buffer.readUInt16LE(offset) === key.length && sameBytes(buffer, offset + ITEM_HEADER_BYTES, key);
   }
 
   free(handle: number): void {

@@ -1,4 +1,4 @@
-import { utf8Length } from '../src/bytes.js';
+import { utf8Length } from '../src/core/byte-strings.js';
 import { ENTRY_OVERHEAD_BYTES } from '../src/core/limits.js';
 import { tickOf } from '../src/core/shared-layout.js';
 import { Arena, MAX_PAGE_BYTES } from './arena.js';

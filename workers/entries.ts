@@ -1,4 +1,4 @@
-import { isAscii } from '../src/bytes.js';
+import { isAscii } from '../src/core/byte-strings.js';
 import { hash32 } from '../src/core/hash.js';
 import { MAX_KEY_BYTES } from '../src/core/limits.js';
 import { EMPTY, homeBucket, type SharedUpdate } from '../src/core/shared-layout.js';
@@ -53,9 +53,7 @@ export class Entries implements Walked {
 
   /** The bucket that holds `key`, found by its hash and then its bytes; undefined if none. */
   bucket(key: string): number | undefined {
-    // An ASCII key is compared as it is, not encoded into #key first (as the HTTP thread's reader).
-    const ascii = isAscii(key);
-    const keyBytes = ascii ? key.length : this.#key.write(key, 0, 'utf8');
+    const keyBytes = isAscii(key) ? key.length : this.#key.write(key, 0, 'utf8');
     if (keyBytes > MAX_KEY_BYTES) return undefined;
     const table = this.#table;
     const hash = hash32(key) | 0;
@@ -63,9 +61,7 @@ export class Entries implements Walked {
     for (let bucket = homeBucket(hash, table.capacity); ; bucket = (bucket + 1) & mask) {
       const page = table.page(bucket);
       if (page === EMPTY) return undefined;
-      if (table.hash(bucket) !== hash) continue;
-      const handle = handleOf(page, table.offset(bucket));
-      if (ascii ? this.#arena.keyIsAscii(handle, key) : this.#arena.keyIs(handle, this.#key, keyBytes)) return bucket;
+      if (table.hash(bucket) === hash && this.#arena.keyIs(handleOf(page, table.offset(bucket)), key, keyBytes === key.length ? undefined : this.#key, keyBytes)) return bucket;
     }
   }
 

@@ -1,4 +1,4 @@
-import { isAscii, sameBytes } from '../bytes.js';
+import { isAscii, sameBytes } from '../core/byte-strings.js';
 import { hash32 } from '../core/hash.js';
 import { MAX_KEY_BYTES } from '../core/limits.js';
 import {
