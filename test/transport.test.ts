@@ -7,6 +7,7 @@ import { NodeClient } from '../src/nodes/node-client.js';
 import { Lookup, Want } from '../src/nodes/shared-reader.js';
 import { startTransport, TRANSPORTS } from '../src/nodes/start.js';
 import { eventually, sleep } from './fixtures/wait.js';
+import { batchRequest } from '../src/core/batch.js';
 
 const ring: RingAnnouncement = { type: 'ring', version: 7, nodes: ['node-1'], replicas: 1 };
 
@@ -60,10 +61,10 @@ for (const kind of TRANSPORTS) {
       const transport = await startTransport(kind, { id: 'node-1', maxEntries: 0, maxBytes: 0, ring });
       t.teardown(() => transport.close());
       const sent = Array.from({ length: 300 }, (_, i) =>
-        transport.exchange({ type: 'batch', id: i + 1, ringVersion: ring.version, commands: [[Op.Update, 'order', ['append', `${i},`, 1 << 20]]] }),
+        transport.exchange(batchRequest(i + 1, ring.version, [[Op.Update, 'order', ['append', `${i},`, 1 << 20]]])),
       );
       await Promise.all(sent);
-      const reply = await transport.exchange({ type: 'batch', id: 301, ringVersion: ring.version, commands: [[Op.Get, 'order']] });
+      const reply = await transport.exchange(batchRequest(301, ring.version, [[Op.Get, 'order']]));
       t.same(reply.results[0], { status: Status.Ok, value: Array.from({ length: 300 }, (_, i) => `${i},`).join('') }, '300 appends in the order sent');
     });
 

@@ -17,6 +17,7 @@ import { Glob } from '../src/core/glob.js';
 import { KeyEventReporter } from './key-events.js';
 import { Scan } from './scan.js';
 import { Store } from './store.js';
+import { unflatten } from '../src/core/batch.js';
 
 const OK: Result = { status: Status.Ok };
 const NOT_FOUND: Result = { status: Status.NotFound };
@@ -86,10 +87,9 @@ export class NodeCore {
 
   handle(request: BatchRequest): BatchReply {
     this.seeRingVersion(request.ringVersion);
-    const results = new Array<Result>(request.commands.length);
-    for (let i = 0; i < request.commands.length; i++) {
-      results[i] = this.#apply(request.commands[i]!);
-    }
+    const commands = unflatten(request.commands, request.count);
+    const results = new Array<Result>(commands.length);
+    for (let i = 0; i < commands.length; i++) results[i] = this.#apply(commands[i]!);
     this.#events.flush();
     const reply: BatchReply = { type: 'batch', id: request.id, results, keysHeld: this.store.size };
     // Published before the reply leaves: a read the main thread starts after it sees the writes.

@@ -195,8 +195,13 @@ export interface BatchRequest {
   id: number;
   /** The ring version the commands were routed with. */
   ringVersion: number;
-  commands: Command[];
+  /** How many commands {@link commands} holds. */
+  count: number;
+  commands: FlatCommands;
 }
+
+/** A batch's commands in one array, each as its length and then its fields (src/core/batch.ts). */
+export type FlatCommands = Array<Command[number]>;
 
 export interface BatchReply {
   type: 'batch';

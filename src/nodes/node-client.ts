@@ -5,6 +5,7 @@ import { NO_COUNTS, Op, Status, type BatchReply, type Command, type CrashKind, t
 export const MAX_BATCH_BYTES = 2 * 1024 * 1024;
 import { SharedReader } from './shared-reader.js';
 import type { NodeTransport } from './transport.js';
+import { batchRequest } from '../core/batch.js';
 
 /** Receives one command's outcome, and the id of the node that gave it. */
 export type ResultCallback = (error: CacheError | null, result: Result | undefined, node: string) => void;
@@ -160,7 +161,7 @@ export class NodeClient {
     this.batchesSent++;
     this.commandsSent += commands.length;
     this.#transport
-      .exchange({ type: 'batch', id: this.#nextBatchId++, ringVersion: this.#ringVersion(), commands })
+      .exchange(batchRequest(this.#nextBatchId++, this.#ringVersion(), commands))
       .then(
         (reply: BatchReply) => {
           this.keysHeld = reply.keysHeld;

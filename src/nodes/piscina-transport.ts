@@ -3,6 +3,7 @@ import { nodeUnavailable } from '../errors.js';
 import { Op, type BatchReply, type BatchRequest, type NodeConfig, type RingAnnouncement } from '../core/protocol.js';
 import { heapLimits } from './heap-limits.js';
 import { START_TIMEOUT_MS, TransportLifecycle, type NodeTransport } from './transport.js';
+import { batchRequest } from '../core/batch.js';
 
 const ENTRY_SCRIPT = new URL('../../workers/piscina-entry.js', import.meta.url).href;
 
@@ -46,7 +47,7 @@ export class PiscinaTransport extends TransportLifecycle implements NodeTranspor
     });
     let timer: NodeJS.Timeout | undefined;
     try {
-      const probe = pool.run({ type: 'batch', id: 0, ringVersion: config.ring.version, commands: [[Op.Info]] });
+      const probe = pool.run(batchRequest(0, config.ring.version, [[Op.Info]]));
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`not ready after ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
       });
