@@ -28,6 +28,9 @@ export interface FastSite {
   refuse(socket: Socket, error: NodeJS.ErrnoException): void;
 }
 
+/** The body of a request without one: shared, as a view per request cost an object (0.45% of the thread under GETs). */
+const NO_BODY = Buffer.alloc(0);
+
 /** Past this many bytes of answers not yet taken by the kernel, no more requests are read until they drain. */
 const WRITE_HIGH_WATER = 64 * 1024;
 
@@ -188,7 +191,7 @@ export class FastConnection implements AnswerSink {
         this.headDone = true;
         const end = head.end + head.contentLength;
         if (end > inbox.length) break;
-        const body = bytes.subarray(head.end, end);
+        const body = head.contentLength === 0 ? NO_BODY : bytes.subarray(head.end, end);
         at = end;
         this.#searched = at;
         this.headDone = false;
