@@ -14,7 +14,7 @@
  * whose slots are all free is kept for any size class. A page may also be cut from memory handed
  * over by {@link reuse} (a replaced index table) rather than made. Pure (no threads, no I/O).
  */
-import { sameBytes, writeBytes } from '../src/core/byte-strings.js';
+import { isAscii, sameBytes, writeBytes } from '../src/core/byte-strings.js';
 import { SLOT_GROWTH, SMALLEST_SLOT_BYTES } from '../src/core/limits.js';
 import { ITEM_HEADER_BYTES, PRIVATE_PAGE_BASE, type SharedPage, type SharedUpdate } from '../src/core/shared-layout.js';
 
@@ -106,7 +106,7 @@ export class Arena {
     const offset = slot * page.slotBytes;
     const buffer = page.buffer;
     buffer.writeUInt16LE(keyBytes, offset);
-    if (keyBytes === key.length) writeBytes(buffer, key, offset + ITEM_HEADER_BYTES);
+    if (isAscii(key, keyBytes)) writeBytes(buffer, key, offset + ITEM_HEADER_BYTES);
     else buffer.write(key, offset + ITEM_HEADER_BYTES, keyBytes, 'utf8');
     writeBytes(buffer, value, offset + ITEM_HEADER_BYTES + keyBytes);
     return page.id * OFFSET_SPAN + offset;

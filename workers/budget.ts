@@ -1,4 +1,3 @@
-import { utf8Length } from '../src/core/byte-strings.js';
 import { ENTRY_OVERHEAD_BYTES } from '../src/core/limits.js';
 import { tickOf } from '../src/core/shared-layout.js';
 import { Arena, MAX_PAGE_BYTES } from './arena.js';
@@ -32,7 +31,7 @@ export class Budget {
   /** Writes the entry, `expiresAt` on the shared clock (0 = none), evicting for room; false if it cannot fit the share. */
   store(key: string, value: string, expiresAt: number, now: number): boolean {
     const entries = this.entries;
-    const keyBytes = utf8Length(key);
+    const keyBytes = Buffer.byteLength(key);
     const size = accountedSize(keyBytes, value.length);
     if (this.maxBytes > 0 && size > this.maxBytes) return false;
     for (;;) {
@@ -81,7 +80,7 @@ export class Budget {
 
 /** Accounted size of one entry: the key in UTF-8 bytes, the value's slot, the overheads. */
 export function entrySize(key: string, value: string): number {
-  return accountedSize(utf8Length(key), value.length);
+  return accountedSize(Buffer.byteLength(key), value.length);
 }
 
 /** The key in UTF-8 bytes, the item's slot, the overhead; an expiry time costs nothing more (it is in the bucket). */

@@ -1,4 +1,4 @@
-import { isAscii } from '../src/core/byte-strings.js';
+import { encodedKey } from '../src/core/byte-strings.js';
 import { hash32 } from '../src/core/hash.js';
 import { MAX_KEY_BYTES } from '../src/core/limits.js';
 import { EMPTY, homeBucket, type SharedUpdate } from '../src/core/shared-layout.js';
@@ -24,7 +24,6 @@ export class Entries implements Walked {
   /** Where active expiry goes on in the table. */
   #sweepAt = 0;
   #expiring = 0;
-
   readonly #arena: Arena;
   /** The key being looked up, in UTF-8. */
   readonly #key = Buffer.allocUnsafe(MAX_KEY_BYTES + 4);
@@ -53,15 +52,16 @@ export class Entries implements Walked {
 
   /** The bucket that holds `key`, found by its hash and then its bytes; undefined if none. */
   bucket(key: string): number | undefined {
-    const keyBytes = isAscii(key) ? key.length : this.#key.write(key, 0, 'utf8');
+    const keyBytes = Buffer.byteLength(key, 'utf8');
     if (keyBytes > MAX_KEY_BYTES) return undefined;
+    const encoded = encodedKey(key, keyBytes, this.#key);
     const table = this.#table;
     const hash = hash32(key) | 0;
     const mask = table.capacity - 1;
     for (let bucket = homeBucket(hash, table.capacity); ; bucket = (bucket + 1) & mask) {
       const page = table.page(bucket);
       if (page === EMPTY) return undefined;
-      if (table.hash(bucket) === hash && this.#arena.keyIs(handleOf(page, table.offset(bucket)), key, keyBytes === key.length ? undefined : this.#key, keyBytes)) return bucket;
+      if (table.hash(bucket) === hash && this.#arena.keyIs(handleOf(page, table.offset(bucket)), key, encoded, keyBytes)) return bucket;
     }
   }
 

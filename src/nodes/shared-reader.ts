@@ -1,4 +1,4 @@
-import { isAscii, sameBytes } from '../core/byte-strings.js';
+import { encodedKey, sameBytes } from '../core/byte-strings.js';
 import { hash32 } from '../core/hash.js';
 import { MAX_KEY_BYTES } from '../core/limits.js';
 import {
@@ -98,9 +98,9 @@ export class SharedReader {
     const floats = this.#floats;
     if (words === undefined || floats === undefined) return Lookup.Unknown;
     // An ASCII key is compared with the item's bytes as it is, not encoded into #key first.
-    const ascii = isAscii(key);
-    const keyBytes = ascii ? key.length : this.#key.write(key, 0, 'utf8');
+    const keyBytes = Buffer.byteLength(key, 'utf8');
     if (keyBytes > MAX_KEY_BYTES) return Lookup.Unknown;
+    const encoded = encodedKey(key, keyBytes, this.#key);
     const hash = hash32(key) | 0;
     const mask = this.#capacity - 1;
     attempts: for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
@@ -126,7 +126,7 @@ export class SharedReader {
         const expiresAt = floats[(at + EXPIRES) / 2]!;
         const start = offset + ITEM_HEADER_BYTES + keyBytes;
         if (offset < 0 || valueBytes < 0 || start + valueBytes > buffer.length) continue attempts;
-        if (buffer.readUInt16LE(offset) !== keyBytes || !(ascii ? sameBytes(buffer, offset + ITEM_HEADER_BYTES, key) : this.#sameKey(buffer, offset + ITEM_HEADER_BYTES, keyBytes))) {
+        if (buffer.readUInt16LE(offset) !== keyBytes || !(encoded === undefined ? sameBytes(buffer, offset + ITEM_HEADER_BYTES, key) : this.#sameKey(buffer, offset + ITEM_HEADER_BYTES, keyBytes))) {
           if (Atomics.load(words, at + SEQ) !== seq) continue attempts;
           continue;
         }

@@ -59,7 +59,7 @@ export class FastAnswer implements Reply {
     if (this.out !== undefined) return this;
     const status = this.statusCode;
     const hasBody = !this.#bodyless && status !== 204 && status !== 304 && (status < 100 || status > 199);
-    let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'unknown'}\r\n${this.#headers}`;
+    let head = statusLine(status) + this.#headers;
     let keep = this.shouldKeepAlive;
     let payload = hasBody ? body : '';
     // Without a length, a 1.0 answer closes its connection (even one with no body: node's rule),
@@ -81,9 +81,17 @@ export class FastAnswer implements Reply {
   }
 
   #header(name: string, value: string | number): void {
-    if (name.length === 14 && name.toLowerCase() === 'content-length') this.#hasLength = true;
+    // The routes write it in lower case; toLowerCase (ICU) is the slower test (90 ns an answer).
+    if (name === 'content-length' || (name.length === 14 && name.toLowerCase() === 'content-length')) this.#hasLength = true;
     this.#headers += `${name}: ${value}\r\n`;
   }
+}
+
+/** Status lines made once each: STATUS_CODES is a dictionary-mode object, slow to look up per answer. */
+const statusLines: string[] = [];
+
+function statusLine(status: number): string {
+  return (statusLines[status] ??= `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'unknown'}\r\n`);
 }
 
 let dateText = '';
