@@ -135,3 +135,25 @@ t.test('a ring rebuilt from its layout has the same owners', async (t) => {
   t.ok(ring.ownerLists(2).every((owners) => owners.length === 2 && owners[0] !== owners[1]));
   t.throws(() => (ring.owners('x', 2) as string[]).push('y'), TypeError, 'shared lists are frozen');
 });
+
+t.test("a key's owner is the member of the first point at or after its position, wherever it falls", async (t) => {
+  /** The owner by a walk over every point: what the search within the key's arc must agree with. */
+  const reference = (ring: HashRing, position: number): string => {
+    const { members, points, pointOwners } = ring.layout();
+    for (let i = 0; i < points.length; i++) if (points[i]! >= position) return members[pointOwners[i]!]!;
+    return members[pointOwners[0]!]!;
+  };
+  const arc = 2 ** 20;
+  // Keys are their own positions here, so that they can sit on arc edges and past the last point.
+  const edges = [0, 1, arc - 1, arc, arc + 1, 2 * arc, 2 ** 31, 2 ** 32 - arc, 2 ** 32 - 2, 2 ** 32 - 1];
+  const byPosition = (name: string): number => (/^\d+$/.test(name) ? Number(name) : hash32(name));
+  const spread = new HashRing(nodes(3), { hash: byPosition });
+  const crowded = new HashRing(nodes(3), { pointsPerNode: 50, hash: (name) => (/^\d+$/.test(name) ? Number(name) : 5 * arc + (hash32(name) % 1000)) });
+  const positions = [...edges, ...Array.from({ length: 20_000 }, () => Math.floor(Math.random() * 2 ** 32))];
+  for (const [name, ring] of [['spread', spread], ['all points in one arc', crowded]] as const) {
+    const wrong = positions.filter((p) => ring.owner(String(p)) !== reference(ring, p));
+    t.same(wrong, [], `${name}: every position's owner as the walk finds it`);
+    const around = [5 * arc - 1, 5 * arc, 5 * arc + 500, 5 * arc + 999, 5 * arc + 1000, 6 * arc];
+    t.same(around.filter((p) => ring.owner(String(p)) !== reference(ring, p)), [], `${name}: around the crowded arc`);
+  }
+});

@@ -40,6 +40,8 @@ export class HashRing {
   /** Sorted point positions, and the index in #members of the node at the same position. */
   #points: Uint32Array = new Uint32Array(0);
   #pointOwners: Uint16Array = new Uint16Array(0);
+  /** Where each of the circle's {@link BUCKETS} equal arcs begins among the points ({@link bucketStarts}). */
+  #starts: Uint32Array = bucketStarts(this.#points);
   /** Per replica count: each point's distinct owners, walking clockwise, filled in on first use. */
   readonly #ownerTables = new Map<number, Array<readonly string[] | undefined>>();
 
@@ -115,6 +117,7 @@ export class HashRing {
     ring.#members.push(...layout.members);
     ring.#points = layout.points;
     ring.#pointOwners = layout.pointOwners;
+    ring.#starts = bucketStarts(layout.points);
     return ring;
   }
 
@@ -124,6 +127,7 @@ export class HashRing {
     copy.#members.push(...this.#members);
     copy.#points = this.#points;
     copy.#pointOwners = this.#pointOwners;
+    copy.#starts = this.#starts;
     return copy;
   }
 
@@ -187,13 +191,20 @@ export class HashRing {
       this.#points[i] = positions[order[i]!]!;
       this.#pointOwners[i] = memberOf[order[i]!]!;
     }
+    this.#starts = bucketStarts(this.#points);
   }
 
-  /** Index of the first point at or after `position`, wrapping to 0 past the last point. */
+  /**
+   * Index of the first point at or after `position`, wrapping to 0 past the last point: a binary
+   * search within the points of `position`'s arc (0-1 points with 3 nodes), not of all of them
+   * (3,072 with 3 nodes: owners() took 170-220 ns a key, most of it this search).
+   */
   #firstPointAtOrAfter(position: number): number {
     const points = this.#points;
-    let low = 0;
-    let high = points.length;
+    const bucket = position >>> BUCKET_SHIFT;
+    // Points before the arc's start are below it, the one at the next arc's start is past it.
+    let low = this.#starts[bucket]!;
+    let high = this.#starts[bucket + 1]!;
     while (low < high) {
       const mid = (low + high) >>> 1;
       if (points[mid]! < position) low = mid + 1;
@@ -201,4 +212,20 @@ export class HashRing {
     }
     return low === points.length ? 0 : low;
   }
+
+}
+
+/** The circle (2^32 positions) in 4,096 arcs: 16 KiB of starts a ring. */
+const BUCKET_SHIFT = 20;
+const BUCKETS = 2 ** (32 - BUCKET_SHIFT);
+
+/** For each arc, the index of the first point at or past its start; one more entry: the points' count. */
+function bucketStarts(points: Uint32Array): Uint32Array {
+  const starts = new Uint32Array(BUCKETS + 1);
+  for (let bucket = 0, p = 0; bucket <= BUCKETS; bucket++) {
+    const start = bucket * 2 ** BUCKET_SHIFT;
+    while (p < points.length && points[p]! < start) p++;
+    starts[bucket] = p;
+  }
+  return starts;
 }
