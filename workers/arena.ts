@@ -14,9 +14,9 @@
  * whose slots are all free is kept for any size class. A page may also be cut from memory handed
  * over by {@link reuse} (a replaced index table) rather than made. Pure (no threads, no I/O).
  */
-import { isAscii, sameBytes, writeBytes } from '../src/core/byte-strings.js';
+import { isAscii, writeBytes } from '../src/core/byte-strings.js';
 import { SLOT_GROWTH, SMALLEST_SLOT_BYTES } from '../src/core/limits.js';
-import { ITEM_HEADER_BYTES, PRIVATE_PAGE_BASE, type SharedPage, type SharedUpdate } from '../src/core/shared-layout.js';
+import { ITEM_HEADER_BYTES, itemKeyIs, PRIVATE_PAGE_BASE, type SharedPage, type SharedUpdate } from '../src/core/shared-layout.js';
 
 export const MAX_PAGE_BYTES = 1024 * 1024;
 /** A handle is page id * 2^20 + the item's byte offset in its page (offsets are below 1 MiB). */
@@ -137,14 +137,9 @@ export class Arena {
     return this.#pageOf(handle).buffer.readUInt16LE(offsetOf(handle));
   }
 
-  /** Whether the item's key, `length` bytes, is `encoded` (UTF-8), or ASCII `key` itself if that is undefined. */
-  keyIs(handle: number, key: string, encoded: Buffer | undefined, length: number): boolean {
-    const buffer = this.#pageOf(handle).buffer;
-    const start = offsetOf(handle) + ITEM_HEADER_BYTES;
-    if (buffer.readUInt16LE(start - ITEM_HEADER_BYTES) !== length) return false;
-    if (encoded === undefined) return sameBytes(buffer, start, key);
-    for (let i = 0; i < length; i++) if (buffer[start + i] !== encoded[i]) return false;
-    return true;
+  /** Whether the item's key is `key`, `keyBytes` long (src/core/shared-layout.ts, itemKeyIs). */
+  keyIs(handle: number, key: string, encoded: Buffer | undefined, keyBytes: number): boolean {
+    return itemKeyIs(this.#pageOf(handle).buffer, offsetOf(handle), key, encoded, keyBytes);
   }
 
   free(handle: number): void {

@@ -41,7 +41,7 @@ export class HashRing {
   #points: Uint32Array = new Uint32Array(0);
   #pointOwners: Uint16Array = new Uint16Array(0);
   /** Where each of the circle's {@link BUCKETS} equal arcs begins among the points ({@link bucketStarts}). */
-  #starts: Uint32Array = bucketStarts(this.#points);
+  #starts: Uint32Array = NO_POINTS;
   /** Per replica count: each point's distinct owners, walking clockwise, filled in on first use. */
   readonly #ownerTables = new Map<number, Array<readonly string[] | undefined>>();
 
@@ -218,6 +218,8 @@ export class HashRing {
 /** The circle (2^32 positions) in 4,096 arcs: 16 KiB of starts a ring. */
 const BUCKET_SHIFT = 20;
 const BUCKETS = 2 ** (32 - BUCKET_SHIFT);
+/** The starts of a ring without points (every arc starts at index 0), until its first rebuild. */
+const NO_POINTS = new Uint32Array(BUCKETS + 1);
 
 /** For each arc, the index of the first point at or past its start; one more entry: the points' count. */
 function bucketStarts(points: Uint32Array): Uint32Array {

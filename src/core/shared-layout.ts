@@ -52,6 +52,22 @@ export const EMPTY = -1;
 export const ITEM_HEADER_BYTES = 2;
 
 /**
+ * Whether the item at `offset` of `buffer` holds the key `keyBytes` long: compared with `encoded`,
+ * its UTF-8 bytes, or when that is undefined with the characters of `key`, an ASCII string
+ * (src/core/byte-strings.ts, encodedKey). The one comparison of both the node and the HTTP thread.
+ */
+export function itemKeyIs(buffer: Uint8Array, offset: number, key: string, encoded: Uint8Array | undefined, keyBytes: number): boolean {
+  if ((buffer[offset]! | (buffer[offset + 1]! << 8)) !== keyBytes) return false;
+  const start = offset + ITEM_HEADER_BYTES;
+  if (encoded === undefined) {
+    for (let i = 0; i < keyBytes; i++) if (buffer[start + i] !== key.charCodeAt(i)) return false;
+  } else {
+    for (let i = 0; i < keyBytes; i++) if (buffer[start + i] !== encoded[i]) return false;
+  }
+  return true;
+}
+
+/**
  * Page ids the HTTP thread never maps: values larger than a page live in private memory and are
  * read by message (copying a megabyte costs far more than the hop).
  */

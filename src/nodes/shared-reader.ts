@@ -1,4 +1,4 @@
-import { encodedKey, sameBytes } from '../core/byte-strings.js';
+import { encodedKey } from '../core/byte-strings.js';
 import { hash32 } from '../core/hash.js';
 import { MAX_KEY_BYTES } from '../core/limits.js';
 import {
@@ -12,6 +12,7 @@ import {
   HEADER_WORDS,
   homeBucket,
   ITEM_HEADER_BYTES,
+  itemKeyIs,
   OFFSET,
   PAGE,
   SEQ,
@@ -126,7 +127,7 @@ export class SharedReader {
         const expiresAt = floats[(at + EXPIRES) / 2]!;
         const start = offset + ITEM_HEADER_BYTES + keyBytes;
         if (offset < 0 || valueBytes < 0 || start + valueBytes > buffer.length) continue attempts;
-        if (buffer.readUInt16LE(offset) !== keyBytes || !(encoded === undefined ? sameBytes(buffer, offset + ITEM_HEADER_BYTES, key) : this.#sameKey(buffer, offset + ITEM_HEADER_BYTES, keyBytes))) {
+        if (!itemKeyIs(buffer, offset, key, encoded, keyBytes)) {
           if (Atomics.load(words, at + SEQ) !== seq) continue attempts;
           continue;
         }
@@ -148,11 +149,5 @@ export class SharedReader {
       if (Atomics.load(words, HEADER_MOVES) === moves) return Lookup.Missing;
     }
     return Lookup.Unknown;
-  }
-
-  #sameKey(buffer: Buffer, start: number, length: number): boolean {
-    const key = this.#key;
-    for (let i = 0; i < length; i++) if (buffer[start + i] !== key[i]) return false;
-    return true;
   }
 }

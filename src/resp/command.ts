@@ -175,7 +175,7 @@ export function execute(spec: CommandSpec, call: Call): void {
   } catch {
     call.reply(error('ERR internal error'));
   }
-  if (ctx.monitors.size > 0 && spec.name !== 'exec') ctx.monitors.feed(call.client, spec.name, call.args);
+  if (spec.name !== 'exec') ctx.monitors.feed(call.client, spec.name, call.args);
 }
 
 /** Sends one key's command to the data path, as the EXEC that runs `call` if one does. */

@@ -1,3 +1,5 @@
+import { sharedClock } from '../core/shared-layout.js';
+
 /** What the monitors need of a client: where its commands come from, and a bounded way to tell it. */
 export interface Monitored {
   readonly address: string;
@@ -39,8 +41,9 @@ export class Monitors {
 
   /** `args` (`args[0]` the name, as sent) run by `from`: to every monitor, one that cannot keep up dropped. */
   feed(from: Monitored, name: string, args: readonly string[]): void {
+    if (this.#clients.size === 0) return;
     if (HIDDEN.has(name) || (name === 'client' && HIDDEN_CLIENT.has(args[1]?.toLowerCase() ?? ''))) return;
-    const now = performance.timeOrigin * 1000 + Math.round(performance.now() * 1000);
+    const now = Math.round(sharedClock() * 1000);
     let line = `+${Math.floor(now / 1e6)}.${String(now % 1e6).padStart(6, '0')} [0 ${from.address}]`;
     const [hideFrom, hideTo] = redacted(name, args);
     for (let i = 0; i < args.length; i++) line += ` ${i >= hideFrom && i < hideTo ? '"(redacted)"' : repr(args[i]!)}`;

@@ -31,7 +31,7 @@ export function exec(call: Call): void {
     run(call, queued, owner).then(
       (reply) => {
         release();
-        if (call.ctx.monitors.size > 0) call.ctx.monitors.feed(call.client, 'exec', call.args);
+        call.ctx.monitors.feed(call.client, 'exec', call.args);
         call.reply(reply);
       },
       () => {
