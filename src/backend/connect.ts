@@ -1,4 +1,4 @@
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from './ioredis.js';
 import type { BackendAddress } from './url.js';
 
 /** Longest wait between reconnection attempts. */

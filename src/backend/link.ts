@@ -1,4 +1,4 @@
-import { Cluster, ReplyError, type Redis } from 'ioredis';
+import { Cluster, ReplyError, type Redis } from './ioredis.js';
 import type { Logger } from 'pino';
 import { backendUnavailable, CacheError, ErrorCode, notReplicated, wrongType } from '../errors.js';
 import { connect, type Connection } from './connect.js';

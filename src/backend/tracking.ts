@@ -1,4 +1,4 @@
-import type { Cluster, Redis } from 'ioredis';
+import type { Cluster, Redis } from './ioredis.js';
 import { connectNode } from './connect.js';
 import type { BackendAddress } from './url.js';
 
