@@ -146,7 +146,9 @@ export class HashRing {
         const member = this.#members[this.#pointOwners[at]!]!;
         if (!found.includes(member)) found.push(member);
       }
-      list = Object.freeze(found);
+      // Not frozen (the type is readonly): V8 loads a frozen array's elements through a generic
+      // lookup, not inline (1.4% of the HTTP thread under GETs, placement's reads of these lists).
+      list = found;
       table[point] = list;
     }
     return list;
