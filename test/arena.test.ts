@@ -1,5 +1,6 @@
 import t from 'tap';
 import { Arena, MAX_PAGE_BYTES, pageOf } from '../workers/arena.js';
+import { itemBytes, slotBytes } from '../src/core/slots.js';
 
 const bytes = (length: number, seed = 0): string => {
   const buffer = Buffer.alloc(length);
@@ -26,10 +27,10 @@ t.test('items of every size come back byte for byte, key and value', async (t) =
 
 t.test('a slot wastes at most a fifth of it (and 8 bytes of rounding)', async (t) => {
   for (let length = 1; length <= 200_000; length += 7) {
-    const slot = Arena.slotBytes(length);
+    const slot = slotBytes(length);
     if (slot < length || (length >= 32 && slot > length * 1.25 + 8)) t.fail(`${length} -> ${slot}`);
   }
-  t.equal(Arena.slotBytes(5 * MAX_PAGE_BYTES), 5 * MAX_PAGE_BYTES, 'beyond a page: exactly the item');
+  t.equal(slotBytes(5 * MAX_PAGE_BYTES), 5 * MAX_PAGE_BYTES, 'beyond a page: exactly the item');
 });
 
 t.test('freed slots are reused: churn does not grow the arena', async (t) => {
@@ -47,7 +48,7 @@ t.test('the limit: no slot beyond it, until something is freed; empty pages serv
   const arena = new Arena({ limit: 8192, pageBytes: 4096 });
   const small: number[] = [];
   for (let h = put(arena, bytes(100)); h >= 0; h = put(arena, bytes(100))) small.push(h);
-  const perPage = Math.floor(4096 / Arena.slotBytes(Arena.itemBytes(3, 100)));
+  const perPage = Math.floor(4096 / slotBytes(itemBytes(3, 100)));
   t.equal(small.length, 2 * perPage, 'two pages of slots');
   t.equal(put(arena, bytes(1000)), -1, 'no page left for another size');
   for (const h of small.splice(0, perPage)) arena.free(h);

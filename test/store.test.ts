@@ -1,9 +1,9 @@
 import t from 'tap';
 import { KEEP_EXPIRY, SetIf } from '../src/core/mutation.js';
-import { Arena } from '../workers/arena.js';
 import { ENTRY_OVERHEAD_BYTES } from '../src/core/limits.js';
 import { entrySize } from '../workers/budget.js';
 import { Store } from '../workers/store.js';
+import { itemBytes, slotBytes } from '../src/core/slots.js';
 
 /** A clock the test moves by hand. */
 function fakeClock(start = 1_000_000) {
@@ -30,7 +30,7 @@ t.test('set, get, delete and the counters', async (t) => {
   t.equal(store.set('a', '22'), true);
   t.equal(store.get('a'), '22', 'a second set overwrites');
   t.equal(store.size, 1);
-  t.equal(store.bytes, 1 + Arena.slotBytes(Arena.itemBytes(1, 2)) + ENTRY_OVERHEAD_BYTES, "bytes are key + the item's slot + overhead");
+  t.equal(store.bytes, 1 + slotBytes(itemBytes(1, 2)) + ENTRY_OVERHEAD_BYTES, "bytes are key + the item's slot + overhead");
   t.equal(store.delete('a'), true);
   t.equal(store.delete('a'), false);
   t.match(store.stats(), { keys: 0, bytes: 0, hits: 1, misses: 1, evictions: 0, expired: 0, sets: 2, deletes: 1 });
@@ -44,7 +44,7 @@ t.test('byte strings of any content, and unusual keys, are ordinary values', asy
   t.equal(store.get('bin'), allBytes);
   t.equal(store.valueBytes('bin'), 256);
   t.equal(store.get('ключ 😀'), 'x');
-  t.equal(entrySize('ключ 😀', 'x'), Buffer.byteLength('ключ 😀') + Arena.slotBytes(Arena.itemBytes(Buffer.byteLength('ключ 😀'), 1)) + ENTRY_OVERHEAD_BYTES, 'keys count in UTF-8 bytes');
+  t.equal(entrySize('ключ 😀', 'x'), Buffer.byteLength('ключ 😀') + slotBytes(itemBytes(Buffer.byteLength('ключ 😀'), 1)) + ENTRY_OVERHEAD_BYTES, 'keys count in UTF-8 bytes');
 });
 
 t.test('with maxEntries the least recently used key is evicted', async (t) => {

@@ -15,17 +15,12 @@
  * over by {@link reuse} (a replaced index table) rather than made. Pure (no threads, no I/O).
  */
 import { isAscii, writeBytes } from '../src/core/byte-strings.js';
-import { SLOT_GROWTH, SMALLEST_SLOT_BYTES } from '../src/core/limits.js';
 import { ITEM_HEADER_BYTES, itemKeyIs, PRIVATE_PAGE_BASE, type SharedPage, type SharedUpdate } from '../src/core/shared-layout.js';
+import { CLASS_SLOTS, classOf, itemBytes, MAX_PAGE_BYTES, slotBytes } from '../src/core/slots.js';
 
-export const MAX_PAGE_BYTES = 1024 * 1024;
+export { MAX_PAGE_BYTES };
 /** A handle is page id * 2^20 + the item's byte offset in its page (offsets are below 1 MiB). */
 const OFFSET_SPAN = MAX_PAGE_BYTES;
-
-/** Slot sizes of the size classes. */
-const CLASS_SLOTS: number[] = [];
-for (let size = SMALLEST_SLOT_BYTES; size < MAX_PAGE_BYTES; size = Math.ceil((size * SLOT_GROWTH) / 8) * 8) CLASS_SLOTS.push(size);
-CLASS_SLOTS.push(MAX_PAGE_BYTES);
 
 export interface ArenaOptions {
   /** Most bytes of pages at once; 0 (default) = no limit. */
@@ -79,24 +74,14 @@ export class Arena {
     return this.#bytes;
   }
 
-  /** The bytes an item of `length` bytes (header included) takes: its slot. */
-  static slotBytes(length: number): number {
-    return length > MAX_PAGE_BYTES ? length : CLASS_SLOTS[classOf(length)]!;
-  }
-
-  /** The bytes an item takes for a key of `keyBytes` UTF-8 bytes and a value of `valueLength`. */
-  static itemBytes(keyBytes: number, valueLength: number): number {
-    return ITEM_HEADER_BYTES + keyBytes + valueLength;
-  }
-
   /**
    * Stores `key` (`keyBytes` long in UTF-8) and `value` (a byte string) as one item; returns its
    * handle, or -1 if no slot can be had within the limit.
    */
   store(key: string, keyBytes: number, value: string): number {
-    const length = Arena.itemBytes(keyBytes, value.length);
-    const slotBytes = Arena.slotBytes(length);
-    const page = slotBytes > this.pageBytes ? this.#privatePage(slotBytes) : this.#pageWithRoom(classOf(length));
+    const length = itemBytes(keyBytes, value.length);
+    const bytes = slotBytes(length);
+    const page = bytes > this.pageBytes ? this.#privatePage(bytes) : this.#pageWithRoom(classOf(length));
     if (page === undefined) return -1;
     const slot = page.free.length > 0 ? page.free.pop()! : page.fresh++;
     page.used++;
@@ -257,16 +242,4 @@ export function offsetOf(handle: number): number {
 
 export function handleOf(page: number, offset: number): number {
   return page * OFFSET_SPAN + offset;
-}
-
-/** The smallest size class whose slots hold `length` bytes (binary search over 50-odd sizes). */
-function classOf(length: number): number {
-  let low = 0;
-  let high = CLASS_SLOTS.length - 1;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if (CLASS_SLOTS[mid]! < length) low = mid + 1;
-    else high = mid;
-  }
-  return low;
 }

@@ -1,6 +1,5 @@
-import { ENTRY_OVERHEAD_BYTES } from '../src/core/limits.js';
 import { tickOf } from '../src/core/shared-layout.js';
-import { Arena, MAX_PAGE_BYTES } from './arena.js';
+import { entryBytes, MAX_PAGE_BYTES } from '../src/core/slots.js';
 import { Entries } from './entries.js';
 
 /**
@@ -32,7 +31,7 @@ export class Budget {
   store(key: string, value: string, expiresAt: number, now: number): boolean {
     const entries = this.entries;
     const keyBytes = Buffer.byteLength(key);
-    const size = accountedSize(keyBytes, value.length);
+    const size = entryBytes(keyBytes, value.length);
     if (this.maxBytes > 0 && size > this.maxBytes) return false;
     for (;;) {
       // Measured before each try: an eviction for room may take this key's old entry.
@@ -74,18 +73,13 @@ export class Budget {
 
   /** What an entry held now is accounted at. */
   #sizeOf(bucket: number): number {
-    return accountedSize(this.entries.keyBytes(bucket), this.entries.table.valueBytes(bucket));
+    return entryBytes(this.entries.keyBytes(bucket), this.entries.table.valueBytes(bucket));
   }
 }
 
 /** Accounted size of one entry: the key in UTF-8 bytes, the value's slot, the overheads. */
 export function entrySize(key: string, value: string): number {
-  return accountedSize(Buffer.byteLength(key), value.length);
-}
-
-/** The key in UTF-8 bytes, the item's slot, the overhead; an expiry time costs nothing more (it is in the bucket). */
-function accountedSize(keyBytes: number, valueLength: number): number {
-  return keyBytes + Arena.slotBytes(Arena.itemBytes(keyBytes, valueLength)) + ENTRY_OVERHEAD_BYTES;
+  return entryBytes(Buffer.byteLength(key), value.length);
 }
 
 /** Pages of 1 MiB, or smaller for a small share: about a sixteenth of it, at least 4 KiB. */
