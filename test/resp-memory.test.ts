@@ -1,0 +1,67 @@
+import t from 'tap';
+import { Redis } from 'ioredis';
+import { startTestServer } from './fixtures/server.js';
+
+/** INFO memory's used_memory: the bytes the nodes account against --max-memory, all copies. */
+async function usedMemory(redis: Redis): Promise<number> {
+  return Number(/used_memory:(\d+)/.exec(await redis.info('memory'))![1]);
+}
+
+const ENTRIES: Array<[string, string | Buffer]> = [
+  ['small', 'v'],
+  ['ключ 😀', 'x'.repeat(300)],
+  ['binary', Buffer.from([0, 255, 13, 10, 128])],
+  ['large', 'y'.repeat(2 * 1024 * 1024)],
+];
+
+for (const replicas of [1, 2]) {
+  t.test(`MEMORY USAGE is what each key is accounted at, ${replicas} cop${replicas === 1 ? 'y' : 'ies'}`, async (t) => {
+    const server = await startTestServer({ respPort: 0, replicas, maxValue: 4 * 1024 * 1024 });
+    const redis = new Redis({ port: server.resp!.port, host: '127.0.0.1' });
+    t.teardown(async () => {
+      redis.disconnect();
+      await server.close();
+    });
+    t.equal(await usedMemory(redis), 0, 'an empty cache accounts nothing');
+    let total = 0;
+    for (const [key, value] of ENTRIES) {
+      await redis.set(key, value);
+      const usage = (await redis.call('MEMORY', 'USAGE', key)) as number;
+      t.ok(usage > Buffer.byteLength(key) + Buffer.byteLength(value), `${key}: ${usage} bytes, more than its key and value`);
+      total += usage;
+      t.equal(await usedMemory(redis), replicas * total, `the nodes account ${replicas} x the keys' usages so far`);
+    }
+    t.equal(await redis.call('MEMORY', 'USAGE', 'small', 'SAMPLES', '0'), await redis.call('MEMORY', 'USAGE', 'small'), 'SAMPLES changes nothing');
+    t.equal(await redis.call('MEMORY', 'USAGE', 'missing'), null, 'a missing key is nil');
+    await redis.del('large');
+    t.equal(await redis.call('MEMORY', 'USAGE', 'large'), null, 'a deleted key is nil');
+  });
+}
+
+t.test('MEMORY refuses what Redis refuses, with its errors', async (t) => {
+  const server = await startTestServer({ respPort: 0 });
+  const redis = new Redis({ port: server.resp!.port, host: '127.0.0.1' });
+  t.teardown(async () => {
+    redis.disconnect();
+    await server.close();
+  });
+  await redis.set('k', 'v');
+  const refused = async (...args: string[]): Promise<string> => {
+    try {
+      await redis.call('MEMORY', ...args);
+      return 'no error';
+    } catch (error) {
+      return (error as Error).message;
+    }
+  };
+  t.equal(await refused('FOO'), "ERR unknown subcommand 'FOO'. Try MEMORY HELP.");
+  t.equal(await refused('USAGE'), "ERR wrong number of arguments for 'memory|usage' command");
+  t.equal(await refused('HELP', 'x'), "ERR wrong number of arguments for 'memory|help' command");
+  t.equal(await refused('USAGE', 'k', 'SAMPLES', '-1'), 'ERR syntax error');
+  t.equal(await refused('USAGE', 'k', 'SAMPLES', 'x'), 'ERR value is not an integer or out of range');
+  t.equal(await refused('USAGE', 'k', 'x'), 'ERR syntax error');
+  t.equal(await refused('USAGE', 'k', 'SAMPLES', '5', 'x'), 'ERR syntax error');
+  const help = (await redis.call('MEMORY', 'HELP')) as string[];
+  t.ok(help.some((line) => line.startsWith('USAGE <key>')), 'HELP names USAGE');
+  t.same(await redis.call('COMMAND', 'GETKEYS', 'MEMORY', 'USAGE', 'k'), ['k'], 'its key is the third argument');
+});
