@@ -1,5 +1,6 @@
 import t from 'tap';
 import { Redis } from 'ioredis';
+import { RedisProcess, redisMissing } from './fixtures/redis.js';
 import { startTestServer } from './fixtures/server.js';
 
 /** INFO memory's used_memory: the bytes the nodes account against --max-memory, all copies. */
@@ -64,4 +65,35 @@ t.test('MEMORY refuses what Redis refuses, with its errors', async (t) => {
   const help = (await redis.call('MEMORY', 'HELP')) as string[];
   t.ok(help.some((line) => line.startsWith('USAGE <key>')), 'HELP names USAGE');
   t.same(await redis.call('COMMAND', 'GETKEYS', 'MEMORY', 'USAGE', 'k'), ['k'], 'its key is the third argument');
+});
+
+/** Values whose encoding Redis decides by their bytes: integers canonical or not, the 44-byte embstr limit, binary. */
+const VALUES = ['123', '0123', '-5', '-0', '+1', '1e3', ' 1', '9223372036854775807', '9223372036854775808', '-9223372036854775808', '12345678901234567890', '', 'é', 'x'.repeat(44), 'x'.repeat(45), '\u0000\r\n'];
+
+t.test('OBJECT ENCODING, REFCOUNT and FREQ answer as redis-server under an LRU policy', { skip: redisMissing() }, async (t) => {
+  const redis = await RedisProcess.start(['--maxmemory', '100mb', '--maxmemory-policy', 'allkeys-lru']);
+  const server = await startTestServer({ respPort: 0 });
+  const ours = new Redis({ port: server.resp!.port, host: '127.0.0.1' });
+  const theirs = new Redis({ port: redis.port, host: '127.0.0.1' });
+  t.teardown(async () => {
+    ours.disconnect();
+    theirs.disconnect();
+    await server.close();
+    await redis.close();
+  });
+  const both = async (...args: string[]): Promise<[unknown, unknown]> => {
+    const ask = (client: Redis): Promise<unknown> => client.call(args[0]!, ...args.slice(1)).catch((error: Error) => `error: ${error.message}`);
+    return Promise.all([ask(ours), ask(theirs)]);
+  };
+  for (const value of VALUES) {
+    await Promise.all([ours.set('k', value), theirs.set('k', value)]);
+    for (const sub of ['ENCODING', 'REFCOUNT', 'FREQ']) {
+      const [mine, redis7] = await both('OBJECT', sub, 'k');
+      t.same(mine, redis7, `OBJECT ${sub} of ${JSON.stringify(value)}: ${String(redis7)}`);
+    }
+  }
+  for (const args of [['OBJECT', 'ENCODING', 'missing'], ['OBJECT', 'REFCOUNT', 'missing'], ['OBJECT', 'FREQ', 'missing'], ['OBJECT', 'FOO', 'k'], ['OBJECT', 'ENCODING'], ['OBJECT', 'ENCODING', 'k', 'x'], ['OBJECT', 'HELP', 'x']]) {
+    const [mine, redis7] = await both(...args);
+    t.same(mine, redis7, `${args.join(' ')}: ${String(redis7)}`);
+  }
 });

@@ -10,7 +10,7 @@ import { BIT_COMMANDS } from './commands/bits.js';
 import { CONNECTION_COMMANDS } from './commands/connection.js';
 import { INTROSPECTION_COMMANDS } from './commands/introspection.js';
 import { KEY_COMMANDS } from './commands/keys.js';
-import { MEMORY_COMMANDS } from './commands/memory.js';
+import { KEY_INTERNALS_COMMANDS } from './commands/key-internals.js';
 import { KEYSPACE_COMMANDS } from './commands/keyspace.js';
 import { PUBSUB_COMMANDS } from './commands/pubsub.js';
 import { SERVER_COMMANDS } from './commands/server.js';
@@ -22,7 +22,7 @@ import { INLINE_MAX_BYTES } from './parser.js';
 import { error } from './reply.js';
 
 /** Every RESP command, by name. */
-export const COMMANDS: CommandTable = table(CONNECTION_COMMANDS, SERVER_COMMANDS, INTROSPECTION_COMMANDS, STRING_COMMANDS, BIT_COMMANDS, KEY_COMMANDS, KEYSPACE_COMMANDS, MEMORY_COMMANDS, PUBSUB_COMMANDS, TRANSACTION_COMMANDS);
+export const COMMANDS: CommandTable = table(CONNECTION_COMMANDS, SERVER_COMMANDS, INTROSPECTION_COMMANDS, STRING_COMMANDS, BIT_COMMANDS, KEY_COMMANDS, KEYSPACE_COMMANDS, KEY_INTERNALS_COMMANDS, PUBSUB_COMMANDS, TRANSACTION_COMMANDS);
 
 /**
  * Most bytes of arguments one command may bring (Redis's client-query-buffer-limit is 1 GiB): an
