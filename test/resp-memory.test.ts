@@ -97,3 +97,38 @@ t.test('OBJECT ENCODING, REFCOUNT and FREQ answer as redis-server under an LRU p
     t.same(mine, redis7, `${args.join(' ')}: ${String(redis7)}`);
   }
 });
+
+t.test('OBJECT IDLETIME counts the seconds since the last read or write, and is not a use itself', async (t) => {
+  const server = await startTestServer({ respPort: 0 });
+  const redis = new Redis({ port: server.resp!.port, host: '127.0.0.1' });
+  t.teardown(async () => {
+    redis.disconnect();
+    await server.close();
+  });
+  await redis.set('idle', 'v');
+  t.equal(await redis.call('OBJECT', 'IDLETIME', 'idle'), 0, 'just written');
+  await new Promise((resolve) => setTimeout(resolve, 1_200));
+  t.ok(((await redis.call('OBJECT', 'IDLETIME', 'idle')) as number) >= 1, 'a second and more later');
+  t.ok(((await redis.call('OBJECT', 'IDLETIME', 'idle')) as number) >= 1, 'asking did not count as a use');
+  await redis.get('idle');
+  t.equal(await redis.call('OBJECT', 'IDLETIME', 'idle'), 0, 'a read is a use');
+  await new Promise((resolve) => setTimeout(resolve, 1_200));
+  await fetch(`${server.url}/get?key=idle`);
+  t.equal(await redis.call('OBJECT', 'IDLETIME', 'idle'), 0, 'so is a read over HTTP');
+  t.equal(await redis.call('OBJECT', 'IDLETIME', 'missing'), null, 'a missing key is nil');
+});
+
+t.test('OBJECT IDLETIME is refused with --backend, whose server holds the keys', { skip: redisMissing() }, async (t) => {
+  const backend = await RedisProcess.start();
+  const server = await startTestServer({ respPort: 0, backend: backend.url });
+  const redis = new Redis({ port: server.resp!.port, host: '127.0.0.1' });
+  t.teardown(async () => {
+    redis.disconnect();
+    await server.close();
+    await backend.close();
+  });
+  await redis.set('k', 'v');
+  await t.rejects(redis.call('OBJECT', 'IDLETIME', 'k'), /not available with --backend/);
+  t.equal(await redis.call('OBJECT', 'ENCODING', 'k'), 'embstr', 'the other subcommands answer');
+  t.ok(((await redis.call('MEMORY', 'USAGE', 'k')) as number) > 0);
+});

@@ -152,6 +152,10 @@ export class NodeCore {
         const ttl = this.store.ttl(command[1]);
         return ttl === undefined ? NOT_FOUND : { status: Status.Ok, ttl };
       }
+      case Op.Idle: {
+        const idleMs = this.store.idleMs(command[1]);
+        return idleMs === undefined ? NOT_FOUND : { status: Status.Ok, idleMs };
+      }
       case Op.Flush:
         this.#flush(command[1]);
         return OK;

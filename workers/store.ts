@@ -105,7 +105,7 @@ export class Store {
     const outcome = mutate(held, mutation, this.#now());
     const next = outcome.next;
     if (next === null && bucket !== undefined) {
-      this.#remove(bucket);
+      this.#budget.remove(bucket);
       this.#counts.deletes++;
     } else if (next != null) {
       if (!this.#budget.store(key, next.value, next.expiresAt, this.#now())) return 'too-large';
@@ -118,9 +118,15 @@ export class Store {
   delete(key: string): boolean {
     const bucket = this.#live(key);
     if (bucket === undefined) return false;
-    this.#remove(bucket);
+    this.#budget.remove(bucket);
     this.#counts.deletes++;
     return true;
+  }
+
+  /** Milliseconds since `key`'s last read or write (the HTTP thread's too), not marking one; ticks wrap at 2^32 ms (49 days). */
+  idleMs(key: string): number | undefined {
+    const bucket = this.#live(key);
+    return bucket === undefined ? undefined : (tickOf(this.#now()) - this.#entries.table.used(bucket)) >>> 0;
   }
 
   /** Milliseconds left before the key expires; `null` for no expiry; `undefined` if absent. */
@@ -131,10 +137,7 @@ export class Store {
     return at === 0 ? null : Math.max(0, at - this.#now());
   }
 
-  /**
-   * A key's value and milliseconds left (0 = no expiry), without counting a read or touching
-   * recency; undefined if absent or expired. What a handoff copies.
-   */
+  /** A key's value and milliseconds left (0 = no expiry), not counted as a read nor a use; undefined if absent or expired. What a handoff copies. */
   entry(key: string): { value: string; ttlMs: number } | undefined {
     const bucket = this.#live(key);
     if (bucket === undefined) return undefined;
@@ -164,7 +167,7 @@ export class Store {
   drop(key: string): boolean {
     const bucket = this.#entries.bucket(key);
     if (bucket === undefined) return false;
-    this.#remove(bucket);
+    this.#budget.remove(bucket);
     return true;
   }
 
@@ -179,9 +182,7 @@ export class Store {
    */
   expire(maxBuckets: number): number {
     const before = this.#counts.expired;
-    this.#entries.sweep(maxBuckets, this.#now(), (bucket) => {
-      this.#expired(bucket);
-    });
+    this.#entries.sweep(maxBuckets, this.#now(), (bucket) => this.#expired(bucket));
     return this.#counts.expired - before;
   }
 
@@ -225,13 +226,9 @@ export class Store {
     return bucket;
   }
 
-  #remove(bucket: number): void {
-    this.#budget.remove(bucket);
-  }
-
   #expired(bucket: number): void {
     this.#onRemoved?.(this.#entries.keyOf(bucket), 'expired');
-    this.#remove(bucket);
+    this.#budget.remove(bucket);
     this.#counts.expired++;
   }
 }

@@ -45,6 +45,8 @@ export const Op = {
   RandomKey: 16,
   /** A key's value and expiry, not counted as a read (RENAME, COPY); Ok carries `value` and `ttl` (null = none). */
   Dump: 17,
+  /** Milliseconds since the key was last read or written, not counted as a use (OBJECT IDLETIME); Ok carries `idleMs`. */
+  Idle: 18,
 } as const;
 export type Op = (typeof Op)[keyof typeof Op];
 
@@ -70,7 +72,8 @@ export type Command =
   | readonly [op: typeof Op.Update, key: string, mutation: Mutation]
   | readonly [op: typeof Op.Keys, from: number, to: number, pattern: string | null]
   | readonly [op: typeof Op.RandomKey]
-  | readonly [op: typeof Op.Dump, key: string];
+  | readonly [op: typeof Op.Dump, key: string]
+  | readonly [op: typeof Op.Idle, key: string];
 
 /** A key's copy: value and milliseconds left (0 = no expiry). */
 export type Copy = [key: string, value: string, ttlMs: number];
@@ -174,6 +177,8 @@ export type Result =
       /** Restore: copies stored. */
       stored?: number;
       ttl?: number | null;
+      /** Idle: milliseconds since the key's last use. */
+      idleMs?: number;
       info?: NodeInfo;
       scan?: ScanProgress;
       /** Update: the client's number, and the key's new state (null: removed; absent: unchanged). */

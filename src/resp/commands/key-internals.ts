@@ -7,7 +7,8 @@ import { ArgError, safeInt } from './args.js';
 import { valueOf } from './strings.js';
 
 /**
- * What Redis tells of a key's representation: MEMORY USAGE and OBJECT ENCODING, REFCOUNT, FREQ.
+ * What Redis tells of a key's representation: MEMORY USAGE and OBJECT ENCODING, REFCOUNT, FREQ,
+ * IDLETIME.
  *
  * A key's usage is what one copy of it is accounted at against --max-memory (src/core/slots.ts:
  * its key, its item's slot, the per-entry overhead), the figure eviction goes by; each further
@@ -18,7 +19,9 @@ import { valueOf } from './strings.js';
  * value stored by SET: `int` for a canonical 64-bit integer, `embstr` up to 44 bytes, `raw`
  * beyond (Redis also answers `raw` for a value APPEND, SETRANGE or SETBIT changed in place, which
  * is not told apart here). No value is shared (REFCOUNT 1, as Redis's under an LRU policy), and
- * eviction is LRU, so FREQ answers Redis's error for that policy. IDLETIME is not offered.
+ * eviction is LRU, so FREQ answers Redis's error for that policy. IDLETIME is the whole seconds
+ * since the key's last read or write on the node its reads go to (the recency eviction goes by);
+ * with --backend, whose server holds the keys, it is refused.
  */
 export const KEY_INTERNALS_COMMANDS: readonly CommandSpec[] = [
   { name: 'memory', arity: -2, kind: Kind.Read, flags: ['readonly'], keys: [2, 2, 1], run: memory },
@@ -56,6 +59,8 @@ const OBJECT_HELP = [
   'OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
   'ENCODING <key>',
   '    Return the kind of internal representation Redis would use for the value of <key>.',
+  'IDLETIME <key>',
+  '    Return the seconds since the last read or write of <key>.',
   'FREQ <key>',
   '    Not tracked: eviction is LRU (an error, as Redis answers under an LRU policy).',
   'REFCOUNT <key>',
@@ -73,8 +78,9 @@ function object(call: Call): void {
   const args = call.args;
   const sub = args[1]!.toLowerCase();
   if (sub === 'help') return call.reply(args.length === 2 ? array(OBJECT_HELP.map(simple)) : error("ERR wrong number of arguments for 'object|help' command"));
-  if (sub !== 'encoding' && sub !== 'refcount' && sub !== 'freq') return call.reply(error(`ERR unknown subcommand '${args[1]!.slice(0, 128)}'. Try OBJECT HELP.`));
+  if (sub !== 'encoding' && sub !== 'refcount' && sub !== 'freq' && sub !== 'idletime') return call.reply(error(`ERR unknown subcommand '${args[1]!.slice(0, 128)}'. Try OBJECT HELP.`));
   if (args.length !== 3) return call.reply(error(`ERR wrong number of arguments for 'object|${sub}' command`));
+  if (sub === 'idletime') return idletime(call);
   // The value is read whole (by ENCODING only for its first bytes and its length): this is not a hot command.
   valueOf(call, 2, (value) => {
     if (value === null) return call.reply(call.client.resp.nil);
@@ -87,4 +93,12 @@ function object(call: Call): void {
 function encodingOf(value: string): string {
   if (value.length <= 20 && parseInt64(value) !== undefined) return 'int';
   return value.length <= EMBSTR_MAX_BYTES ? 'embstr' : 'raw';
+}
+
+/** OBJECT IDLETIME key: whole seconds since the key's last use, nil if it is not held. */
+function idletime(call: Call): void {
+  if (call.ctx.cluster.near !== undefined) return call.reply(error('ERR OBJECT IDLETIME is not available with --backend: the backend holds the keys'));
+  const key = keyArg(call, 2);
+  if (key === undefined) return;
+  dispatch(call, key, [Op.Idle, key], answer(call, (result) => (result.status === Status.Ok ? integer(Math.floor(result.idleMs! / 1000)) : call.client.resp.nil)));
 }
