@@ -105,5 +105,7 @@ export const Errors = {
   noAuth: 'NOAUTH Authentication required.',
   wrongPass: 'WRONGPASS invalid username-password pair or user is disabled.',
   arity: (name: string): string => `ERR wrong number of arguments for '${name}' command`,
+  /** A container command's (CLIENT, CONFIG, ...) subcommand it does not have, named as the client sent it (at most 128 bytes). */
+  unknownSubcommand: (command: string, sub: string): string => `ERR unknown subcommand '${sub.slice(0, 128)}'. Try ${command} HELP.`,
   expireTime: (name: string): string => `ERR invalid expire time in '${name}' command`,
 } as const;

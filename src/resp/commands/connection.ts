@@ -224,7 +224,7 @@ function client(call: Call): void {
     case 'help':
       return call.reply(array(CLIENT_HELP.map(simple)));
     default:
-      call.reply(error(`ERR unknown subcommand '${args[1]!.slice(0, 128)}'. Try CLIENT HELP.`));
+      call.reply(error(Errors.unknownSubcommand('CLIENT', args[1]!)));
   }
 }
 

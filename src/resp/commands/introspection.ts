@@ -1,6 +1,6 @@
 import { keyArg, Kind, type Call, type CommandSpec } from '../command.js';
 import { keyIndexes } from '../key-positions.js';
-import { array, bulkText, EMPTY_ARRAY, error, integer, simple } from '../reply.js';
+import { array, bulkText, EMPTY_ARRAY, error, Errors, integer, simple } from '../reply.js';
 
 /**
  * COMMAND, from the command table: what clients ask to learn the server's commands and where
@@ -29,7 +29,7 @@ function command(call: Call): void {
     case 'getkeys':
       return getKeys(call);
     default:
-      call.reply(error(`ERR unknown subcommand '${args[1]!.slice(0, 128)}'. Try COMMAND HELP.`));
+      call.reply(error(Errors.unknownSubcommand('COMMAND', args[1]!)));
   }
 }
 

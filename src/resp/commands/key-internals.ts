@@ -2,7 +2,7 @@ import { parseInt64 } from '../../core/mutation.js';
 import { Op, Status } from '../../core/protocol.js';
 import { entryBytes } from '../../core/slots.js';
 import { answer, dispatch, keyArg, Kind, type Call, type CommandSpec } from '../command.js';
-import { array, bulkText, error, integer, simple } from '../reply.js';
+import { array, bulkText, error, Errors, integer, simple } from '../reply.js';
 import { ArgError, safeInt } from './args.js';
 import { valueOf } from './strings.js';
 
@@ -39,16 +39,16 @@ const MEMORY_HELP = [
 function memory(call: Call): void {
   const args = call.args;
   const sub = args[1]!.toLowerCase();
-  if (sub !== 'usage' && sub !== 'help') return call.reply(error(`ERR unknown subcommand '${args[1]!.slice(0, 128)}'. Try MEMORY HELP.`));
-  if (sub === 'help' ? args.length !== 2 : args.length < 3) return call.reply(error(`ERR wrong number of arguments for 'memory|${sub}' command`));
+  if (sub !== 'usage' && sub !== 'help') return call.reply(error(Errors.unknownSubcommand('MEMORY', args[1]!)));
+  if (sub === 'help' ? args.length !== 2 : args.length < 3) return call.reply(error(Errors.arity(`memory|${sub}`)));
   if (sub === 'help') return call.reply(array(MEMORY_HELP.map(simple)));
   // As Redis: nothing or SAMPLES <count> (a count below 0 is a syntax error) after the key.
   if (args.length === 5 && args[3]!.toLowerCase() === 'samples') {
     const samples = safeInt(args[4]!);
     if (samples instanceof ArgError) return call.reply(error(samples.message));
-    if (samples < 0) return call.reply(error('ERR syntax error'));
+    if (samples < 0) return call.reply(error(Errors.syntax));
   } else if (args.length !== 3) {
-    return call.reply(error('ERR syntax error'));
+    return call.reply(error(Errors.syntax));
   }
   const key = keyArg(call, 2);
   if (key === undefined) return;
@@ -77,9 +77,9 @@ const LFU_ONLY = 'ERR An LFU maxmemory policy is not selected, access frequency 
 function object(call: Call): void {
   const args = call.args;
   const sub = args[1]!.toLowerCase();
-  if (sub === 'help') return call.reply(args.length === 2 ? array(OBJECT_HELP.map(simple)) : error("ERR wrong number of arguments for 'object|help' command"));
-  if (sub !== 'encoding' && sub !== 'refcount' && sub !== 'freq' && sub !== 'idletime') return call.reply(error(`ERR unknown subcommand '${args[1]!.slice(0, 128)}'. Try OBJECT HELP.`));
-  if (args.length !== 3) return call.reply(error(`ERR wrong number of arguments for 'object|${sub}' command`));
+  if (sub === 'help') return call.reply(args.length === 2 ? array(OBJECT_HELP.map(simple)) : error(Errors.arity('object|help')));
+  if (sub !== 'encoding' && sub !== 'refcount' && sub !== 'freq' && sub !== 'idletime') return call.reply(error(Errors.unknownSubcommand('OBJECT', args[1]!)));
+  if (args.length !== 3) return call.reply(error(Errors.arity(`object|${sub}`)));
   if (sub === 'idletime') return idletime(call);
   // The value is read whole (by ENCODING only for its first bytes and its length): this is not a hot command.
   valueOf(call, 2, (value) => {

@@ -45,7 +45,7 @@ export const SERVER_COMMANDS: readonly CommandSpec[] = [
       const sub = call.args[1]!.toLowerCase();
       if (sub === 'flush' && call.args.length <= 3) return call.reply(OK);
       if (sub === 'list') return call.reply(array([]));
-      call.reply(error(`ERR unknown subcommand '${call.args[1]!.slice(0, 128)}'. Try FUNCTION HELP.`));
+      call.reply(error(Errors.unknownSubcommand('FUNCTION', call.args[1]!)));
     },
   },
   {
@@ -105,7 +105,7 @@ function config(call: Call): void {
   }
   if (sub === 'set') return configSet(call);
   if (sub === 'resetstat') return call.reply(OK);
-  call.reply(error(`ERR unknown subcommand '${args[1]!.slice(0, 128)}'. Try CONFIG HELP.`));
+  call.reply(error(Errors.unknownSubcommand('CONFIG', args[1]!)));
 }
 
 /** CONFIG SET notify-keyspace-events <flags>: the one setting that changes while serving. */
