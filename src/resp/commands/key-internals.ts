@@ -1,7 +1,7 @@
 import { parseInt64 } from '../../core/mutation.js';
 import { Op, Status } from '../../core/protocol.js';
 import { entryBytes } from '../../core/slots.js';
-import { answer, dispatch, keyArg, Kind, type Call, type CommandSpec } from '../command.js';
+import { answer, clusterError, dispatch, keyArg, Kind, type Call, type CommandSpec } from '../command.js';
 import { array, bulkText, error, Errors, integer, simple } from '../reply.js';
 import { ArgError, safeInt } from './args.js';
 import { valueOf } from './strings.js';
@@ -81,17 +81,28 @@ function object(call: Call): void {
   if (sub !== 'encoding' && sub !== 'refcount' && sub !== 'freq' && sub !== 'idletime') return call.reply(error(Errors.unknownSubcommand('OBJECT', args[1]!)));
   if (args.length !== 3) return call.reply(error(Errors.arity(`object|${sub}`)));
   if (sub === 'idletime') return idletime(call);
-  // The value is read whole (by ENCODING only for its first bytes and its length): this is not a hot command.
-  valueOf(call, 2, (value) => {
-    if (value === null) return call.reply(call.client.resp.nil);
+  const key = keyArg(call, 2);
+  if (key === undefined) return;
+  // Whether the key is held and its length, without copying the value: only ENCODING of a value
+  // short enough to be an integer reads it.
+  dispatch(call, key, [Op.Exists, key], (failure, result) => {
+    if (failure !== null) return call.reply(clusterError(failure));
+    if (result!.status !== Status.Ok) return call.reply(call.client.resp.nil);
     if (sub === 'freq') return call.reply(error(LFU_ONLY));
-    call.reply(sub === 'refcount' ? integer(1) : bulkText(encodingOf(value)));
+    if (sub === 'refcount') return call.reply(integer(1));
+    const valueBytes = result!.valueBytes!;
+    if (valueBytes > MAX_INT_BYTES) return call.reply(bulkText(valueBytes <= EMBSTR_MAX_BYTES ? 'embstr' : 'raw'));
+    // Gone meanwhile: nil, as if it had not been found.
+    valueOf(call, 2, (value) => call.reply(value === null ? call.client.resp.nil : bulkText(encodingOf(value))));
   });
 }
 
+/** The longest string Redis tries to hold as an integer (-9223372036854775808). */
+const MAX_INT_BYTES = 20;
+
 /** Redis's tryObjectEncoding for a string stored by SET: `value` is its bytes, one per character. */
 function encodingOf(value: string): string {
-  if (value.length <= 20 && parseInt64(value) !== undefined) return 'int';
+  if (value.length <= MAX_INT_BYTES && parseInt64(value) !== undefined) return 'int';
   return value.length <= EMBSTR_MAX_BYTES ? 'embstr' : 'raw';
 }
 
