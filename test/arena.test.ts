@@ -1,6 +1,6 @@
 import t from 'tap';
-import { Arena, MAX_PAGE_BYTES, pageOf } from '../workers/arena.js';
-import { itemBytes, slotBytes } from '../src/core/slots.js';
+import { Arena, pageOf } from '../workers/arena.js';
+import { itemBytes, MAX_PAGE_BYTES, slotBytes } from '../src/core/slots.js';
 
 const bytes = (length: number, seed = 0): string => {
   const buffer = Buffer.alloc(length);

@@ -1,7 +1,19 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { Redis } from 'ioredis';
 import { RedisProcess, redisMissing } from './fixtures/redis.js';
-import { startTestServer } from './fixtures/server.js';
+import type { Options } from '../src/options.js';
+import { startTestServer, type RunningServer } from './fixtures/server.js';
+
+/** A server with a RESP port and an ioredis client on it, both gone when `t` ends. */
+async function serverAndClient(t: Test, overrides: Partial<Options> = {}): Promise<{ server: RunningServer; redis: Redis }> {
+  const server = await startTestServer({ respPort: 0, ...overrides });
+  const redis = new Redis({ port: server.resp!.port, host: '127.0.0.1' });
+  t.teardown(async () => {
+    redis.disconnect();
+    await server.close();
+  });
+  return { server, redis };
+}
 
 /** INFO memory's used_memory: the bytes the nodes account against --max-memory, all copies. */
 async function usedMemory(redis: Redis): Promise<number> {
@@ -17,12 +29,7 @@ const ENTRIES: Array<[string, string | Buffer]> = [
 
 for (const replicas of [1, 2]) {
   t.test(`MEMORY USAGE is what each key is accounted at, ${replicas} cop${replicas === 1 ? 'y' : 'ies'}`, async (t) => {
-    const server = await startTestServer({ respPort: 0, replicas, maxValue: 4 * 1024 * 1024 });
-    const redis = new Redis({ port: server.resp!.port, host: '127.0.0.1' });
-    t.teardown(async () => {
-      redis.disconnect();
-      await server.close();
-    });
+    const { redis } = await serverAndClient(t, { replicas, maxValue: 4 * 1024 * 1024 });
     t.equal(await usedMemory(redis), 0, 'an empty cache accounts nothing');
     let total = 0;
     for (const [key, value] of ENTRIES) {
@@ -40,12 +47,7 @@ for (const replicas of [1, 2]) {
 }
 
 t.test('MEMORY refuses what Redis refuses, with its errors', async (t) => {
-  const server = await startTestServer({ respPort: 0 });
-  const redis = new Redis({ port: server.resp!.port, host: '127.0.0.1' });
-  t.teardown(async () => {
-    redis.disconnect();
-    await server.close();
-  });
+  const { redis } = await serverAndClient(t);
   await redis.set('k', 'v');
   const refused = async (...args: string[]): Promise<string> => {
     try {
@@ -72,15 +74,10 @@ const VALUES = ['123', '0123', '-5', '-0', '+1', '1e3', ' 1', '92233720368547758
 
 t.test('OBJECT ENCODING, REFCOUNT and FREQ answer as redis-server under an LRU policy', { skip: redisMissing() }, async (t) => {
   const redis = await RedisProcess.start(['--maxmemory', '100mb', '--maxmemory-policy', 'allkeys-lru']);
-  const server = await startTestServer({ respPort: 0 });
-  const ours = new Redis({ port: server.resp!.port, host: '127.0.0.1' });
+  t.teardown(() => redis.close());
+  const { redis: ours } = await serverAndClient(t);
   const theirs = new Redis({ port: redis.port, host: '127.0.0.1' });
-  t.teardown(async () => {
-    ours.disconnect();
-    theirs.disconnect();
-    await server.close();
-    await redis.close();
-  });
+  t.teardown(() => theirs.disconnect());
   const both = async (...args: string[]): Promise<[unknown, unknown]> => {
     const ask = (client: Redis): Promise<unknown> => client.call(args[0]!, ...args.slice(1)).catch((error: Error) => `error: ${error.message}`);
     return Promise.all([ask(ours), ask(theirs)]);
@@ -99,12 +96,7 @@ t.test('OBJECT ENCODING, REFCOUNT and FREQ answer as redis-server under an LRU p
 });
 
 t.test('OBJECT IDLETIME counts the seconds since the last read or write, and is not a use itself', async (t) => {
-  const server = await startTestServer({ respPort: 0 });
-  const redis = new Redis({ port: server.resp!.port, host: '127.0.0.1' });
-  t.teardown(async () => {
-    redis.disconnect();
-    await server.close();
-  });
+  const { server, redis } = await serverAndClient(t);
   await redis.set('idle', 'v');
   t.equal(await redis.call('OBJECT', 'IDLETIME', 'idle'), 0, 'just written');
   await new Promise((resolve) => setTimeout(resolve, 1_200));
@@ -120,13 +112,8 @@ t.test('OBJECT IDLETIME counts the seconds since the last read or write, and is 
 
 t.test('OBJECT IDLETIME is refused with --backend, whose server holds the keys', { skip: redisMissing() }, async (t) => {
   const backend = await RedisProcess.start();
-  const server = await startTestServer({ respPort: 0, backend: backend.url });
-  const redis = new Redis({ port: server.resp!.port, host: '127.0.0.1' });
-  t.teardown(async () => {
-    redis.disconnect();
-    await server.close();
-    await backend.close();
-  });
+  t.teardown(() => backend.close());
+  const { redis } = await serverAndClient(t, { backend: backend.url });
   await redis.set('k', 'v');
   await t.rejects(redis.call('OBJECT', 'IDLETIME', 'k'), /not available with --backend/);
   t.equal(await redis.call('OBJECT', 'ENCODING', 'k'), 'embstr', 'the other subcommands answer');

@@ -18,7 +18,6 @@ import { isAscii, writeBytes } from '../src/core/byte-strings.js';
 import { ITEM_HEADER_BYTES, itemKeyIs, PRIVATE_PAGE_BASE, type SharedPage, type SharedUpdate } from '../src/core/shared-layout.js';
 import { CLASS_SLOTS, classOf, itemBytes, MAX_PAGE_BYTES, slotBytes } from '../src/core/slots.js';
 
-export { MAX_PAGE_BYTES };
 /** A handle is page id * 2^20 + the item's byte offset in its page (offsets are below 1 MiB). */
 const OFFSET_SPAN = MAX_PAGE_BYTES;
 
