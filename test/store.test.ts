@@ -1,9 +1,11 @@
 import t from 'tap';
 import { KEEP_EXPIRY, SetIf } from '../src/core/mutation.js';
 import { ENTRY_OVERHEAD_BYTES } from '../src/core/limits.js';
-import { entrySize } from '../workers/budget.js';
 import { Store } from '../workers/store.js';
-import { itemBytes, slotBytes } from '../src/core/slots.js';
+import { entryBytes, itemBytes, slotBytes } from '../src/core/slots.js';
+
+/** What the store accounts `key` and its byte-string `value` at (src/core/slots.ts). */
+const entrySize = (key: string, value: string): number => entryBytes(Buffer.byteLength(key), value.length);
 
 /** A clock the test moves by hand. */
 function fakeClock(start = 1_000_000) {

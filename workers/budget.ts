@@ -77,11 +77,6 @@ export class Budget {
   }
 }
 
-/** Accounted size of one entry: the key in UTF-8 bytes, the value's slot, the overheads. */
-export function entrySize(key: string, value: string): number {
-  return entryBytes(Buffer.byteLength(key), value.length);
-}
-
 /** Pages of 1 MiB, or smaller for a small share: about a sixteenth of it, at least 4 KiB. */
 function pageBytesFor(maxBytes: number): number {
   if (maxBytes === 0 || maxBytes >= 16 * MAX_PAGE_BYTES) return MAX_PAGE_BYTES;
