@@ -1,5 +1,6 @@
 #!/usr/bin/env -S node --max-semi-space-size=8 --heap-growing-percent=25
 // The flags are SERVER_NODE_FLAGS in src/http/server.ts (why, and who else passes them).
+import process from 'node:process';
 import { lookup } from 'node:dns/promises';
 import { pino } from 'pino';
 import { helpText } from './help.js';

@@ -14,6 +14,7 @@
  * whose slots are all free is kept for any size class. A page may also be cut from memory handed
  * over by {@link reuse} (a replaced index table) rather than made. Pure (no threads, no I/O).
  */
+import { Buffer } from 'node:buffer';
 import { isAscii, writeBytes } from '../src/core/byte-strings.js';
 import { ITEM_HEADER_BYTES, itemKeyIs, PRIVATE_PAGE_BASE, type SharedPage, type SharedUpdate } from '../src/core/shared-layout.js';
 import { CLASS_SLOTS, classOf, itemBytes, MAX_PAGE_BYTES, slotBytes } from '../src/core/slots.js';

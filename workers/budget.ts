@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { tickOf } from '../src/core/shared-layout.js';
 import { entryBytes, MAX_PAGE_BYTES } from '../src/core/slots.js';
 import { Entries } from './entries.js';

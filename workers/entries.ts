@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { encodedKey } from '../src/core/byte-strings.js';
 import { hash32 } from '../src/core/hash.js';
 import { MAX_KEY_BYTES } from '../src/core/limits.js';

@@ -1,3 +1,5 @@
+import process from 'node:process';
+import { performance } from 'node:perf_hooks';
 import { BroadcastChannel, threadId } from 'node:worker_threads';
 import { getHeapStatistics } from 'node:v8';
 import {

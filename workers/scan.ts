@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { Placement } from '../src/core/placement.js';
 import type { Handoff, ScanPlan, ScanProgress } from '../src/core/protocol.js';
 import { HashRing } from '../src/core/ring.js';

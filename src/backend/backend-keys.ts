@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import type { KeyspaceOps, ScanStep } from '../cluster/keyspace.js';
 import type { MultiKeyOps } from '../cluster/multi-key.js';
 import { asBackendError, type BackendLink, type Reply } from './link.js';

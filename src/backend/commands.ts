@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { ExpireIf, KEEP_EXPIRY, SetIf, type Mutation, type Refusal } from '../core/mutation.js';
 import { Op, Status, type Command, type Result } from '../core/protocol.js';
 import type { Reply } from './link.js';

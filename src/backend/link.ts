@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { Cluster, ReplyError, type Redis } from './ioredis.js';
 import type { Logger } from 'pino';
 import { backendUnavailable, CacheError, ErrorCode, notReplicated, wrongType } from '../errors.js';

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { asCacheError, backendUnavailable, type CacheError } from '../errors.js';
 import { Op, Status, type Command, type Result } from '../core/protocol.js';

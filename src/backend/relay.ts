@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import type { PubSubHub, Relay } from '../pubsub/hub.js';
 import { connect, type Connection } from './connect.js';
 import type { BackendLink } from './link.js';

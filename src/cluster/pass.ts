@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Op, Status, type Copy, type Handoff, type Result, type ScanPlan, type ScanProgress } from '../core/protocol.js';
 import type { NodeClient } from '../nodes/node-client.js';

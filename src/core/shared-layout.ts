@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 /**
  * The layout of a node's shared memory: the one node thread writes it, the HTTP thread reads it
  * (src/nodes/shared-reader.ts, workers/index-table.ts). Declared once so both sides agree.

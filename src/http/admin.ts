@@ -1,3 +1,4 @@
+import process from 'node:process';
 import { Hono, type Context, type Handler } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Cluster } from '../cluster/cluster.js';

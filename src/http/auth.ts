@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { createHash, timingSafeEqual } from 'node:crypto';
 
 /** `Bearer <token>`; the scheme's name is case-insensitive (RFC 9110 11.1), spaces around the token are not part of it. */

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { bytesToText, textToBytes } from '../bytes.js';
 import { CacheError, checkValueSize, ErrorCode } from '../errors.js';
 import { checkKeyLength, parseTtl } from './query.js';

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { Counter, Histogram, type MetricObjectWithValues, type MetricType, type MetricValueWithName, type Registry } from 'prom-client';
 
 /**

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { DataPath } from '../cluster/data-path.js';
 import type { KeyspaceOps } from '../cluster/keyspace.js';

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { encodedKey } from '../core/byte-strings.js';
 import { hash32 } from '../core/hash.js';
 import { MAX_KEY_BYTES } from '../core/limits.js';

@@ -1,3 +1,4 @@
+import process from 'node:process';
 import type { Socket } from 'node:net';
 import { arityOk, execute, Kind, unknownCommand, type Call, type ClientState, type CommandSpec, type CommandTable, type RespContext } from './command.js';
 import { CommandOrder, type Ordered } from './order.js';

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 /**
  * The request side of RESP2: multibulk commands (`*<n>\r\n` then n `$<len>\r\n<bytes>\r\n`) and
  * inline commands (one line of words, with Redis's quoting), parsed as Redis's networking.c does,

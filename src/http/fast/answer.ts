@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { STATUS_CODES, type OutgoingHttpHeaders } from 'node:http';
 import { isSafe } from '../order.js';
 import type { Reply } from '../respond.js';

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
 import type { Match } from '../routes.js';
 import { FastAnswer, type AnswerSink } from './answer.js';

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 /**
  * A fast-path connection's bytes read and not yet used. The usual chunk holds whole requests and
  * is read in place, never copied; only what is left of it (a request cut across chunks) is copied

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 /**
  * The request heads the fast path frames itself (src/http/fast/connection.ts): a strict subset
  * of HTTP/1.1 (RFC 9112), and nothing else. Whatever falls outside it is not guessed at: the

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { parseInt64 } from '../../core/mutation.js';
 import { Op, Status } from '../../core/protocol.js';
 import { entryBytes } from '../../core/slots.js';

@@ -1,3 +1,5 @@
+import process from 'node:process';
+import { performance } from 'node:perf_hooks';
 import { cpus } from 'node:os';
 import { Glob } from '../../core/glob.js';
 import { NotifyFlagsError } from '../../pubsub/notifications.js';
