@@ -129,12 +129,12 @@ export class Entries implements Walked {
   }
 
   /**
-   * Looks at up to `maxBuckets` buckets, going on from where the previous call stopped (a lap
-   * ends a call), and calls `expired` for each entry whose time is at or before `now`; `expired`
-   * must remove it. Reading a bucket's time costs next to nothing, so no list of the keys that
-   * have one is kept (a Map of them cost about 100 bytes per key).
+   * Looks at up to `maxBuckets` buckets from where the previous call stopped (a lap ends a call)
+   * and calls `expired`, which must remove it, for each entry due by `now`. No list of keys with a
+   * time is kept (a Map: 100 bytes a key); with none, nothing is read (a lap: 4% of a node's time).
    */
   sweep(maxBuckets: number, now: number, expired: (bucket: number) => void): void {
+    if (this.#expiring === 0) return;
     const table = this.#table;
     const end = Math.min(table.capacity, this.#sweepAt + maxBuckets);
     for (let bucket = this.#sweepAt; bucket < end; bucket++) {

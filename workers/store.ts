@@ -178,11 +178,9 @@ export class Store {
   /**
    * Active expiry: looks at up to `maxBuckets` buckets of the index, going on from where the
    * previous call stopped, and removes the entries whose time has passed without waiting for a
-   * read. Returns how many it removed. Called on a timer by the node. With no entry that has a
-   * time it reads nothing: a lap cost 4% of a node thread's time under wrk SETs without TTLs.
+   * read. Returns how many it removed. Called on a timer by the node.
    */
   expire(maxBuckets: number): number {
-    if (this.#entries.expiring === 0) return 0;
     const before = this.#counts.expired;
     this.#entries.sweep(maxBuckets, this.#now(), (bucket) => this.#expired(bucket));
     return this.#counts.expired - before;
