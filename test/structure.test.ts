@@ -21,6 +21,12 @@ function sources(dir: string): string[] {
 const files = ['src', 'workers', 'test', 'bench'].flatMap(sources);
 const text = new Map(files.map((file) => [file, readFileSync(join(ROOT, file), 'utf8')]));
 
+function parse(file: string, source: string): ts.SourceFile {
+  return ts.createSourceFile(file, source, ts.ScriptTarget.ES2022, true);
+}
+/** The parsed files of src/ and workers/, which the rules below read. */
+const trees = new Map([...text].filter(([file]) => file.startsWith('src/') || file.startsWith('workers/')).map(([file, source]) => [file, parse(file, source)]));
+
 /** The project files a file imports (relative specifiers only; `.js` in them names the `.ts`). */
 function importsOf(file: string): string[] {
   const { importedFiles } = ts.preProcessFile(text.get(file)!, true, true);
@@ -81,11 +87,9 @@ t.test('thread code imports no main-thread code; code both threads use imports n
 });
 
 t.test(`files in src/ and workers/ are at most ${MAX_FILE_LINES} lines, classes at most ${MAX_CLASS_LINES}`, async (t) => {
-  for (const [file, source] of text) {
-    if (!file.startsWith('src/') && !file.startsWith('workers/')) continue;
-    const lines = source.split('\n').length;
+  for (const [file, tree] of trees) {
+    const lines = text.get(file)!.split('\n').length;
     t.ok(lines <= MAX_FILE_LINES, `${file}: ${lines} lines`);
-    const tree = ts.createSourceFile(file, source, ts.ScriptTarget.ES2022, true);
     const visit = (node: ts.Node): void => {
       if (ts.isClassDeclaration(node)) {
         const start = tree.getLineAndCharacterOfPosition(node.getStart(tree)).line;
@@ -106,8 +110,7 @@ t.test(`files in src/ and workers/ are at most ${MAX_FILE_LINES} lines, classes 
 const ACCESSOR_GLOBALS: Record<string, string> = { Buffer: 'node:buffer', performance: 'node:perf_hooks', process: 'node:process' };
 
 /** The accessor globals `source` uses at run time (`Buffer.from`, `process.env`) without importing them. */
-export function unimportedGlobals(file: string, source: string): string[] {
-  const tree = ts.createSourceFile(file, source, ts.ScriptTarget.ES2022, true);
+export function unimportedGlobals(tree: ts.SourceFile): string[] {
   const imported = new Set<string>();
   const used = new Set<string>();
   const visit = (node: ts.Node): void => {
@@ -129,14 +132,11 @@ export function unimportedGlobals(file: string, source: string): string[] {
 }
 
 t.test('the accessor-global check finds a global use and accepts an import', async (t) => {
-  t.same(unimportedGlobals('a.ts', "const n = Buffer.byteLength('x'); process.exit(0);"), ['Buffer', 'process']);
-  t.same(unimportedGlobals('b.ts', "import { Buffer } from 'node:buffer';\nimport process from 'node:process';\nBuffer.from('x'); process.exit(0);"), []);
-  t.same(unimportedGlobals('c.ts', "import type { Buffer } from 'node:buffer';\nlet b: Buffer = Buffer.alloc(1);"), ['Buffer']);
+  t.same(unimportedGlobals(parse('a.ts', "const n = Buffer.byteLength('x'); process.exit(0);")), ['Buffer', 'process']);
+  t.same(unimportedGlobals(parse('b.ts', "import { Buffer } from 'node:buffer';\nimport process from 'node:process';\nBuffer.from('x'); process.exit(0);")), []);
+  t.same(unimportedGlobals(parse('c.ts', "import type { Buffer } from 'node:buffer';\nlet b: Buffer = Buffer.alloc(1);")), ['Buffer']);
 });
 
 t.test('src/ and workers/ import Buffer, performance and process instead of reading them from globalThis', async (t) => {
-  for (const [file, source] of text) {
-    if (!file.startsWith('src/') && !file.startsWith('workers/')) continue;
-    t.same(unimportedGlobals(file, source), [], `${file} imports the accessor globals it uses`);
-  }
+  for (const [file, tree] of trees) t.same(unimportedGlobals(tree), [], `${file} imports the accessor globals it uses`);
 });
