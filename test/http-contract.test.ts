@@ -44,6 +44,8 @@ t.test('the HTTP layer keeps the README promises', async (t) => {
       ['an unknown method', 'FOO / HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'BAD_REQUEST'],
       ['a bad chunk size', 'PUT /keys/c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\nabc\r\n0\r\n\r\n', 400, 'BAD_REQUEST'],
       ['an unknown route', 'GET /nope HTTP/1.1\r\nHost: x\r\n\r\n', 404, 'NOT_FOUND'],
+      ['HTTP/1.1 without Host (a hot route)', 'GET /get?key=a HTTP/1.1\r\n\r\n', 400, 'BAD_REQUEST'],
+      ['HTTP/1.1 without Host (a Hono route)', 'POST /mget HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}', 400, 'BAD_REQUEST'],
     ];
     for (const [what, text, status, code] of cases) {
       const answer = await raw(port, text);
@@ -52,6 +54,9 @@ t.test('the HTTP layer keeps the README promises', async (t) => {
       t.match(JSON.parse(answer.body), { code, error: String }, `${what}: error and code`);
       t.ok(answer.body.endsWith('}\n'), `${what}: ends with a newline`);
     }
+    const hostless = await raw(port, 'GET /health HTTP/1.1\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\n');
+    t.equal(hostless.headers.connection, 'close', 'a request without Host closes its connection (the next is not read)');
+    t.equal((await raw(port, 'GET /health HTTP/1.0\r\n\r\n')).status, 200, 'HTTP/1.0 needs no Host');
     t.equal((await request(server.url, 'GET', '/keys/a/b/c')).text.endsWith('\n'), true, 'the /keys hint 404 too');
     t.equal((await request(server.url, 'DELETE', '/nodes/node-9')).text.endsWith('}\n'), true, 'and the admin routes');
   });

@@ -35,7 +35,9 @@ export interface Handlers {
  */
 export function createHandlers(cluster: Cluster, options: Options, state: ServerState, info: ApiInfo, hub: PubSubHub): Handlers {
   const metrics = new HttpMetrics();
-  const honoListener = getRequestListener(createApi(cluster, info, metrics).fetch);
+  // Hono builds each request's URL from its Host; an HTTP/1.0 request may have none (one
+  // without Host in HTTP/1.1 is refused before Hono, below), and is then served as for localhost.
+  const honoListener = getRequestListener(createApi(cluster, info, metrics).fetch, { hostname: 'localhost' });
   const context = { data: cluster.data, multi: cluster.multi, keyspace: cluster.keyspace, maxValue: options.maxValue, state };
   const seed = new SeedRoutes(context);
   const keys = new KeyRoutes(context);
@@ -87,6 +89,13 @@ export function createHandlers(cluster: Cluster, options: Options, state: Server
   };
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    // RFC 9112 3.2: an HTTP/1.1 request without Host is a 400. node's own check (which the server
+    // turns off) answers it with no body; this is the JSON answer every route gives, and the
+    // connection closes as node's would. (node builds the headers for its check too: no extra cost.)
+    if (req.httpVersionMinor === 1 && req.headers.host === undefined) {
+      res.shouldKeepAlive = false;
+      return sendError(state, res, new CacheError(ErrorCode.BadRequest, 'Missing Host header (required in HTTP/1.1)'));
+    }
     const url = originForm(req.url ?? '/');
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);

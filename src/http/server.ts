@@ -77,7 +77,7 @@ export async function startServer(options: Options, log?: Logger): Promise<Runni
   const maxHeadBytes = maxHeadBytesFor(options.maxValue);
   const budget = new HeaderBudget(options.headerMemory, (socket) => answerAndClose(socket, headTooLarge(maxHeadBytes)));
   const serverTimeouts = timeouts(options);
-  const http = createServer({ ...serverTimeouts, maxHeaderSize: maxHeadBytes }, (req, res) => {
+  const http = createServer({ ...serverTimeouts, maxHeaderSize: maxHeadBytes, requireHostHeader: false }, (req, res) => {
     budget.headParsed(req);
     handlers.request(req, res);
   });
