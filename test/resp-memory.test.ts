@@ -119,3 +119,27 @@ t.test('OBJECT IDLETIME is refused with --backend, whose server holds the keys',
   t.equal(await redis.call('OBJECT', 'ENCODING', 'k'), 'embstr', 'the other subcommands answer');
   t.ok(((await redis.call('MEMORY', 'USAGE', 'k')) as number) > 0);
 });
+
+/** INFO memory's `name` and `name_human` fields. */
+function humanPairs(info: string): Array<[number, string]> {
+  return ['used_memory', 'used_memory_rss', 'maxmemory'].map((name) => [Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)![1]), new RegExp(`^${name}_human:(\\S+)`, 'm').exec(info)![1]!]);
+}
+
+t.test("INFO memory's _human figures are written as redis-server writes them", { skip: redisMissing() }, async (t) => {
+  const redis = await RedisProcess.start(['--maxmemory', '1000000']);
+  t.teardown(() => redis.close());
+  const theirs = new Redis({ port: redis.port, host: '127.0.0.1' });
+  t.teardown(() => theirs.disconnect());
+  const { redis: ours } = await serverAndClient(t, { maxMemory: 3 * 1024 * 1024 });
+  const [mine, redis7] = [humanPairs(await ours.info('memory')), humanPairs(await theirs.info('memory'))];
+  t.same(mine.map(([, human]) => /^\d+(\.\d\d[KMGTP])?B?$/.test(human)), [true, true, true], `ours: ${mine.map(([, h]) => h).join(', ')}`);
+  t.equal(mine[2]![1], '3.00M', 'maxmemory 3 MiB');
+  // Redis's own figures follow the rule ours are checked by.
+  t.equal(redis7[2]![1], '976.56K', "redis-server's maxmemory 1000000");
+  for (const [[bytes, human], which] of [...redis7.map((pair) => [pair, 'redis-server'] as const), ...mine.map((pair) => [pair, 'ours'] as const)]) {
+    const [unit, power] = human.endsWith('B') ? ['B', 0] : [human.slice(-1), 'KMGTP'.indexOf(human.slice(-1)) + 1];
+    const expected = power === 0 ? `${bytes}B` : `${(bytes / 1024 ** power).toFixed(2)}${unit}`;
+    t.equal(human, expected, `${which}: ${bytes} bytes as ${human}`);
+    if (power > 0) t.ok(bytes >= 1024 ** power && bytes < 1024 ** (power + 1), `${which}: ${human} is the largest unit below ${bytes}`);
+  }
+});

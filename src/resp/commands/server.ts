@@ -3,7 +3,6 @@ import { performance } from 'node:perf_hooks';
 import { cpus } from 'node:os';
 import { Glob } from '../../core/glob.js';
 import { NotifyFlagsError } from '../../pubsub/notifications.js';
-import { formatSize } from '../../sizes.js';
 import { CacheError } from '../../errors.js';
 import { clusterError, Kind, settle, type Call, type CommandSpec, type RespContext } from '../command.js';
 import { array, bulks, bulkText, error, Errors, integer, OK } from '../reply.js';
@@ -175,11 +174,11 @@ function infoFields(ctx: RespContext, totals: ReturnType<RespContext['cluster'][
     ],
     memory: [
       ['used_memory', totals.bytes],
-      ['used_memory_human', formatSize(totals.bytes)],
+      ['used_memory_human', humanBytes(totals.bytes)],
       ['used_memory_rss', memory.rss],
-      ['used_memory_rss_human', formatSize(memory.rss)],
+      ['used_memory_rss_human', humanBytes(memory.rss)],
       ['maxmemory', maxBytes],
-      ['maxmemory_human', formatSize(maxBytes)],
+      ['maxmemory_human', humanBytes(maxBytes)],
       ['maxmemory_policy', 'allkeys-lru'],
     ],
     persistence: [
@@ -235,3 +234,15 @@ function backendFields(ctx: RespContext): Array<[string, string | number]> {
   ];
 }
 
+
+/** INFO's `*_human` figures as Redis writes them: bytes below 1 KiB, else two decimals of K, M, G, T or P ("23.22K"). */
+export function humanBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes}B`;
+  let unit = 0;
+  let scaled = bytes / 1024;
+  while (scaled >= 1024 && unit < 4) {
+    scaled /= 1024;
+    unit++;
+  }
+  return `${scaled.toFixed(2)}${'KMGTP'[unit]}`;
+}
