@@ -1,5 +1,7 @@
 import process from 'node:process';
+import type { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
+import { adoptReads } from '../socket-reads.js';
 import { arityOk, execute, Kind, unknownCommand, type Call, type ClientState, type CommandSpec, type CommandTable, type RespContext } from './command.js';
 import { CommandOrder, type Ordered } from './order.js';
 import { ProtocolError, RequestParser, type ParserLimits } from './parser.js';
@@ -114,11 +116,14 @@ export class RespConnection implements ClientState {
     return this.ctx.pubsub.countOf(this);
   }
 
-  constructor(id: number, socket: Socket, ctx: RespContext, commands: CommandTable, limits: ParserLimits, onClose: (connection: RespConnection) => void) {
+  /** `accepted` is a socket the RESP server has just accepted; the connection reads it through its own ({@link adoptReads}). */
+  constructor(id: number, accepted: Socket, ctx: RespContext, commands: CommandTable, limits: ParserLimits, onClose: (connection: RespConnection) => void) {
     this.id = id;
     this.ctx = ctx;
     this.watched = new WatchedKeys(ctx.cluster.data.watches);
     this.multi = new MultiState(maxBatchBody(ctx.maxValue), ctx.cluster.near !== undefined);
+    // Each read is parsed at once; the parser copies what it keeps of it.
+    const socket = adoptReads(accepted, true, (chunk: Buffer) => this.#read(chunk));
     this.#socket = socket;
     this.#commands = commands;
     this.#onClose = onClose;
@@ -128,7 +133,6 @@ export class RespConnection implements ClientState {
     this.#parser.authenticated = this.authenticated;
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 300_000);
-    socket.on('data', (chunk: Buffer) => this.#read(chunk));
     socket.on('drain', () => this.#flow());
     socket.on('end', () => this.drain());
     // A client that goes away mid-command is just gone: its replies are dropped.

@@ -34,8 +34,8 @@ export class ProtocolError extends Error {
 
 /**
  * One connection's parser. Bytes go in with {@link feed}; each complete command comes out through
- * `onCommand`, in order. A bulk string that spans many reads is gathered and joined once, so a
- * large value costs one copy, not one per read.
+ * `onCommand`, in order. A bulk string that spans many reads is gathered (each read copied, as
+ * the read buffer is shared) and joined once, so a large value costs two copies, not one per read.
  */
 export class RequestParser {
   readonly #limits: ParserLimits;
@@ -57,19 +57,27 @@ export class RequestParser {
     this.#onCommand = onCommand;
   }
 
-  /** Parses what `chunk` completes; throws {@link ProtocolError} when the stream is not RESP. */
+  /**
+   * Parses what `chunk` completes; throws {@link ProtocolError} when the stream is not RESP.
+   * `chunk` is valid only during the call (the read buffer all connections share,
+   * src/socket-reads.ts): what is kept of it for the next read is copied.
+   */
   feed(chunk: Buffer): void {
-    this.#chunks.push(chunk);
     this.#buffered += chunk.length;
-    if (this.#want > 0 && this.#buffered < this.#want) return;
+    if (this.#want > 0 && this.#buffered < this.#want) {
+      this.#chunks.push(Buffer.from(chunk));
+      return;
+    }
     // Waiting for the end of a line: a read without one cannot complete it.
-    if (this.#want === 0 && this.#chunks.length > 1 && chunk.indexOf(LF) < 0) {
+    if (this.#want === 0 && this.#chunks.length > 0 && chunk.indexOf(LF) < 0) {
+      this.#chunks.push(Buffer.from(chunk));
       if (this.#buffered > INLINE_MAX_BYTES) this.#lineTooLong(this.#chunks[0]![0]);
       return;
     }
-    const buffer = this.#chunks.length === 1 ? chunk : Buffer.concat(this.#chunks, this.#buffered);
+    const buffer = this.#chunks.length === 0 ? chunk : Buffer.concat([...this.#chunks, chunk], this.#buffered);
     const end = this.#parse(buffer);
-    this.#chunks = end < buffer.length ? [buffer.subarray(end)] : [];
+    // A join is the parser's own; the read's chunk is not.
+    this.#chunks = end === buffer.length ? [] : buffer === chunk ? [Buffer.from(chunk.subarray(end))] : [buffer.subarray(end)];
     this.#buffered = buffer.length - end;
   }
 

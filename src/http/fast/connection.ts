@@ -1,6 +1,7 @@
 import { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
 import type { Match } from '../routes.js';
+import { adoptReads } from '../../socket-reads.js';
 import { FastAnswer, type AnswerSink } from './answer.js';
 import { Inbox } from './inbox.js';
 import { HAND_OFF, INCOMPLETE, scanHead, type Head } from './scan.js';
@@ -67,11 +68,12 @@ export class FastConnection implements AnswerSink {
   #out = '';
   #outEncoding: BufferEncoding = 'utf8';
 
-  constructor(socket: Socket, site: FastSite) {
+  /** `socket` is one its server has just accepted; the connection reads it through its own ({@link adoptReads}). */
+  constructor(accepted: Socket, site: FastSite) {
+    const socket = adoptReads(accepted, true, this.#onData);
     this.socket = socket;
     this.#site = site;
     socket.setNoDelay(true);
-    socket.on('data', this.#onData);
     socket.on('end', this.#onEnd);
     socket.on('drain', this.#onDrain);
     // A reset or a write to a gone client: the connection just goes (its answers are dropped).
@@ -138,6 +140,7 @@ export class FastConnection implements AnswerSink {
     this.#out = '';
   }
 
+  /** Bytes read; `chunk` is valid only during the call (what is kept of it is copied: Inbox.keep, the body below). */
   readonly #onData = (chunk: Buffer): void => {
     // Stopped, or refused by the header budget (answered and ended: what comes now is dropped).
     if (this.#stopped || this.socket.writableEnded) return;
@@ -192,7 +195,8 @@ export class FastConnection implements AnswerSink {
         this.headDone = true;
         const end = head.end + head.contentLength;
         if (end > inbox.length) break;
-        const body = head.contentLength === 0 ? NO_BODY : bytes.subarray(head.end, end);
+        // A route may keep the body past this read (a write waits for its batch).
+        const body = head.contentLength === 0 ? NO_BODY : inbox.lasting(head.end, end);
         at = end;
         this.#searched = at;
         this.headDone = false;

@@ -3,7 +3,9 @@ import { Buffer } from 'node:buffer';
  * A fast-path connection's bytes read and not yet used. The usual chunk holds whole requests and
  * is read in place, never copied; only what is left of it (a request cut across chunks) is copied
  * into a buffer of the connection's own, which grows by doubling, so a head or body that arrives
- * in many small pieces costs linear time and at most twice its size.
+ * in many small pieces costs linear time and at most twice its size. A chunk is the read buffer
+ * that all connections share (src/socket-reads.ts): it must be let go of (keep, take) before the
+ * read's call returns.
  */
 export class Inbox {
   /** `bytes[0..length)` are the bytes not yet used. */
@@ -11,6 +13,12 @@ export class Inbox {
   length = 0;
   /** Whether `bytes` is the connection's own (else the socket's chunk, never written into). */
   #owned = false;
+
+  /** `bytes[start..end)` as bytes that outlive this read: a view of the connection's own, else a copy. */
+  lasting(start: number, end: number): Buffer {
+    const view = this.bytes.subarray(start, end);
+    return this.#owned ? view : Buffer.from(view);
+  }
 
   add(chunk: Buffer): void {
     if (this.length === 0) {

@@ -60,8 +60,8 @@ export class FastListener {
   #accept(socket: Socket): void {
     const connection = new FastConnection(socket, this.#site);
     this.#connections.add(connection);
-    this.#watch(socket, () => connection.headBytes);
-    socket.once('close', () => this.#connections.delete(connection));
+    this.#watch(connection.socket, () => connection.headBytes);
+    connection.socket.once('close', () => this.#connections.delete(connection));
   }
 
   #handOff(connection: FastConnection, rest: Buffer): void {
