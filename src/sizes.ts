@@ -22,3 +22,15 @@ export function formatSize(bytes: number): string {
   }
   return `${bytes}b`;
 }
+
+/** A byte count as Redis's INFO writes its `*_human` fields: bytes below 1 KiB, else two decimals of K, M, G, T or P (`23.22K`). */
+export function humanBytes(bytes: number): string {
+  if (bytes < KIB) return `${bytes}B`;
+  let unit = 0;
+  let scaled = bytes / KIB;
+  while (scaled >= KIB && unit < 4) {
+    scaled /= KIB;
+    unit++;
+  }
+  return `${scaled.toFixed(2)}${'KMGTP'[unit]}`;
+}

@@ -154,7 +154,7 @@ function parseHead(bytes: Buffer, start: number, end: number): Head | typeof INC
       case Name.Other:
         break;
       case Name.Host:
-        // An empty Host is node's 400, as a missing one.
+        // An empty Host is node:http's to judge (it serves it), as a missing one is.
         if (valueEnd === valueStart) return HAND_OFF;
         host = true;
         break;
@@ -182,7 +182,7 @@ function parseHead(bytes: Buffer, start: number, end: number): Head | typeof INC
         return HAND_OFF;
     }
   }
-  // HTTP/1.1 without Host is node's 400 (requireHostHeader).
+  // HTTP/1.1 without Host: node:http's, where src/http/handler.ts answers it 400 as JSON.
   if (!http10 && !host) return HAND_OFF;
   return {
     method,

@@ -4,6 +4,7 @@ import { cpus } from 'node:os';
 import { Glob } from '../../core/glob.js';
 import { NotifyFlagsError } from '../../pubsub/notifications.js';
 import { CacheError } from '../../errors.js';
+import { humanBytes } from '../../sizes.js';
 import { clusterError, Kind, settle, type Call, type CommandSpec, type RespContext } from '../command.js';
 import { array, bulks, bulkText, error, Errors, integer, OK } from '../reply.js';
 import { REDIS_VERSION } from './connection.js';
@@ -234,15 +235,3 @@ function backendFields(ctx: RespContext): Array<[string, string | number]> {
   ];
 }
 
-
-/** INFO's `*_human` figures as Redis writes them: bytes below 1 KiB, else two decimals of K, M, G, T or P ("23.22K"). */
-export function humanBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes}B`;
-  let unit = 0;
-  let scaled = bytes / 1024;
-  while (scaled >= 1024 && unit < 4) {
-    scaled /= 1024;
-    unit++;
-  }
-  return `${scaled.toFixed(2)}${'KMGTP'[unit]}`;
-}
