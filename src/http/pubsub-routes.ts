@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bufferToBytes, bytesToText, textToBytes } from '../bytes.js';
 import { asCacheError, valueTooLarge } from '../errors.js';
 import { decodeSegment } from './query.js';
+import { Fanout, Range } from '../pubsub/fanout.js';
 import type { Message, PubSubHub, Subscriber } from '../pubsub/hub.js';
 import { RawRoutes, readBody, type RawHandler, type RouteContext } from './respond.js';
 
@@ -72,14 +73,15 @@ export class PubSubRoutes extends RawRoutes {
  * One SSE subscriber: each message is an event with the server's message id. On a channel's
  * stream the data is the message (as UTF-8 text, one `data:` line per line); on a pattern's it
  * is `{"channel", "message"}` as JSON. A message reaches every stream of its channel in the same
- * turn: its event is made once for all of them ({@link eventOf}), and each stream writes what a
- * turn brought it once, at the end of the turn ({@link flushStreams}), instead of once per message.
+ * turn: its event is made once for all of them, and what a turn brought a stream is written once,
+ * at the end of the turn ({@link flushStreams}), as bytes shared by all the streams that got the
+ * same (src/pubsub/fanout.ts).
  */
 class EventStream implements Subscriber {
   readonly #res: ServerResponse;
   readonly #limit: number;
   /** Events of this turn, not yet written. */
-  #pending = '';
+  readonly #pending = new Range();
 
   constructor(res: ServerResponse, limit: number) {
     this.#res = res;
@@ -87,20 +89,28 @@ class EventStream implements Subscriber {
   }
 
   deliver(message: Message, pattern: string | null): boolean {
-    if (this.#res.writableLength + this.#pending.length > this.#limit || this.#res.destroyed) return false;
-    if (this.#pending === '') queueFlush(this);
-    this.#pending += eventOf(message, pattern);
+    if (this.#res.writableLength + this.#pending.size > this.#limit || this.#res.destroyed) return false;
+    if (this.#pending.empty) queueFlush(this);
+    else if (events.add(this.#pending, message, pattern)) return true;
+    else this.flush();
+    events.add(this.#pending, message, pattern);
     return true;
   }
 
   flush(): void {
-    const pending = this.#pending;
-    this.#pending = '';
-    if (pending !== '' && !this.#res.destroyed) this.#res.write(pending);
+    const res = this.#res;
+    // Once the response has its socket (it may wait for answers due before it on a pipelined
+    // connection), everything written to it before is in the socket's queue, and chunks can go
+    // straight to the socket, framed here: one write, of bytes shared with the other streams.
+    const socket = res.socket;
+    const bytes = this.#pending.take(socket !== null && res.chunkedEncoding);
+    if (bytes === undefined || res.destroyed) return;
+    if (socket === null) res.write(bytes);
+    else socket.write(bytes);
   }
 
   drop(): void {
-    this.#pending = '';
+    this.#pending.clear();
     this.#res.destroy();
   }
 }
@@ -128,24 +138,12 @@ function flushStreams(): void {
   }
 }
 
-/** The last message's event, per pattern (null: a channel's stream): made once for all its subscribers. */
-let eventFor: Message | undefined;
-const events = new Map<string | null, string>();
-
-function eventOf(message: Message, pattern: string | null): string {
-  if (eventFor !== message) {
-    eventFor = message;
-    events.clear();
-  }
-  let event = events.get(pattern);
-  if (event === undefined) {
-    const text = bytesToText(message.data);
-    const data = pattern === null ? text : JSON.stringify({ channel: bytesToText(message.channel), message: text });
-    event = `id: ${message.id}\nevent: message\n${data.split(/\r\n|\r|\n/).map((line) => `data: ${line}\n`).join('')}\n`;
-    events.set(pattern, event);
-  }
-  return event;
-}
+/** Each message's event, made once for all the streams of its channel (or pattern). */
+const events = new Fanout('utf8', (message, pattern) => {
+  const text = bytesToText(message.data);
+  const data = pattern === null ? text : JSON.stringify({ channel: bytesToText(message.channel), message: text });
+  return `id: ${message.id}\nevent: message\n${data.split(/\r\n|\r|\n/).map((line) => `data: ${line}\n`).join('')}\n`;
+});
 
 /** The id of the last event a reconnecting client saw (`Last-Event-ID`, or `?lastEventId=` for clients that cannot set headers). */
 function lastEventId(req: IncomingMessage): number | undefined {

@@ -1,4 +1,3 @@
-import process from 'node:process';
 import type { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
 import { adoptReads } from '../socket-reads.js';
@@ -6,7 +5,8 @@ import { arityOk, execute, Kind, unknownCommand, type Call, type ClientState, ty
 import { CommandOrder, type Ordered } from './order.js';
 import { ProtocolError, RequestParser, type ParserLimits } from './parser.js';
 import type { Message } from '../pubsub/hub.js';
-import { messageReply } from './commands/pubsub.js';
+import { MESSAGES, messageReply } from './commands/pubsub.js';
+import { ReplyOutput } from './replies.js';
 import { error, Errors, RESP2, type Encoder } from './reply.js';
 import { WatchedKeys } from '../cluster/watches.js';
 import { maxBatchBody } from '../core/limits.js';
@@ -38,6 +38,8 @@ class Pending implements Call, Ordered {
   readonly spec: CommandSpec;
   readonly slot: number;
   readonly transaction: Queued<CommandSpec> | undefined;
+  /** Messages to its own connection while it ran (PUBLISH to a channel it is on): before its reply, as in Redis. */
+  before = '';
   readonly #connection: RespConnection;
 
   constructor(connection: RespConnection, spec: CommandSpec, args: string[], slot: number, transaction?: Queued<CommandSpec>) {
@@ -99,12 +101,9 @@ export class RespConnection implements ClientState {
   readonly #parser: RequestParser;
   readonly #commands: CommandTable;
   readonly #onClose: (connection: RespConnection) => void;
-  /** Reply slots handed out, and the first not yet written; replies that came early wait in `#early`. */
-  #nextSlot = 0;
-  #written = 0;
-  readonly #early = new Map<number, string>();
-  #out = '';
-  #flushing = false;
+  readonly #output: ReplyOutput;
+  /** The command running now, until it has its reply. */
+  #running: Pending | undefined;
   /** When each command may start. */
   readonly #order = new CommandOrder();
   /** No more commands are read (QUIT, a protocol error, a drain); the connection ends once the replies are out. */
@@ -125,6 +124,7 @@ export class RespConnection implements ClientState {
     // Each read is parsed at once; the parser copies what it keeps of it.
     const socket = adoptReads(accepted, true, (chunk: Buffer) => this.#read(chunk));
     this.#socket = socket;
+    this.#output = new ReplyOutput(socket, () => this.#ending, () => this.#flow());
     this.#commands = commands;
     this.#onClose = onClose;
     this.authenticated = ctx.tokenMatches === null;
@@ -148,18 +148,28 @@ export class RespConnection implements ClientState {
   /** Reads no more commands; ends once those read are answered. */
   drain(): void {
     this.#ending = true;
-    this.#schedule();
+    this.#output.schedule();
   }
 
   /** A pub/sub message: queued unless the replies waiting pass --subscriber-buffer (the hub then drops this client). */
   deliver(message: Message, pattern: string | null): boolean {
-    return this.feed(messageReply(this.resp, message, pattern));
+    if (this.#overLimit()) return false;
+    if (this.#running !== undefined) {
+      this.#running.before += messageReply(this.resp, message, pattern);
+      return true;
+    }
+    this.#output.message(MESSAGES[this.resp.version], message, pattern, () => messageReply(this.resp, message, pattern));
+    return true;
   }
 
   feed(encoded: string): boolean {
-    if (this.#closed || this.#socket.writableLength + this.#out.length > this.ctx.subscriberBuffer) return false;
+    if (this.#overLimit()) return false;
     this.push(encoded);
     return true;
+  }
+
+  #overLimit(): boolean {
+    return this.#closed || this.#socket.writableLength + this.#output.size > this.ctx.subscriberBuffer;
   }
 
   /** Cuts the connection now (the hub or the monitors give up on it, CLIENT KILL). */
@@ -169,7 +179,7 @@ export class RespConnection implements ClientState {
 
   /** A reply of no command (a message): after the replies already due, before any later one. */
   push(encoded: string): void {
-    this.#deliver(this.#nextSlot++, encoded);
+    this.#output.push(encoded);
   }
 
   #read(chunk: Buffer): void {
@@ -179,9 +189,9 @@ export class RespConnection implements ClientState {
     } catch (cause) {
       if (!(cause instanceof ProtocolError)) throw cause;
       // As Redis: the error is the last reply, then the connection closes.
-      const slot = this.#nextSlot++;
+      const slot = this.#output.slot();
       this.#ending = true;
-      this.#deliver(slot, error(`ERR ${cause.message}`));
+      this.#output.put(slot, error(`ERR ${cause.message}`));
     }
     this.#flow();
   }
@@ -190,67 +200,40 @@ export class RespConnection implements ClientState {
     if (this.#ending) return;
     const name = args[0]!.toLowerCase();
     const spec = this.#commands.get(name);
-    const slot = this.#nextSlot++;
+    const slot = this.#output.slot();
     const refusal = refusalOf(this, spec, args);
     if (refusal !== undefined) {
       this.multi.refused();
-      return this.#deliver(slot, refusal);
+      return this.#output.put(slot, refusal);
     }
     this.lastCommand = spec!.name;
     const step = this.multi.read(spec!, args);
-    if (typeof step === 'string') return this.#deliver(slot, step);
+    if (typeof step === 'string') return this.#output.put(slot, step);
     this.#order.arrived(new Pending(this, spec!, args, slot, step));
   }
 
   /** Runs a command the order let start. */
   run(call: Pending): void {
-    execute(call.spec, call);
+    this.#running = call;
+    try {
+      execute(call.spec, call);
+    } finally {
+      this.#running = undefined;
+    }
     this.#parser.authenticated = this.authenticated;
   }
 
   /** `call` has its reply: written in its place, and what waited on it may start. */
   finished(call: Pending, encoded: string): void {
-    this.#deliver(call.slot, encoded);
+    if (this.#running === call) this.#running = undefined;
+    this.#output.put(call.slot, call.before + encoded);
     this.#order.finished(call);
-  }
-
-  #deliver(slot: number, encoded: string): void {
-    if (slot !== this.#written) {
-      this.#early.set(slot, encoded);
-      return;
-    }
-    this.#out += encoded;
-    this.#written++;
-    for (let next = this.#early.get(this.#written); next !== undefined; next = this.#early.get(this.#written)) {
-      this.#early.delete(this.#written);
-      this.#out += next;
-      this.#written++;
-    }
-    this.#schedule();
-  }
-
-  /** One write for all the replies of this turn of the event loop. */
-  #schedule(): void {
-    if (this.#flushing) return;
-    this.#flushing = true;
-    process.nextTick(() => this.#flush());
-  }
-
-  #flush(): void {
-    this.#flushing = false;
-    if (this.#closed) return;
-    const out = this.#out;
-    this.#out = '';
-    const done = this.#ending && this.#written === this.#nextSlot;
-    if (done) this.#socket.end(out, 'latin1');
-    else if (out.length > 0) this.#socket.write(out, 'latin1');
-    this.#flow();
   }
 
   /** Reads while the client keeps up with its replies and its pipeline is not too deep. */
   #flow(): void {
     if (this.#closed) return;
-    const waiting = this.#nextSlot - this.#written;
+    const waiting = this.#output.waiting;
     const full = this.#socket.writableLength > OUTPUT_HIGH_WATER || waiting > PIPELINE_HIGH_WATER;
     if (full && !this.#paused) {
       this.#paused = true;
@@ -268,7 +251,7 @@ export class RespConnection implements ClientState {
     this.ctx.monitors.remove(this);
     this.watched.clear();
     this.#order.clear();
-    this.#early.clear();
+    this.#output.close();
     this.#onClose(this);
   }
 }

@@ -1,6 +1,7 @@
 import type { Message } from '../../pubsub/hub.js';
 import { Kind, settle, type Call, type CommandSpec } from '../command.js';
-import { array, bulk, error, integer, type Encoder } from '../reply.js';
+import { Fanout } from '../../pubsub/fanout.js';
+import { array, bulk, error, integer, RESP2, RESP3, type Encoder } from '../reply.js';
 
 /** PUBLISH: here, or through the backend's pub/sub with --backend. */
 function publish(call: Call): void {
@@ -43,6 +44,12 @@ export function messageReply(resp: Encoder, message: Message, pattern: string | 
   const parts = pattern === null ? [bulk('message'), bulk(message.channel), bulk(message.data)] : [bulk('pmessage'), bulk(pattern), bulk(message.channel), bulk(message.data)];
   return pushOf(resp, parts);
 }
+
+/** Each message's reply, made once for all the subscribers of a subscription, per protocol version. */
+export const MESSAGES = {
+  2: new Fanout('latin1', (message, pattern) => messageReply(RESP2, message, pattern)),
+  3: new Fanout('latin1', (message, pattern) => messageReply(RESP3, message, pattern)),
+} as const;
 
 /** An array, or in RESP3 a push, of replies already encoded. */
 function pushOf(resp: Encoder, parts: readonly string[]): string {
