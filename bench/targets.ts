@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { SERVER_NODE_FLAGS } from '../src/http/server.js';
 
@@ -53,3 +54,9 @@ export const startHonoMap = (): Promise<Target> => startTarget('Hono + Map', HON
 /** The cache built in this tree, or in another checkout's `dist/` (`main`), for a side-by-side run. */
 export const startCache = (name: string, args: string[] = [], main = MAIN): Promise<Target> =>
   startTarget(name, main, ['--port', '0', ...args], [...SERVER_NODE_FLAGS]);
+
+/** CPU time of a process and all its threads so far, in clock ticks (1/100 s on Linux). */
+export function cpuTicks(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}

@@ -12,12 +12,12 @@
  *   npm run bench:wrk -- [--rounds 5] [--seconds 4] [--baseline ../old]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { median, numberFlag, textFlag } from './args.js';
 import { startRedis } from './resp.js';
-import { startCache, startFloor, startHonoMap, startNetFloor, type Target } from './targets.js';
+import { cpuTicks, startCache, startFloor, startHonoMap, startNetFloor, type Target } from './targets.js';
 import { preloadRedis, startWebdis } from './webdis.js';
 import { KEYS, preload, value } from './workload.js';
 
@@ -39,12 +39,6 @@ for (const [name, script] of Object.entries(SCRIPTS)) writeFileSync(join(dir, `$
 for (const [name, script] of Object.entries(WEBDIS_SCRIPTS)) writeFileSync(join(dir, `webdis ${name}.lua`), script);
 const WEBDIS = 'Webdis + redis-server';
 const hasWebdis = ['webdis', 'redis-server'].every((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0);
-
-/** CPU time of a process and all its threads so far, in clock ticks (1/100 s on Linux). */
-function cpuTicks(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return Number(fields[11]) + Number(fields[12]);
-}
 
 interface Sample {
   rps: number;
